@@ -1,0 +1,364 @@
+//! What the Iso-UniK kernel and the `isounik` host tool both speak.
+//!
+//! * [`io`]: the I/O ports of the virtual devices the host tool attaches.
+//! * [`log`]: the kernel log channel, a line protocol the host tool parses.
+//! * [`exit`]: how the guest's exit reaches the host through `isa-debug-exit`.
+//! * [`cmdline`]: the kernel command line keys.
+//! * [`layout`]: the virtual memory layout of every address space.
+//! * [`pkey`]: protection keys and the PKRU values of the domains.
+#![no_std]
+
+/// Fixed I/O ports of the devices `isounik` gives every guest.
+pub mod io {
+    /// COM1: the console (programs' stdin/stdout), a 16550 UART.
+    pub const CONSOLE_UART: u16 = 0x3f8;
+    /// The ISA IRQ line of COM1.
+    pub const CONSOLE_IRQ: u8 = 4;
+    /// QEMU `isa-debugcon`: a write-only byte port that carries the kernel log.
+    pub const DEBUGCON: u16 = 0xe9;
+    /// QEMU `isa-debug-exit`: writing `v` ends QEMU with status `(v << 1) | 1`.
+    pub const DEBUG_EXIT: u16 = 0xf4;
+}
+
+/// The kernel log channel (debugcon): UTF-8 text lines ending in `\n`. Ordinary lines are
+/// human-readable messages. Lines starting with [`log::MARK`] are records for the host tool.
+pub mod log {
+    /// First character of a record line.
+    pub const MARK: char = '@';
+    /// `@selftest <name> ok|FAIL|skip [detail]`: one in-kernel self test's result.
+    pub const SELFTEST: &str = "selftest";
+    /// `@exit <status>`: the guest's exit status (0..=255), sent just before the debug exit.
+    pub const EXIT: &str = "exit";
+    /// `@bt <index> <hex address>`: one frame of a kernel backtrace; the host adds the symbol.
+    pub const BACKTRACE: &str = "bt";
+    /// `@crash <one-line reason>`: the kernel stopped on an unrecoverable error.
+    pub const CRASH: &str = "crash";
+
+    /// The verdict of one self test.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Verdict {
+        Ok,
+        Fail,
+        Skip,
+    }
+
+    impl Verdict {
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                Verdict::Ok => "ok",
+                Verdict::Fail => "FAIL",
+                Verdict::Skip => "skip",
+            }
+        }
+
+        pub fn parse(s: &str) -> Option<Self> {
+            match s {
+                "ok" => Some(Verdict::Ok),
+                "FAIL" => Some(Verdict::Fail),
+                "skip" => Some(Verdict::Skip),
+                _ => None,
+            }
+        }
+    }
+
+    /// A parsed record line.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum Record<'a> {
+        SelfTest {
+            name: &'a str,
+            verdict: Verdict,
+            detail: &'a str,
+        },
+        Exit(u8),
+        Backtrace {
+            index: u32,
+            address: u64,
+        },
+        Crash(&'a str),
+    }
+
+    /// Parses one log line (without its newline). `None` for ordinary message lines and for
+    /// malformed records, which the host shows as text.
+    pub fn parse(line: &str) -> Option<Record<'_>> {
+        let rest = line.strip_prefix(MARK)?;
+        let (kind, args) = rest.split_once(' ').unwrap_or((rest, ""));
+        match kind {
+            SELFTEST => {
+                let (name, rest) = args.split_once(' ')?;
+                let (verdict, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+                Some(Record::SelfTest {
+                    name,
+                    verdict: Verdict::parse(verdict)?,
+                    detail: detail.trim(),
+                })
+            }
+            EXIT => args.trim().parse().ok().map(Record::Exit),
+            BACKTRACE => {
+                let (index, address) = args.split_once(' ')?;
+                let address = address.trim().trim_start_matches("0x");
+                Some(Record::Backtrace {
+                    index: index.parse().ok()?,
+                    address: u64::from_str_radix(address, 16).ok()?,
+                })
+            }
+            CRASH => Some(Record::Crash(args.trim())),
+            _ => None,
+        }
+    }
+}
+
+/// How the guest ends. The kernel first logs `@exit <status>` (or `@crash ...`), then writes
+/// one of these values to [`io::DEBUG_EXIT`]; QEMU exits with `(value << 1) | 1`.
+/// A QEMU exit status of 0 means the guest reset (a triple fault under `-no-reboot`).
+pub mod exit {
+    /// The guest shut down normally; its status is in the `@exit` record.
+    pub const NORMAL: u32 = 0;
+    /// The kernel stopped on an unrecoverable error (panic, CPU exception in the kernel).
+    pub const KERNEL_FAILURE: u32 = 0x3f;
+
+    /// QEMU's process exit status for a value written to the debug-exit port.
+    pub const fn qemu_status(value: u32) -> i32 {
+        (((value << 1) | 1) & 0xff) as i32
+    }
+}
+
+/// Kernel command line: space-separated `key` or `key=value` words.
+pub mod cmdline {
+    /// `mode=selftest` runs the in-kernel self tests; `mode=run` (default) runs the workload.
+    pub const MODE: &str = "mode";
+    /// `selftest=NAME[,NAME]`: run only the named self tests.
+    pub const SELFTEST_FILTER: &str = "selftest";
+    /// `exit=N`: with nothing to run, end with status N (tests the exit path).
+    pub const EXIT: &str = "exit";
+    /// `crash=KIND`: deliberately fail inside the kernel (tests fault reporting). KINDs:
+    /// `pagefault`, `gp`, `ud`, `divide`, `stackoverflow`, `panic`, `oom`, `breakpoint`.
+    pub const CRASH: &str = "crash";
+    /// `console=echo`: echo console input back, line by line, until EOF (tests input).
+    pub const CONSOLE: &str = "console";
+    /// `verbose`: more kernel log lines.
+    pub const VERBOSE: &str = "verbose";
+
+    /// Iterates over `(key, value)` pairs; a bare `key` has the value `""`.
+    pub fn words(cmdline: &str) -> impl Iterator<Item = (&str, &str)> {
+        cmdline
+            .split_ascii_whitespace()
+            .map(|w| w.split_once('=').unwrap_or((w, "")))
+    }
+
+    /// The value of the last occurrence of `key`.
+    pub fn get<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+        words(cmdline).filter(|(k, _)| *k == key).map(|(_, v)| v).last()
+    }
+}
+
+/// The console input stream from the host is escaped so the guest can tell end-of-file
+/// from data: [`console::ESCAPE`] followed by [`console::ESCAPE`] is a literal `0xff`,
+/// followed by [`console::EOF`] marks end of input.
+pub mod console {
+    pub const ESCAPE: u8 = 0xff;
+    pub const EOF: u8 = 0x00;
+
+    /// What one received byte means.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Input {
+        Byte(u8),
+        Eof,
+        /// Part of an escape sequence; nothing yet.
+        Pending,
+    }
+
+    /// Undoes the host's escaping, one byte at a time.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Decoder {
+        escaped: bool,
+    }
+
+    impl Decoder {
+        pub const fn new() -> Self {
+            Decoder { escaped: false }
+        }
+
+        pub fn feed(&mut self, byte: u8) -> Input {
+            match (self.escaped, byte) {
+                (false, ESCAPE) => {
+                    self.escaped = true;
+                    Input::Pending
+                }
+                (false, b) => Input::Byte(b),
+                (true, EOF) => {
+                    self.escaped = false;
+                    Input::Eof
+                }
+                (true, b) => {
+                    // ESCAPE ESCAPE is a literal 0xff; anything else is taken literally too.
+                    self.escaped = false;
+                    Input::Byte(b)
+                }
+            }
+        }
+    }
+
+    /// Escapes `data` for the guest, appending to `out`.
+    pub fn escape_into(data: &[u8], out: &mut impl Extend<u8>) {
+        for &b in data {
+            if b == ESCAPE {
+                out.extend([ESCAPE, ESCAPE]);
+            } else {
+                out.extend([b]);
+            }
+        }
+    }
+}
+
+/// Virtual memory layout (ARCHITECTURE.md §1-2). The lower half belongs to the application
+/// of each address space; the upper half is the libOS half, the same in every page table.
+pub mod layout {
+    /// End (exclusive) of the application half: the lower canonical half.
+    pub const USER_END: u64 = 0x0000_8000_0000_0000;
+    /// Direct map of all physical memory: supervisor pages, ring 0 only.
+    pub const PHYSMAP_BASE: u64 = 0xffff_8000_0000_0000;
+    /// Size reserved for the direct map (one PML4 slot each 512 GiB).
+    pub const PHYSMAP_SIZE: u64 = 0x0000_4000_0000_0000;
+    /// libOS heap: user pages tagged `K_LIBOS`.
+    pub const LIBOS_HEAP_BASE: u64 = 0xffff_c000_0000_0000;
+    /// Largest heap the layout allows.
+    pub const LIBOS_HEAP_MAX: u64 = 0x0000_0080_0000_0000;
+    /// libOS thread stacks: user pages tagged `K_LIBOS`, each with a guard page.
+    pub const LIBOS_STACKS_BASE: u64 = 0xffff_c100_0000_0000;
+    /// Supervisor area: what the CPU or entry code touches before PKRU is switched
+    /// (GDT, IDT, TSS, entry and IST stacks, per-CPU data) and MMIO.
+    pub const SUPERVISOR_BASE: u64 = 0xffff_fe00_0000_0000;
+    /// MMIO windows (local APIC, I/O APIC): supervisor, uncached.
+    pub const MMIO_BASE: u64 = 0xffff_fe80_0000_0000;
+    /// The kernel image (libOS code and data): user pages tagged `K_LIBOS`, except its
+    /// `.supervisor` section. Linked in the top 2 GiB (`code-model=kernel`).
+    pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
+
+    pub const PAGE_SIZE: u64 = 4096;
+}
+
+/// Protection keys (ARCHITECTURE.md §1). PKRU has two bits per key: access-disable at bit
+/// `2k`, write-disable at bit `2k + 1`.
+pub mod pkey {
+    /// Application memory.
+    pub const K_APP: u8 = 0;
+    /// libOS memory in user pages.
+    pub const K_LIBOS: u8 = 1;
+    /// The execute-only system call trampoline page (gate mode).
+    pub const K_TRAMPOLINE: u8 = 2;
+    /// Used by self tests.
+    pub const K_TEST: u8 = 15;
+
+    /// Access-disable bit of `key`.
+    pub const fn access_disable(key: u8) -> u32 {
+        1 << (2 * key as u32)
+    }
+    /// Write-disable bit of `key`.
+    pub const fn write_disable(key: u8) -> u32 {
+        1 << (2 * key as u32 + 1)
+    }
+    /// Both bits of every key except those in `allowed`.
+    pub const fn deny_all_but(allowed: &[u8]) -> u32 {
+        let mut value = u32::MAX;
+        let mut i = 0;
+        while i < allowed.len() {
+            value &= !(access_disable(allowed[i]) | write_disable(allowed[i]));
+            i += 1;
+        }
+        value
+    }
+    /// The libOS domain: application and libOS memory.
+    pub const LIBOS_PKRU: u32 = deny_all_but(&[K_APP, K_LIBOS]);
+    /// An application: its own memory only. Fetches are never key-checked, so the
+    /// trampoline page stays executable.
+    pub const APP_PKRU: u32 = deny_all_but(&[K_APP]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_selftest_records() {
+        assert_eq!(
+            log::parse("@selftest pku_ring0 ok"),
+            Some(log::Record::SelfTest {
+                name: "pku_ring0",
+                verdict: log::Verdict::Ok,
+                detail: ""
+            })
+        );
+        assert_eq!(
+            log::parse("@selftest heap FAIL lost 3 blocks"),
+            Some(log::Record::SelfTest {
+                name: "heap",
+                verdict: log::Verdict::Fail,
+                detail: "lost 3 blocks"
+            })
+        );
+        assert_eq!(log::parse("@selftest heap maybe"), None);
+        assert_eq!(log::parse("selftest heap ok"), None);
+    }
+
+    #[test]
+    fn parses_exit_backtrace_crash() {
+        assert_eq!(log::parse("@exit 139"), Some(log::Record::Exit(139)));
+        assert_eq!(log::parse("@exit 300"), None);
+        assert_eq!(
+            log::parse("@bt 2 0xffffffff80001234"),
+            Some(log::Record::Backtrace {
+                index: 2,
+                address: 0xffff_ffff_8000_1234
+            })
+        );
+        assert_eq!(
+            log::parse("@crash page fault at 0x0"),
+            Some(log::Record::Crash("page fault at 0x0"))
+        );
+        assert_eq!(log::parse("plain text"), None);
+    }
+
+    #[test]
+    fn debug_exit_statuses_are_distinct_and_nonzero() {
+        assert_eq!(exit::qemu_status(exit::NORMAL), 1);
+        assert_eq!(exit::qemu_status(exit::KERNEL_FAILURE), 127);
+    }
+
+    #[test]
+    fn cmdline_words() {
+        let c = "mode=selftest verbose exit=3 exit=4";
+        assert_eq!(cmdline::get(c, "mode"), Some("selftest"));
+        assert_eq!(cmdline::get(c, "verbose"), Some(""));
+        assert_eq!(cmdline::get(c, "exit"), Some("4"));
+        assert_eq!(cmdline::get(c, "crash"), None);
+    }
+
+    #[test]
+    fn console_escaping_round_trips() {
+        extern crate std;
+        use std::vec::Vec;
+        let data = [1u8, 0xff, 0, 0xff, 0xff, 7];
+        let mut wire = Vec::new();
+        console::escape_into(&data, &mut wire);
+        wire.extend([console::ESCAPE, console::EOF]);
+        let mut d = console::Decoder::new();
+        let mut got = Vec::new();
+        let mut eof = false;
+        for b in wire {
+            match d.feed(b) {
+                console::Input::Byte(b) => got.push(b),
+                console::Input::Eof => eof = true,
+                console::Input::Pending => {}
+            }
+        }
+        assert_eq!(got, data);
+        assert!(eof);
+    }
+
+    #[test]
+    fn pkru_values() {
+        assert_eq!(pkey::LIBOS_PKRU, 0xffff_fff0);
+        assert_eq!(pkey::APP_PKRU, 0xffff_fffc);
+        assert_eq!(pkey::APP_PKRU & pkey::access_disable(pkey::K_LIBOS), 4);
+    }
+}

@@ -1,0 +1,425 @@
+//! Walking and editing 4-level page tables.
+//!
+//! Intermediate entries are always present, writable and user: the leaf alone decides the
+//! rights of a page (effective rights are the AND of all levels, so permissive upper levels
+//! give the leaf full control). TLB invalidation is the caller's job.
+
+use crate::{is_canonical, FrameAllocator, PAGE_SIZE};
+
+pub const ENTRIES_PER_TABLE: usize = 512;
+
+/// Page-table entry bits.
+pub mod flags {
+    pub const PRESENT: u64 = 1 << 0;
+    pub const WRITABLE: u64 = 1 << 1;
+    pub const USER: u64 = 1 << 2;
+    pub const WRITE_THROUGH: u64 = 1 << 3;
+    pub const NO_CACHE: u64 = 1 << 4;
+    pub const ACCESSED: u64 = 1 << 5;
+    pub const DIRTY: u64 = 1 << 6;
+    /// PS: a 2 MiB (level 2) or 1 GiB (level 3) leaf.
+    pub const HUGE: u64 = 1 << 7;
+    pub const GLOBAL: u64 = 1 << 8;
+    pub const NO_EXECUTE: u64 = 1 << 63;
+    /// Protection key: bits 59-62 of a leaf that maps a user page.
+    pub const PKEY_SHIFT: u32 = 59;
+    pub const PKEY_MASK: u64 = 0xf << PKEY_SHIFT;
+    /// Physical address bits of an entry.
+    pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+    pub const fn pkey(entry: u64) -> u8 {
+        ((entry & PKEY_MASK) >> PKEY_SHIFT) as u8
+    }
+}
+
+use flags::*;
+
+/// Reaches the page-table frames in physical memory.
+pub trait PhysMemory {
+    /// The 512 entries of the page-table frame at physical address `frame`.
+    fn table(&mut self, frame: u64) -> &mut [u64; ENTRIES_PER_TABLE];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageSize {
+    Size4K,
+    Size2M,
+    Size1G,
+}
+
+impl PageSize {
+    pub const fn bytes(self) -> u64 {
+        match self {
+            PageSize::Size4K => PAGE_SIZE,
+            PageSize::Size2M => 2 << 20,
+            PageSize::Size1G => 1 << 30,
+        }
+    }
+    /// The table level that holds a leaf of this size (4 = PML4 ... 1 = PT).
+    const fn leaf_level(self) -> usize {
+        match self {
+            PageSize::Size4K => 1,
+            PageSize::Size2M => 2,
+            PageSize::Size1G => 3,
+        }
+    }
+}
+
+/// The rights of a mapping, turned into entry bits by [`Attrs::leaf_flags`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attrs {
+    pub writable: bool,
+    pub executable: bool,
+    /// A user page (U/S = 1): reachable from ring 3 and subject to protection keys.
+    pub user: bool,
+    /// Protection key of a user page (0-15).
+    pub pkey: u8,
+    /// Uncached (MMIO).
+    pub uncached: bool,
+    pub global: bool,
+}
+
+impl Attrs {
+    /// Supervisor read-write data, not executable.
+    pub const SUPERVISOR_DATA: Attrs = Attrs {
+        writable: true,
+        executable: false,
+        user: false,
+        pkey: 0,
+        uncached: false,
+        global: true,
+    };
+
+    /// User page with the given key, read-only and not executable; adjust with the fields.
+    pub const fn user(pkey: u8) -> Attrs {
+        Attrs { writable: false, executable: false, user: true, pkey, uncached: false, global: false }
+    }
+
+    pub const fn leaf_flags(self, size: PageSize) -> u64 {
+        let mut f = PRESENT;
+        if self.writable {
+            f |= WRITABLE;
+        }
+        if !self.executable {
+            f |= NO_EXECUTE;
+        }
+        if self.user {
+            f |= USER | ((self.pkey as u64 & 0xf) << PKEY_SHIFT);
+        }
+        if self.uncached {
+            f |= NO_CACHE | WRITE_THROUGH;
+        }
+        if self.global {
+            f |= GLOBAL;
+        }
+        if !matches!(size, PageSize::Size4K) {
+            f |= HUGE;
+        }
+        f
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    NotAligned,
+    NonCanonical,
+    /// Something is already mapped there.
+    AlreadyMapped,
+    /// A larger page covers the address.
+    HugePageInTheWay,
+    OutOfFrames,
+}
+
+/// A leaf found by [`PageTable::translate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// Physical address the virtual address translates to (offset included).
+    pub phys: u64,
+    /// The leaf entry's flag bits (address bits cleared).
+    pub flags: u64,
+    pub size: PageSize,
+}
+
+const fn index(va: u64, level: usize) -> usize {
+    ((va >> (12 + 9 * (level - 1))) & 0x1ff) as usize
+}
+
+const INTERMEDIATE: u64 = PRESENT | WRITABLE | USER;
+
+/// A 4-level page table, named by the physical address of its PML4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageTable {
+    root: u64,
+}
+
+impl PageTable {
+    /// A new, empty page table.
+    pub fn new(mem: &mut impl PhysMemory, alloc: &mut impl FrameAllocator) -> Result<Self, MapError> {
+        let root = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+        mem.table(root).fill(0);
+        Ok(PageTable { root })
+    }
+
+    /// Adopts an existing PML4 frame.
+    pub const fn from_root(root: u64) -> Self {
+        PageTable { root }
+    }
+
+    pub const fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// Maps `va` to `pa` with a page of `size`.
+    pub fn map(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        va: u64,
+        pa: u64,
+        size: PageSize,
+        attrs: Attrs,
+    ) -> Result<(), MapError> {
+        if va % size.bytes() != 0 || pa % size.bytes() != 0 || pa & !ADDR_MASK != 0 {
+            return Err(MapError::NotAligned);
+        }
+        if !is_canonical(va) {
+            return Err(MapError::NonCanonical);
+        }
+        let mut table = self.root;
+        for level in (size.leaf_level() + 1..=4).rev() {
+            let i = index(va, level);
+            let entry = mem.table(table)[i];
+            table = if entry & PRESENT == 0 {
+                let next = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                mem.table(next).fill(0);
+                mem.table(table)[i] = next | INTERMEDIATE;
+                next
+            } else if entry & HUGE != 0 {
+                return Err(MapError::HugePageInTheWay);
+            } else {
+                entry & ADDR_MASK
+            };
+        }
+        let slot = &mut mem.table(table)[index(va, size.leaf_level())];
+        if *slot & PRESENT != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
+        *slot = pa | attrs.leaf_flags(size);
+        Ok(())
+    }
+
+    /// The leaf entry slot for `va`: (table frame, index, level), if the walk reaches a leaf.
+    fn leaf_slot(&self, mem: &mut impl PhysMemory, va: u64) -> Option<(u64, usize, usize)> {
+        if !is_canonical(va) {
+            return None;
+        }
+        let mut table = self.root;
+        for level in (1..=4).rev() {
+            let i = index(va, level);
+            let entry = mem.table(table)[i];
+            if entry & PRESENT == 0 {
+                return None;
+            }
+            if level == 1 || (entry & HUGE != 0 && level <= 3) {
+                return Some((table, i, level));
+            }
+            table = entry & ADDR_MASK;
+        }
+        None
+    }
+
+    /// The physical address and rights `va` translates to.
+    pub fn translate(&self, mem: &mut impl PhysMemory, va: u64) -> Option<Mapping> {
+        let (table, i, level) = self.leaf_slot(mem, va)?;
+        let entry = mem.table(table)[i];
+        let size = match level {
+            1 => PageSize::Size4K,
+            2 => PageSize::Size2M,
+            _ => PageSize::Size1G,
+        };
+        let base = entry & ADDR_MASK & !(size.bytes() - 1);
+        Some(Mapping { phys: base + (va & (size.bytes() - 1)), flags: entry & !ADDR_MASK, size })
+    }
+
+    /// Removes the 4 KiB mapping at `va`; returns the frame it mapped. Huge pages are not
+    /// split: unmapping inside one is refused (`None`).
+    pub fn unmap(&mut self, mem: &mut impl PhysMemory, va: u64) -> Option<u64> {
+        let (table, i, level) = self.leaf_slot(mem, va & !(PAGE_SIZE - 1))?;
+        if level != 1 {
+            return None;
+        }
+        let entry = core::mem::replace(&mut mem.table(table)[i], 0);
+        Some(entry & ADDR_MASK)
+    }
+
+    /// Rewrites the rights of the leaf at `va` (any size), keeping its address.
+    pub fn protect(&mut self, mem: &mut impl PhysMemory, va: u64, attrs: Attrs) -> Result<(), MapError> {
+        let (table, i, level) = self.leaf_slot(mem, va).ok_or(MapError::NotAligned)?;
+        let size = match level {
+            1 => PageSize::Size4K,
+            2 => PageSize::Size2M,
+            _ => PageSize::Size1G,
+        };
+        let slot = &mut mem.table(table)[i];
+        *slot = (*slot & ADDR_MASK) | attrs.leaf_flags(size);
+        Ok(())
+    }
+
+    /// Makes this table's upper half (PML4 entries 256-511, the libOS half) the same as
+    /// `from`'s: both then share every lower-level table of that half.
+    pub fn share_upper_half(&mut self, mem: &mut impl PhysMemory, from: &PageTable) {
+        let mut upper = [0u64; ENTRIES_PER_TABLE / 2];
+        upper.copy_from_slice(&mem.table(from.root)[256..]);
+        mem.table(self.root)[256..].copy_from_slice(&upper);
+    }
+
+    /// Pre-creates the PML4 entries in `[first, last]` so that later mappings there are seen
+    /// by every table that shares this upper half.
+    pub fn populate_pml4(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        first: usize,
+        last: usize,
+    ) -> Result<(), MapError> {
+        for i in first..=last {
+            if mem.table(self.root)[i] & PRESENT == 0 {
+                let next = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                mem.table(next).fill(0);
+                mem.table(self.root)[i] = next | INTERMEDIATE;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BitmapFrameAllocator;
+    use std::boxed::Box;
+    use std::collections::BTreeMap;
+    use std::vec;
+
+    /// Simulated physical memory: page-table frames materialise on first touch.
+    #[derive(Default)]
+    struct FakeMemory(BTreeMap<u64, Box<[u64; ENTRIES_PER_TABLE]>>);
+
+    impl PhysMemory for FakeMemory {
+        fn table(&mut self, frame: u64) -> &mut [u64; ENTRIES_PER_TABLE] {
+            assert_eq!(frame % PAGE_SIZE, 0);
+            self.0.entry(frame).or_insert_with(|| Box::new([0xdead_beef; ENTRIES_PER_TABLE]))
+        }
+    }
+
+    fn setup(bits: &mut [u64]) -> (FakeMemory, BitmapFrameAllocator<'_>) {
+        let mut alloc = BitmapFrameAllocator::new(bits, 0x100_0000);
+        alloc.add_free_range(0x100_0000, 0x100_0000 + 1024 * PAGE_SIZE);
+        (FakeMemory::default(), alloc)
+    }
+
+    #[test]
+    fn map_translate_unmap_4k_with_pkey() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let va = 0xffff_c000_0000_3000;
+        let attrs = Attrs { writable: true, ..Attrs::user(1) };
+        pt.map(&mut mem, &mut alloc, va, 0x5000, PageSize::Size4K, attrs).unwrap();
+        let m = pt.translate(&mut mem, va + 0x123).unwrap();
+        assert_eq!(m.phys, 0x5123);
+        assert_eq!(flags::pkey(m.flags), 1);
+        assert!(m.flags & USER != 0 && m.flags & WRITABLE != 0 && m.flags & NO_EXECUTE != 0);
+        assert_eq!(pt.translate(&mut mem, va + PAGE_SIZE), None);
+        assert_eq!(
+            pt.map(&mut mem, &mut alloc, va, 0x6000, PageSize::Size4K, attrs),
+            Err(MapError::AlreadyMapped)
+        );
+        assert_eq!(pt.unmap(&mut mem, va), Some(0x5000));
+        assert_eq!(pt.translate(&mut mem, va), None);
+        assert_eq!(pt.unmap(&mut mem, va), None);
+    }
+
+    #[test]
+    fn huge_pages_and_their_conflicts() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let base = 0xffff_8000_0000_0000;
+        pt.map(&mut mem, &mut alloc, base, 0, PageSize::Size1G, Attrs::SUPERVISOR_DATA).unwrap();
+        pt.map(&mut mem, &mut alloc, base + (1 << 30), 1 << 30, PageSize::Size2M, Attrs::SUPERVISOR_DATA)
+            .unwrap();
+        let m = pt.translate(&mut mem, base + 0x1234_5678).unwrap();
+        assert_eq!((m.phys, m.size), (0x1234_5678, PageSize::Size1G));
+        assert!(m.flags & USER == 0 && m.flags & HUGE != 0);
+        let m = pt.translate(&mut mem, base + (1 << 30) + 0x1f_ffff).unwrap();
+        assert_eq!((m.phys, m.size), ((1 << 30) + 0x1f_ffff, PageSize::Size2M));
+        assert_eq!(
+            pt.map(&mut mem, &mut alloc, base + 0x1000, 0, PageSize::Size4K, Attrs::SUPERVISOR_DATA),
+            Err(MapError::HugePageInTheWay)
+        );
+        assert_eq!(pt.unmap(&mut mem, base), None, "huge pages are not split");
+        assert_eq!(
+            pt.map(&mut mem, &mut alloc, base + 0x1000, 0, PageSize::Size2M, Attrs::SUPERVISOR_DATA),
+            Err(MapError::NotAligned)
+        );
+    }
+
+    #[test]
+    fn rejects_non_canonical_and_counts_table_frames() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let free = alloc.free_frames();
+        assert_eq!(
+            pt.map(&mut mem, &mut alloc, 0x0000_8000_0000_0000, 0, PageSize::Size4K, Attrs::user(0)),
+            Err(MapError::NonCanonical)
+        );
+        pt.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        assert_eq!(free - alloc.free_frames(), 3, "PDPT, PD and PT were created");
+        pt.map(&mut mem, &mut alloc, 0x40_1000, 0x2000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        assert_eq!(free - alloc.free_frames(), 3, "the second page reuses them");
+    }
+
+    #[test]
+    fn protect_changes_rights_and_keeps_address() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let va = 0x7000_0000;
+        pt.map(&mut mem, &mut alloc, va, 0x9000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        let rx = Attrs { executable: true, ..Attrs::user(2) };
+        pt.protect(&mut mem, va, rx).unwrap();
+        let m = pt.translate(&mut mem, va).unwrap();
+        assert_eq!(m.phys, 0x9000);
+        assert_eq!(flags::pkey(m.flags), 2);
+        assert!(m.flags & NO_EXECUTE == 0 && m.flags & WRITABLE == 0);
+        assert_eq!(pt.protect(&mut mem, va + PAGE_SIZE, rx), Err(MapError::NotAligned));
+    }
+
+    #[test]
+    fn upper_half_is_shared_between_tables() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut kernel = PageTable::new(&mut mem, &mut alloc).unwrap();
+        kernel.populate_pml4(&mut mem, &mut alloc, 256, 511).unwrap();
+        let mut process = PageTable::new(&mut mem, &mut alloc).unwrap();
+        process.share_upper_half(&mut mem, &kernel);
+        // A libOS mapping added later through the kernel table shows up in the process's.
+        let va = 0xffff_c000_0000_0000;
+        kernel.map(&mut mem, &mut alloc, va, 0x8000, PageSize::Size4K, Attrs::user(1)).unwrap();
+        assert_eq!(process.translate(&mut mem, va).unwrap().phys, 0x8000);
+        // The lower half stays private.
+        process.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        assert_eq!(kernel.translate(&mut mem, 0x40_0000), None);
+    }
+
+    #[test]
+    fn supervisor_and_uncached_flags() {
+        let f = Attrs { uncached: true, ..Attrs::SUPERVISOR_DATA }.leaf_flags(PageSize::Size4K);
+        assert!(f & USER == 0 && f & NO_CACHE != 0 && f & PKEY_MASK == 0 && f & GLOBAL != 0);
+        let f = Attrs { executable: true, ..Attrs::user(15) }.leaf_flags(PageSize::Size2M);
+        assert_eq!(flags::pkey(f), 15);
+        assert!(f & HUGE != 0 && f & NO_EXECUTE == 0);
+    }
+}

@@ -1,0 +1,2 @@
+pub mod debugcon;
+pub mod uart;

@@ -1,0 +1,31 @@
+//! The libOS heap (K_LIBOS user pages at LIBOS_HEAP_BASE): a buddy allocator that grows by
+//! mapping more frames when it runs out. When no frame is left, the allocation fails and
+//! Rust's allocation-error path reports it (a crash report naming the size), never a hang.
+
+use core::alloc::Layout;
+
+use buddy_system_allocator::{Heap, LockedHeapWithRescue};
+
+const ORDER: usize = 32;
+/// Grow in steps of at least this much, to keep the mapping work off the common path.
+const GROW_STEP: u64 = 1 << 20;
+
+#[global_allocator]
+static HEAP: LockedHeapWithRescue<ORDER> = LockedHeapWithRescue::new(rescue);
+
+fn rescue(heap: &mut Heap<ORDER>, layout: &Layout) {
+    // Room for the request at its alignment, in a buddy block.
+    let need = (layout.size().max(layout.align()) as u64).next_power_of_two() * 2;
+    if let Some(range) = super::grow_heap(need.max(GROW_STEP)) {
+        // SAFETY: the range was just mapped writable for the heap and is used by nothing else.
+        unsafe { heap.add_to_heap(range.start as usize, range.end as usize) };
+    }
+}
+
+pub fn init(initial: u64) {
+    let range = super::grow_heap(initial).unwrap_or_else(|| {
+        crate::crash::fatal(format_args!("not enough memory for the initial {initial}-byte heap"))
+    });
+    // SAFETY: as in `rescue`.
+    unsafe { HEAP.lock().add_to_heap(range.start as usize, range.end as usize) };
+}
