@@ -57,7 +57,10 @@ pub struct BootInfo {
 /// Reads physical memory through the boot page tables' direct map of the first 1 GiB (the
 /// boot loader puts its structures there).
 fn read_phys<T: Copy>(phys: u64) -> T {
-    assert!(phys + core::mem::size_of::<T>() as u64 <= 1 << 30, "boot structure above 1 GiB");
+    assert!(
+        phys + core::mem::size_of::<T>() as u64 <= 1 << 30,
+        "boot structure above 1 GiB"
+    );
     // SAFETY: the boot page tables map physical 0..1 GiB at PHYSMAP_BASE; read_unaligned
     // accepts any alignment; T is plain data (Copy, repr(C), every bit pattern valid).
     unsafe { core::ptr::read_unaligned((PHYSMAP_BASE + phys) as *const T) }
@@ -82,7 +85,8 @@ impl BootInfo {
             start_info_phys,
         };
         for i in 0..info.region_count {
-            info.regions[i] = read_phys(si.memmap_paddr + (i * core::mem::size_of::<MemoryRegion>()) as u64);
+            info.regions[i] =
+                read_phys(si.memmap_paddr + (i * core::mem::size_of::<MemoryRegion>()) as u64);
         }
         if si.cmdline_paddr != 0 {
             while info.cmdline_len < MAX_CMDLINE - 1 {
@@ -95,7 +99,8 @@ impl BootInfo {
             }
         }
         for i in 0..info.module_count {
-            info.modules[i] = read_phys(si.modlist_paddr + (i * core::mem::size_of::<Module>()) as u64);
+            info.modules[i] =
+                read_phys(si.modlist_paddr + (i * core::mem::size_of::<Module>()) as u64);
         }
         Ok(info)
     }

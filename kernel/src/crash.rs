@@ -22,7 +22,10 @@ pub struct LineBuf {
 
 impl LineBuf {
     pub const fn new() -> Self {
-        LineBuf { buf: [0; 200], len: 0 }
+        LineBuf {
+            buf: [0; 200],
+            len: 0,
+        }
     }
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.buf[..self.len]).unwrap_or("<invalid utf-8>")
@@ -61,7 +64,7 @@ fn backtrace(mut rbp: u64, first_ip: Option<u64>) {
         line(format_args!("{MARK}{BACKTRACE} {index} {ip:#x}"));
         index += 1;
     }
-    while index < 40 && rbp % 8 == 0 && on_known_stack(rbp) {
+    while index < 40 && rbp.is_multiple_of(8) && on_known_stack(rbp) {
         // SAFETY: rbp lies within a mapped kernel stack (checked above); the frame layout is
         // [saved rbp][return address], kept by -C force-frame-pointers.
         let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
@@ -80,12 +83,14 @@ fn backtrace(mut rbp: u64, first_ip: Option<u64>) {
 /// Reports a panic and exits.
 pub fn panic(info: &core::panic::PanicInfo) -> ! {
     begin();
-    let mut reason = LineBuf::new();
-    let _ = write!(reason, "kernel panic: {}", info.message());
+    let mut message = LineBuf::new();
+    let _ = write!(message, "{}", info.message());
     if let Some(loc) = info.location() {
-        let _ = write!(reason, " at {}:{}", loc.file(), loc.line());
+        let _ = write!(message, " at {}:{}", loc.file(), loc.line());
     }
-    line(format_args!("KERNEL PANIC: {}", reason.as_str()));
+    line(format_args!("KERNEL PANIC: {}", message.as_str()));
+    let mut reason = LineBuf::new();
+    let _ = write!(reason, "kernel panic: {}", message.as_str());
     line(format_args!("{MARK}{CRASH} {}", reason.as_str()));
     let rbp: u64;
     // SAFETY: reads the frame pointer register.
@@ -98,7 +103,12 @@ pub fn panic(info: &core::panic::PanicInfo) -> ! {
 pub fn exception(frame: &TrapFrame, cr2: u64) -> ! {
     begin();
     let mut reason = LineBuf::new();
-    let _ = write!(reason, "{} in the kernel at rip {:#x}", trap::exception_name(frame.vector), frame.rip);
+    let _ = write!(
+        reason,
+        "{} in the kernel at rip {:#x}",
+        trap::exception_name(frame.vector),
+        frame.rip
+    );
     if frame.vector == trap::PAGE_FAULT {
         let _ = write!(reason, ", address {cr2:#x} (");
         let _ = trap::describe_page_fault(frame.error, &mut reason);
@@ -112,11 +122,29 @@ pub fn exception(frame: &TrapFrame, cr2: u64) -> ! {
         "  vector {} error {:#x} rip {:#018x} cs {:#x} rflags {:#x} rsp {:#018x} ss {:#x}",
         frame.vector, frame.error, frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss
     ));
-    line(format_args!("  cr2 {:#018x} cr3 {:#018x} cr4 {:#x} pkru {:#010x}", cr2, cpu::read_cr3(), cpu::read_cr4(), frame.pkru));
-    line(format_args!("  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}", frame.rax, frame.rbx, frame.rcx, frame.rdx));
-    line(format_args!("  rsi {:#018x} rdi {:#018x} rbp {:#018x} r8  {:#018x}", frame.rsi, frame.rdi, frame.rbp, frame.r8));
-    line(format_args!("  r9  {:#018x} r10 {:#018x} r11 {:#018x} r12 {:#018x}", frame.r9, frame.r10, frame.r11, frame.r12));
-    line(format_args!("  r13 {:#018x} r14 {:#018x} r15 {:#018x}", frame.r13, frame.r14, frame.r15));
+    line(format_args!(
+        "  cr2 {:#018x} cr3 {:#018x} cr4 {:#x} pkru {:#010x}",
+        cr2,
+        cpu::read_cr3(),
+        cpu::read_cr4(),
+        frame.pkru
+    ));
+    line(format_args!(
+        "  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}",
+        frame.rax, frame.rbx, frame.rcx, frame.rdx
+    ));
+    line(format_args!(
+        "  rsi {:#018x} rdi {:#018x} rbp {:#018x} r8  {:#018x}",
+        frame.rsi, frame.rdi, frame.rbp, frame.r8
+    ));
+    line(format_args!(
+        "  r9  {:#018x} r10 {:#018x} r11 {:#018x} r12 {:#018x}",
+        frame.r9, frame.r10, frame.r11, frame.r12
+    ));
+    line(format_args!(
+        "  r13 {:#018x} r14 {:#018x} r15 {:#018x}",
+        frame.r13, frame.r14, frame.r15
+    ));
     line(format_args!("{MARK}{CRASH} {}", reason.as_str()));
     backtrace(frame.rbp, Some(frame.rip));
     exit_qemu(KERNEL_FAILURE)

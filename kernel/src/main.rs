@@ -37,7 +37,11 @@ extern "C" fn kmain(start_info_phys: u64) -> ! {
         BootInfo::parse(start_info_phys).unwrap_or_else(|e| crash::fatal(format_args!("{e}")))
     });
     log::set_verbose(cmdline::get(boot.cmdline(), cmdline::VERBOSE).is_some());
-    kdebug!("Iso-UniK {} booting; command line: {:?}", env!("CARGO_PKG_VERSION"), boot.cmdline());
+    kdebug!(
+        "Iso-UniK {} booting; command line: {:?}",
+        env!("CARGO_PKG_VERSION"),
+        boot.cmdline()
+    );
     if let Err(why) = cpu::init() {
         kprintln!("warning: {why}");
     }
@@ -69,22 +73,31 @@ extern "C" fn kmain(start_info_phys: u64) -> ! {
 extern "C" fn kmain_on_stack() -> ! {
     let boot = BOOT_INFO.get().expect("set in kmain");
     let (lapic, ioapic) = mm::with(|m| {
-        Ok::<_, isounik_paging::MapError>((m.map_mmio(apic::LAPIC_PHYS, 4096)?, m.map_mmio(apic::IOAPIC_PHYS, 4096)?))
+        Ok::<_, isounik_paging::MapError>((
+            m.map_mmio(apic::LAPIC_PHYS, 4096)?,
+            m.map_mmio(apic::IOAPIC_PHYS, 4096)?,
+        ))
     })
     .unwrap_or_else(|e| crash::fatal(format_args!("mapping the APICs failed: {e:?}")));
     apic::init(lapic, ioapic, trap::SPURIOUS_VECTOR);
     drivers::uart::init();
     apic::route_irq(isounik_abi::io::CONSOLE_IRQ, trap::UART_VECTOR);
     match time::init() {
-        Ok(source) => kdebug!("TSC {} kHz (from {:?}), APIC timer {} ticks per {} ms", time::tsc_hz() / 1000, source, time::apic_ticks_per_period(), 1000 / time::TICK_HZ),
+        Ok(source) => kdebug!(
+            "TSC {} kHz (from {:?}), APIC timer {} ticks per {} ms",
+            time::tsc_hz() / 1000,
+            source,
+            time::apic_ticks_per_period(),
+            1000 / time::TICK_HZ
+        ),
         Err(why) => crash::fatal(format_args!("{why}")),
     }
     cpu::enable_interrupts();
     let stats = mm::stats();
     kdebug!(
         "memory: {} MiB usable, {} MiB free, PKU {}",
-        stats.total_frames * 4096 >> 20,
-        stats.free_frames * 4096 >> 20,
+        (stats.total_frames * 4096) >> 20,
+        (stats.free_frames * 4096) >> 20,
         if cpu::pku_enabled() { "on" } else { "OFF" }
     );
 

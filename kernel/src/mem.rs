@@ -78,5 +78,7 @@ pub extern "C" fn rust_eh_personality() {}
 /// `panic = "abort"` no unwinding ever starts, so reaching it is a kernel bug.
 #[no_mangle]
 pub extern "C" fn _Unwind_Resume() -> ! {
-    crate::crash::fatal(format_args!("_Unwind_Resume called, but the kernel never unwinds"))
+    crate::crash::fatal(format_args!(
+        "_Unwind_Resume called, but the kernel never unwinds"
+    ))
 }

@@ -77,7 +77,9 @@ fn crash_on_purpose(kind: &str) -> ! {
         }
         "divide" => {
             // SAFETY: none; dividing by zero in asm raises #DE (Rust's `/` would panic first).
-            unsafe { core::arch::asm!("xor edx, edx", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _) };
+            unsafe {
+                core::arch::asm!("xor edx, edx", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _)
+            };
         }
         "breakpoint" => {
             // SAFETY: none; int3 raises #BP, which is fatal outside the self test.

@@ -32,7 +32,10 @@ pub fn init() -> Result<TscSource, &'static str> {
     } else if let Some(hz) = f.tsc_hz_from_hypervisor {
         (hz, TscSource::HypervisorLeaf)
     } else if pit::present() {
-        (pit::tsc_hz(PIT_CALIBRATION_TICKS, cpu::rdtsc), TscSource::Pit)
+        (
+            pit::tsc_hz(PIT_CALIBRATION_TICKS, cpu::rdtsc),
+            TscSource::Pit,
+        )
     } else {
         return Err("no reference clock to calibrate the TSC (no CPUID leaf 15h, no hypervisor timing leaf, no PIT)");
     };

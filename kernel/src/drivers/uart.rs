@@ -114,7 +114,11 @@ pub fn try_read(out: &mut [u8]) -> ReadResult {
     cpu::without_interrupts(|| {
         let mut ring = INPUT.lock();
         if ring.len == 0 {
-            return if ring.eof { ReadResult::Eof } else { ReadResult::Empty };
+            return if ring.eof {
+                ReadResult::Eof
+            } else {
+                ReadResult::Empty
+            };
         }
         let n = out.len().min(ring.len);
         for slot in out.iter_mut().take(n) {

@@ -24,8 +24,13 @@ fn rescue(heap: &mut Heap<ORDER>, layout: &Layout) {
 
 pub fn init(initial: u64) {
     let range = super::grow_heap(initial).unwrap_or_else(|| {
-        crate::crash::fatal(format_args!("not enough memory for the initial {initial}-byte heap"))
+        crate::crash::fatal(format_args!(
+            "not enough memory for the initial {initial}-byte heap"
+        ))
     });
     // SAFETY: as in `rescue`.
-    unsafe { HEAP.lock().add_to_heap(range.start as usize, range.end as usize) };
+    unsafe {
+        HEAP.lock()
+            .add_to_heap(range.start as usize, range.end as usize)
+    };
 }

@@ -7,10 +7,13 @@ mod phys;
 use core::ops::Range;
 
 use isounik_abi::layout::{
-    KERNEL_BASE, LIBOS_HEAP_BASE, LIBOS_HEAP_MAX, LIBOS_STACKS_BASE, MMIO_BASE, PAGE_SIZE, PHYSMAP_BASE,
+    KERNEL_BASE, LIBOS_HEAP_BASE, LIBOS_HEAP_MAX, LIBOS_STACKS_BASE, MMIO_BASE, PAGE_SIZE,
+    PHYSMAP_BASE,
 };
 use isounik_abi::pkey::K_LIBOS;
-use isounik_paging::{flags, Attrs, BitmapFrameAllocator, FrameAllocator, MapError, Mapping, PageSize, PageTable};
+use isounik_paging::{
+    flags, Attrs, BitmapFrameAllocator, FrameAllocator, MapError, Mapping, PageSize, PageTable,
+};
 
 use crate::arch::x86_64::cpu;
 use crate::boot_info::{BootInfo, RAM};
@@ -93,12 +96,20 @@ pub fn init(boot: &BootInfo) {
     let words = BitmapFrameAllocator::words_for(0, ram_end);
     let bitmap_phys = align_up(kernel_phys_end, PAGE_SIZE);
     let bitmap_end = align_up(bitmap_phys + words as u64 * 8, PAGE_SIZE);
-    if bitmap_end > 1 << 30 || !boot.regions().iter().any(|r| r.kind == RAM && r.addr <= bitmap_phys && bitmap_end <= r.addr + r.size) {
-        crate::crash::fatal(format_args!("no room for the frame bitmap after the kernel image"));
+    if bitmap_end > 1 << 30
+        || !boot
+            .regions()
+            .iter()
+            .any(|r| r.kind == RAM && r.addr <= bitmap_phys && bitmap_end <= r.addr + r.size)
+    {
+        crate::crash::fatal(format_args!(
+            "no room for the frame bitmap after the kernel image"
+        ));
     }
     // SAFETY: [bitmap_phys, bitmap_end) is RAM (checked above) below 1 GiB, so the boot
     // direct map covers it; it is reserved from the allocator below and used only here.
-    let bitmap = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
+    let bitmap =
+        unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
     let mut frames = BitmapFrameAllocator::new(bitmap, 0);
     for r in boot.regions().iter().filter(|r| r.kind == RAM) {
         frames.add_free_range(r.addr, r.addr + r.size);
@@ -113,13 +124,22 @@ pub fn init(boot: &BootInfo) {
     let mut mem = Physmap;
     let mut kernel = PageTable::new(&mut mem, &mut frames).unwrap_or_else(|e| oom(e));
     // Every upper-half PML4 entry exists now, so process page tables can share them.
-    kernel.populate_pml4(&mut mem, &mut frames, 256, 511).unwrap_or_else(|e| oom(e));
+    kernel
+        .populate_pml4(&mut mem, &mut frames, 256, 511)
+        .unwrap_or_else(|e| oom(e));
 
     // Direct map of all RAM: supervisor, not executable, 2 MiB pages.
     let mut pa = 0;
     while pa < ram_end {
         kernel
-            .map(&mut mem, &mut frames, PHYSMAP_BASE + pa, pa, PageSize::Size2M, Attrs::SUPERVISOR_DATA)
+            .map(
+                &mut mem,
+                &mut frames,
+                PHYSMAP_BASE + pa,
+                pa,
+                PageSize::Size2M,
+                Attrs::SUPERVISOR_DATA,
+            )
             .unwrap_or_else(|e| oom(e));
         pa += PageSize::Size2M.bytes();
     }
@@ -128,16 +148,41 @@ pub fn init(boot: &BootInfo) {
     // supervisor section (GDT, IDT, TSS, entry and IST stacks, PKU flag).
     let libos = Attrs::user(K_LIBOS);
     let sections = [
-        (sym_addr!(__text_start), sym_addr!(__text_end), Attrs { executable: true, ..libos }),
+        (
+            sym_addr!(__text_start),
+            sym_addr!(__text_end),
+            Attrs {
+                executable: true,
+                ..libos
+            },
+        ),
         (sym_addr!(__rodata_start), sym_addr!(__rodata_end), libos),
-        (sym_addr!(__data_start), sym_addr!(__data_end), Attrs { writable: true, ..libos }),
-        (sym_addr!(__supervisor_start), sym_addr!(__supervisor_end), Attrs::SUPERVISOR_DATA),
+        (
+            sym_addr!(__data_start),
+            sym_addr!(__data_end),
+            Attrs {
+                writable: true,
+                ..libos
+            },
+        ),
+        (
+            sym_addr!(__supervisor_start),
+            sym_addr!(__supervisor_end),
+            Attrs::SUPERVISOR_DATA,
+        ),
     ];
     for (start, end, attrs) in sections {
         let mut va = start;
         while va < end {
             kernel
-                .map(&mut mem, &mut frames, va, va - KERNEL_BASE, PageSize::Size4K, attrs)
+                .map(
+                    &mut mem,
+                    &mut frames,
+                    va,
+                    va - KERNEL_BASE,
+                    PageSize::Size4K,
+                    attrs,
+                )
                 .unwrap_or_else(|e| oom(e));
             va += PAGE_SIZE;
         }
@@ -169,8 +214,17 @@ impl Memory {
         for i in 0..pages {
             let frame = self.frames.allocate().ok_or(MapError::OutOfFrames)?;
             // SAFETY: a freshly allocated frame, reached through the direct map.
-            unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
-            if let Err(e) = self.kernel.map(&mut Physmap, &mut self.frames, va + i * PAGE_SIZE, frame, PageSize::Size4K, attrs) {
+            unsafe {
+                core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
+            };
+            if let Err(e) = self.kernel.map(
+                &mut Physmap,
+                &mut self.frames,
+                va + i * PAGE_SIZE,
+                frame,
+                PageSize::Size4K,
+                attrs,
+            ) {
                 self.frames.deallocate(frame);
                 return Err(e);
             }
@@ -185,7 +239,15 @@ impl Memory {
         if start + bytes > LIBOS_HEAP_BASE + LIBOS_HEAP_MAX {
             return None;
         }
-        self.map_fresh(start, bytes / PAGE_SIZE, Attrs { writable: true, ..Attrs::user(K_LIBOS) }).ok()?;
+        self.map_fresh(
+            start,
+            bytes / PAGE_SIZE,
+            Attrs {
+                writable: true,
+                ..Attrs::user(K_LIBOS)
+            },
+        )
+        .ok()?;
         self.heap_end = start + bytes;
         Some(start..start + bytes)
     }
@@ -195,8 +257,18 @@ impl Memory {
         let va = self.mmio_next;
         let pages = align_up(size, PAGE_SIZE) / PAGE_SIZE;
         for i in 0..pages {
-            let attrs = Attrs { uncached: true, ..Attrs::SUPERVISOR_DATA };
-            self.kernel.map(&mut Physmap, &mut self.frames, va + i * PAGE_SIZE, phys + i * PAGE_SIZE, PageSize::Size4K, attrs)?;
+            let attrs = Attrs {
+                uncached: true,
+                ..Attrs::SUPERVISOR_DATA
+            };
+            self.kernel.map(
+                &mut Physmap,
+                &mut self.frames,
+                va + i * PAGE_SIZE,
+                phys + i * PAGE_SIZE,
+                PageSize::Size4K,
+                attrs,
+            )?;
         }
         self.mmio_next += (pages + 1) * PAGE_SIZE;
         Ok(va)
@@ -206,7 +278,14 @@ impl Memory {
     pub fn new_kernel_stack(&mut self) -> Result<Range<u64>, MapError> {
         let guard = self.stacks_next;
         let bottom = guard + PAGE_SIZE;
-        self.map_fresh(bottom, KERNEL_STACK_SIZE / PAGE_SIZE, Attrs { writable: true, ..Attrs::user(K_LIBOS) })?;
+        self.map_fresh(
+            bottom,
+            KERNEL_STACK_SIZE / PAGE_SIZE,
+            Attrs {
+                writable: true,
+                ..Attrs::user(K_LIBOS)
+            },
+        )?;
         self.stacks_next = bottom + KERNEL_STACK_SIZE;
         Ok(bottom..bottom + KERNEL_STACK_SIZE)
     }

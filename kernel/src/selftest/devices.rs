@@ -12,7 +12,10 @@ pub fn kernel_breakpoint_resumes() -> TestResult {
     // SAFETY: int3 traps to the kernel's #BP handler, which consumes the expectation and
     // returns; the registers around it are ordinary outputs.
     unsafe { core::arch::asm!("mov {0}, 42", "int3", "add {0}, 1", out(reg) marker) };
-    ensure!(!super::take_expected_breakpoint(), "the breakpoint handler did not run");
+    ensure!(
+        !super::take_expected_breakpoint(),
+        "the breakpoint handler did not run"
+    );
     ensure!(marker == 43, "execution did not resume after int3");
     Ok(Outcome::Pass)
 }
@@ -25,15 +28,24 @@ pub fn timer() -> TestResult {
     let elapsed_ms = (time::uptime_ns() - ns0) / 1_000_000;
     let ticks = time::ticks() - t0;
     let expected = 200 * time::TICK_HZ / 1000;
-    ensure!(elapsed_ms >= 200 && elapsed_ms < 400, "sleep(200 ms) took {elapsed_ms} ms by the TSC");
+    ensure!(
+        (200..400).contains(&elapsed_ms),
+        "sleep(200 ms) took {elapsed_ms} ms by the TSC"
+    );
     // The periodic tick and the TSC must agree (both calibrated at boot).
-    ensure!(ticks + 3 >= expected && ticks <= expected * 2 + 3, "{ticks} ticks in 200 ms, expected about {expected}");
+    ensure!(
+        ticks + 3 >= expected && ticks <= expected * 2 + 3,
+        "{ticks} ticks in 200 ms, expected about {expected}"
+    );
     // A second, independent measurement against the PIT agrees with the boot calibration.
     if pit::present() {
         let again = pit::tsc_hz((pit::HZ / 50) as u32, cpu::rdtsc);
         let boot = time::tsc_hz();
         let diff = again.abs_diff(boot) * 1000 / boot;
-        ensure!(diff < 50, "TSC re-measured at {again} Hz, calibrated at {boot} Hz");
+        ensure!(
+            diff < 50,
+            "TSC re-measured at {again} Hz, calibrated at {boot} Hz"
+        );
     }
     Ok(Outcome::Pass)
 }

@@ -18,7 +18,9 @@ pub enum Outcome {
 
 pub type TestResult = Result<Outcome, String>;
 
-const TESTS: &[(&str, fn() -> TestResult)] = &[
+type Test = (&'static str, fn() -> TestResult);
+
+const TESTS: &[Test] = &[
     ("frame_allocator", memory::frame_allocator),
     ("heap", memory::heap),
     ("page_tables", memory::page_tables),
@@ -30,9 +32,15 @@ const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("pku_libos_hidden_from_ring3", pku::libos_hidden_from_ring3),
     ("xrstor_cannot_load_pkru", pku::xrstor_cannot_load_pkru),
     ("user_syscall_roundtrip", user::syscall_roundtrip),
-    ("user_privileged_instructions", user::privileged_instructions),
+    (
+        "user_privileged_instructions",
+        user::privileged_instructions,
+    ),
     ("user_preempted_by_timer", user::preempted_by_timer),
-    ("kernel_breakpoint_resumes", devices::kernel_breakpoint_resumes),
+    (
+        "kernel_breakpoint_resumes",
+        devices::kernel_breakpoint_resumes,
+    ),
     ("timer", devices::timer),
     ("uart_loopback_irq", devices::uart_loopback_irq),
 ];

@@ -84,7 +84,16 @@ pub fn run_probe(probe: Probe, args: [u64; 2], pkru: u32) -> (UserExit, GeneralR
 }
 
 fn with_stack(f: impl FnOnce() -> TestResult) -> TestResult {
-    mm::with(|m| m.map_page(STACK_VA, Attrs { writable: true, ..Attrs::user(0) })).map_err(|e| alloc::format!("{e:?}"))?;
+    mm::with(|m| {
+        m.map_page(
+            STACK_VA,
+            Attrs {
+                writable: true,
+                ..Attrs::user(0)
+            },
+        )
+    })
+    .map_err(|e| alloc::format!("{e:?}"))?;
     let r = f();
     mm::with(|m| m.unmap_page(STACK_VA));
     r
@@ -92,10 +101,16 @@ fn with_stack(f: impl FnOnce() -> TestResult) -> TestResult {
 
 pub fn syscall_roundtrip() -> TestResult {
     with_stack(|| {
-        let mut ctx = alloc::boxed::Box::new(UserContext::new(Probe::Registers.entry(), STACK_VA + 4096, APP_PKRU));
+        let mut ctx = alloc::boxed::Box::new(UserContext::new(
+            Probe::Registers.entry(),
+            STACK_VA + 4096,
+            APP_PKRU,
+        ));
         let values = [3u64, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43];
         let r = &mut ctx.regs;
-        [r.rbx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r12, r.r13, r.r14, r.r15, r.rax] = values;
+        [
+            r.rbx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r12, r.r13, r.r14, r.r15, r.rax,
+        ] = values;
         let sent = ctx.regs;
         let exit = loop {
             match ctx.execute() {
@@ -106,10 +121,19 @@ pub fn syscall_roundtrip() -> TestResult {
         ensure!(exit == UserExit::Syscall, "first stop: {exit:?}");
         let got = ctx.regs;
         let kept = |r: &GeneralRegs| {
-            [r.rbx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r12, r.r13, r.r14, r.r15, r.rax]
+            [
+                r.rbx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r12, r.r13, r.r14, r.r15,
+                r.rax,
+            ]
         };
-        ensure!(kept(&got) == kept(&sent), "registers changed on the way in: {got:?}");
-        ensure!(got.rcx == got.rip, "syscall leaves the return address in rcx");
+        ensure!(
+            kept(&got) == kept(&sent),
+            "registers changed on the way in: {got:?}"
+        );
+        ensure!(
+            got.rcx == got.rip,
+            "syscall leaves the return address in rcx"
+        );
         ensure!(got.rsp == STACK_VA + 4096, "user rsp {:#x}", got.rsp);
         // Resume with rax = 1; the probe sums what it got back.
         ctx.regs.rax = 1;
@@ -121,23 +145,40 @@ pub fn syscall_roundtrip() -> TestResult {
         };
         ensure!(exit == UserExit::Syscall, "second stop: {exit:?}");
         let expected = 1 + values[..12].iter().sum::<u64>();
-        ensure!(ctx.regs.rax == expected, "probe saw registers summing to {} instead of {expected}", ctx.regs.rax);
+        ensure!(
+            ctx.regs.rax == expected,
+            "probe saw registers summing to {} instead of {expected}",
+            ctx.regs.rax
+        );
         Ok(Outcome::Pass)
     })
 }
 
 pub fn privileged_instructions() -> TestResult {
     with_stack(|| {
-        for probe in [Probe::Cli, Probe::Hlt, Probe::In, Probe::Out, Probe::Wrmsr, Probe::MovCr3] {
+        for probe in [
+            Probe::Cli,
+            Probe::Hlt,
+            Probe::In,
+            Probe::Out,
+            Probe::Wrmsr,
+            Probe::MovCr3,
+        ] {
             match run_probe(probe, [0, 0], APP_PKRU).0 {
                 UserExit::Exception { vector: 13, .. } => {}
-                other => return Err(alloc::format!("{probe:?} in ring 3: expected #GP, got {other:?}")),
+                other => {
+                    return Err(alloc::format!(
+                        "{probe:?} in ring 3: expected #GP, got {other:?}"
+                    ))
+                }
             }
         }
         // `int 0x80` hits a DPL-0 gate: #GP with an IDT error code naming the gate (QEMU
         // scales the index by the 16-byte long-mode descriptor size); `int3` is allowed.
         match run_probe(Probe::Int80, [0, 0], APP_PKRU).0 {
-            UserExit::Exception { vector: 13, error, .. } if error == (0x80 << 3) | 2 || error == (0x80 << 4) | 2 => {}
+            UserExit::Exception {
+                vector: 13, error, ..
+            } if error == (0x80 << 3) | 2 || error == (0x80 << 4) | 2 => {}
             other => return Err(alloc::format!("int 0x80: {other:?}")),
         }
         match run_probe(Probe::Int3, [0, 0], APP_PKRU).0 {
@@ -150,7 +191,11 @@ pub fn privileged_instructions() -> TestResult {
 
 pub fn preempted_by_timer() -> TestResult {
     with_stack(|| {
-        let mut ctx = alloc::boxed::Box::new(UserContext::new(Probe::Spin.entry(), STACK_VA + 4096, APP_PKRU));
+        let mut ctx = alloc::boxed::Box::new(UserContext::new(
+            Probe::Spin.entry(),
+            STACK_VA + 4096,
+            APP_PKRU,
+        ));
         let start = time::ticks();
         let mut timer_stops = 0;
         while time::ticks() < start + 3 {
@@ -164,7 +209,10 @@ pub fn preempted_by_timer() -> TestResult {
                 other => return Err(alloc::format!("spinning probe stopped with {other:?}")),
             }
         }
-        ensure!(timer_stops >= 3, "only {timer_stops} timer interrupts reached ring 3");
+        ensure!(
+            timer_stops >= 3,
+            "only {timer_stops} timer interrupts reached ring 3"
+        );
         Ok(Outcome::Pass)
     })
 }

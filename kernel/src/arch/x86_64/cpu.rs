@@ -1,7 +1,7 @@
 //! CPU features and control registers: CR0/CR4, XCR0, PKRU, interrupts, halting.
 
 use core::arch::asm;
-use core::arch::x86_64::{CpuidResult, __cpuid, __cpuid_count};
+use core::arch::x86_64::{__cpuid, __cpuid_count, CpuidResult};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
@@ -38,7 +38,12 @@ pub fn features() -> Features {
     let leaf7 = if max_leaf >= 7 {
         __cpuid_count(7, 0)
     } else {
-        CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 }
+        CpuidResult {
+            eax: 0,
+            ebx: 0,
+            ecx: 0,
+            edx: 0,
+        }
     };
     let ext_max = __cpuid(0x8000_0000).eax;
     let invariant_tsc = ext_max >= 0x8000_0007 && __cpuid(0x8000_0007).edx & (1 << 8) != 0;
@@ -83,6 +88,10 @@ pub fn cpu() -> &'static Features {
 #[link_section = ".supervisor.pku_flag"]
 pub static PKU_ENTRY_FLAG: AtomicU8 = AtomicU8::new(0);
 
+/// 1 when CR4.OSXSAVE is set: the entry code saves user FPU state with XSAVE, else FXSAVE.
+#[link_section = ".supervisor.xsave_flag"]
+pub static XSAVE_ENTRY_FLAG: AtomicU8 = AtomicU8::new(0);
+
 pub fn pku_enabled() -> bool {
     PKU_ENTRY_FLAG.load(Ordering::Relaxed) != 0
 }
@@ -115,6 +124,7 @@ pub fn init() -> Result<(), &'static str> {
         debug_assert!(!xcr0.contains(XCr0Flags::MPK));
         // SAFETY: every bit set is reported supported by CPUID.(EAX=0DH,ECX=0).
         unsafe { XCr0::write(xcr0) };
+        XSAVE_ENTRY_FLAG.store(1, Ordering::Relaxed);
     }
     if f.fsgsbase {
         // SAFETY: lets ring 3 use RD/WRFSBASE; the entry code never trusts GS (swapgs).
@@ -146,7 +156,9 @@ pub fn read_pkru() -> u32 {
     }
     let value: u32;
     // SAFETY: RDPKRU with ECX=0 only reads PKRU; CR4.PKE is set (checked above).
-    unsafe { asm!("rdpkru", out("eax") value, in("ecx") 0, out("edx") _, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("rdpkru", out("eax") value, in("ecx") 0, out("edx") _, options(nomem, nostack, preserves_flags))
+    }
     value
 }
 
@@ -156,7 +168,9 @@ pub fn write_pkru(value: u32) {
     }
     // SAFETY: WRPKRU with ECX=EDX=0 only changes which user-page data accesses are allowed.
     // Callers are libOS code choosing the domain; memory effects are the point, so no `nomem`.
-    unsafe { asm!("wrpkru", in("eax") value, in("ecx") 0, in("edx") 0, options(nostack, preserves_flags)) }
+    unsafe {
+        asm!("wrpkru", in("eax") value, in("ecx") 0, in("edx") 0, options(nostack, preserves_flags))
+    }
 }
 
 pub fn interrupts_enabled() -> bool {
@@ -191,7 +205,10 @@ pub fn read_cr2() -> u64 {
 }
 
 pub fn read_cr3() -> u64 {
-    x86_64::registers::control::Cr3::read_raw().0.start_address().as_u64()
+    x86_64::registers::control::Cr3::read_raw()
+        .0
+        .start_address()
+        .as_u64()
 }
 
 pub fn read_cr4() -> u64 {

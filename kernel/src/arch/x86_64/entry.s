@@ -134,9 +134,14 @@ syscall_entry:
 # rsp -> TrapFrame on a supervisor stack; libOS PKRU; kernel GS.
 user_exit_common:
     mov rdi, gs:[{pc_user_ctx}]
+    cmp byte ptr [rip + {xsave_flag}], 0
+    je 6f
     mov eax, -1
     mov edx, -1
     xsave64 [rdi + {ctx_fpu}]
+    jmp 7f
+6:  fxsave64 [rdi + {ctx_fpu}]
+7:
     mov rsi, rsp
     mov rsp, gs:[{pc_kernel_rsp}]
     ldmxcsr [rip + {default_mxcsr}]
@@ -163,9 +168,14 @@ user_enter:
     push r15
     mov gs:[{pc_kernel_rsp}], rsp
     mov gs:[{pc_user_ctx}], rdi
+    cmp byte ptr [rip + {xsave_flag}], 0
+    je 6f
     mov eax, -1
     mov edx, -1
     xrstor64 [rdi + {ctx_fpu}]
+    jmp 7f
+6:  fxrstor64 [rdi + {ctx_fpu}]
+7:
     mov rsp, rsi
     cmp byte ptr [rip + {pku_flag}], 0
     je 5f

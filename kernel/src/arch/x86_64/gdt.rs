@@ -165,7 +165,9 @@ pub fn init() {
             zero = in(reg) 0u64,
             tmp = out(reg) _,
         );
-        x86_64::instructions::tables::load_tss(x86_64::structures::gdt::SegmentSelector(TSS_SELECTOR));
+        x86_64::instructions::tables::load_tss(x86_64::structures::gdt::SegmentSelector(
+            TSS_SELECTOR,
+        ));
         x86_64::instructions::tables::lidt(&idt_ptr);
         GsBase::write(x86_64::VirtAddr::new(s.percpu.self_ptr));
         KernelGsBase::write(x86_64::VirtAddr::new(0));

@@ -56,6 +56,7 @@ const _: () = assert!(offset_of!(TrapFrame, cs) - offset_of!(TrapFrame, vector) 
 core::arch::global_asm!(
     include_str!("entry.s"),
     pku_flag = sym cpu::PKU_ENTRY_FLAG,
+    xsave_flag = sym cpu::XSAVE_ENTRY_FLAG,
     libos_pkru = const LIBOS_PKRU,
     kernel_trap = sym kernel_trap,
     user_exit_collect = sym user::user_exit_collect,
@@ -99,7 +100,10 @@ fn extable() -> &'static [ExtableEntry] {
 }
 
 fn fixup_for(rip: u64) -> Option<u64> {
-    extable().iter().find(|e| e.fault_ip == rip).map(|e| e.fixup_ip)
+    extable()
+        .iter()
+        .find(|e| e.fault_ip == rip)
+        .map(|e| e.fixup_ip)
 }
 
 /// Handles a trap taken in ring 0, on an IST stack.
@@ -148,7 +152,7 @@ pub fn exception_name(vector: u64) -> &'static str {
         20 => "virtualization exception (#VE)",
         21 => "control protection (#CP)",
         SYSCALL_VECTOR => "syscall",
-        0..=31 => "reserved exception",
+        9 | 15 | 22..=31 => "reserved exception",
         _ => "interrupt",
     }
 }
@@ -166,7 +170,11 @@ pub fn describe_page_fault(error: u64, out: &mut impl core::fmt::Write) -> core:
         out,
         "{access}, {} mode, {}",
         if error & 4 != 0 { "user" } else { "kernel" },
-        if error & 1 != 0 { "protection violation" } else { "page not present" }
+        if error & 1 != 0 {
+            "protection violation"
+        } else {
+            "page not present"
+        }
     )?;
     if error & 0x20 != 0 {
         write!(out, ", protection key")?;

@@ -24,13 +24,17 @@ pub fn record_fault(address: u64, error: u64) {
 }
 
 fn last_fault() -> UserFault {
-    UserFault { address: FAULT_ADDRESS.load(Ordering::Relaxed), error: FAULT_ERROR.load(Ordering::Relaxed) }
+    UserFault {
+        address: FAULT_ADDRESS.load(Ordering::Relaxed),
+        error: FAULT_ERROR.load(Ordering::Relaxed),
+    }
 }
 
 /// Whether `[addr, addr + len)` lies in the application half. The libOS must never read or
 /// write its own memory on a caller's behalf (ARCHITECTURE.md §2).
 pub fn is_user_range(addr: u64, len: usize) -> bool {
-    addr.checked_add(len as u64).is_some_and(|end| end <= USER_END)
+    addr.checked_add(len as u64)
+        .is_some_and(|end| end <= USER_END)
 }
 
 /// `rep movsb` with an exception-table entry; returns the bytes not copied (0 = success).
@@ -61,7 +65,10 @@ unsafe fn copy_with_fixup(dst: *mut u8, src: *const u8, len: usize) -> usize {
 /// Copies `dst.len()` bytes from user address `src`.
 pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), UserFault> {
     if !is_user_range(src, dst.len()) {
-        return Err(UserFault { address: src, error: 0 });
+        return Err(UserFault {
+            address: src,
+            error: 0,
+        });
     }
     // SAFETY: `dst` is a valid kernel buffer; the source is a lower-half address whose
     // faults are caught by the exception table.
@@ -74,7 +81,10 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), UserFault> {
 /// Copies `src` to user address `dst`.
 pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), UserFault> {
     if !is_user_range(dst, src.len()) {
-        return Err(UserFault { address: dst, error: 0 });
+        return Err(UserFault {
+            address: dst,
+            error: 0,
+        });
     }
     // SAFETY: as in `copy_from_user`, with the roles swapped.
     match unsafe { copy_with_fixup(dst as *mut u8, src.as_ptr(), src.len()) } {

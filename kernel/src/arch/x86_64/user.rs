@@ -4,9 +4,9 @@
 
 use core::mem::offset_of;
 
+use super::cpu;
 use super::gdt::{self, USER_CS, USER_SS};
 use super::trap::{TrapFrame, PAGE_FAULT, SYSCALL_VECTOR};
-use super::cpu;
 
 /// MXCSR for the kernel after leaving user mode, and for a new user FPU state: all
 /// exceptions masked, round to nearest.
@@ -76,7 +76,12 @@ impl UserContext {
         fpu.0[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // x87 control word
         fpu.0[24..28].copy_from_slice(&DEFAULT_MXCSR.to_le_bytes());
         UserContext {
-            regs: GeneralRegs { rip, rsp, rflags: 0x202, ..Default::default() },
+            regs: GeneralRegs {
+                rip,
+                rsp,
+                rflags: 0x202,
+                ..Default::default()
+            },
             fs_base: 0,
             pkru,
             fpu,
@@ -90,7 +95,11 @@ impl UserContext {
         // (An upper-half rip is harmless: ring 3 may fetch libOS code, never read its data;
         // the self-test probes run that way.)
         if !isounik_paging::is_canonical(self.regs.rip) {
-            return UserExit::Exception { vector: 13, error: 0, cr2: 0 };
+            return UserExit::Exception {
+                vector: 13,
+                error: 0,
+                cr2: 0,
+            };
         }
         const USER_RFLAGS_MASK: u64 = 0xcd5; // CF PF AF ZF SF TF DF OF
         let rflags = (self.regs.rflags & USER_RFLAGS_MASK) | 0x202; // IF and the fixed bit
@@ -139,7 +148,11 @@ impl UserContext {
             SYSCALL_VECTOR => UserExit::Syscall,
             v if v < 32 => {
                 let (_, error, cr2) = *LAST_EXIT.lock();
-                UserExit::Exception { vector: v as u8, error, cr2: if v == PAGE_FAULT { cr2 } else { 0 } }
+                UserExit::Exception {
+                    vector: v as u8,
+                    error,
+                    cr2: if v == PAGE_FAULT { cr2 } else { 0 },
+                }
             }
             v => UserExit::Interrupt(v as u8),
         }
