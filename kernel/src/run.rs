@@ -15,7 +15,7 @@ pub fn main(line: &str) -> ! {
     if cmdline::get(line, cmdline::CONSOLE) == Some("echo") {
         echo_console();
     }
-    if let Some(ms) = cmdline::get(line, "sleep") {
+    if let Some(ms) = cmdline::get(line, cmdline::SLEEP) {
         match ms.parse() {
             Ok(ms) => time::sleep_ms(ms),
             Err(_) => {
@@ -89,6 +89,10 @@ fn crash_on_purpose(kind: &str) -> ! {
             core::hint::black_box(recurse(0));
         }
         "panic" => panic!("deliberate panic requested on the command line"),
+        "hang" => loop {
+            // Never finishes (tests the host's --timeout); halts between timer ticks.
+            crate::arch::x86_64::cpu::wait_for_interrupt();
+        },
         "oom" => {
             let mut hog: Vec<Vec<u8>> = Vec::new();
             loop {
@@ -96,7 +100,7 @@ fn crash_on_purpose(kind: &str) -> ! {
             }
         }
         other => {
-            kprintln!("crash={other}: unknown kind (pagefault, gp, ud, divide, breakpoint, stackoverflow, panic, oom)");
+            kprintln!("crash={other}: unknown kind (pagefault, gp, ud, divide, breakpoint, stackoverflow, panic, oom, hang)");
             shutdown(2)
         }
     }

@@ -30,6 +30,8 @@ pub mod log {
     /// `@exit <status>`: the guest's exit status (0..=255), sent just before the debug exit.
     pub const EXIT: &str = "exit";
     /// `@bt <index> <hex address>`: one frame of a kernel backtrace; the host adds the symbol.
+    /// For an exception, frame 0 is the faulting instruction; every other frame is a return
+    /// address (the call is the instruction before it).
     pub const BACKTRACE: &str = "bt";
     /// `@crash <one-line reason>`: the kernel stopped on an unrecoverable error.
     pub const CRASH: &str = "crash";
@@ -108,7 +110,8 @@ pub mod log {
 }
 
 /// How the guest ends. The kernel first logs `@exit <status>` (or `@crash ...`), then writes
-/// one of these values to [`io::DEBUG_EXIT`]; QEMU exits with `(value << 1) | 1`.
+/// one of these values to [`io::DEBUG_EXIT`]; QEMU exits with `(value << 1) | 1`. The `@exit`
+/// record is mandatory before [`exit::NORMAL`]: QEMU's own errors also give status 1.
 /// A QEMU exit status of 0 means the guest reset (a triple fault under `-no-reboot`).
 pub mod exit {
     /// The guest shut down normally; its status is in the `@exit` record.
@@ -131,8 +134,11 @@ pub mod cmdline {
     /// `exit=N`: with nothing to run, end with status N (tests the exit path).
     pub const EXIT: &str = "exit";
     /// `crash=KIND`: deliberately fail inside the kernel (tests fault reporting). KINDs:
-    /// `pagefault`, `gp`, `ud`, `divide`, `stackoverflow`, `panic`, `oom`, `breakpoint`.
+    /// `pagefault`, `gp`, `ud`, `divide`, `stackoverflow`, `panic`, `oom`, `breakpoint`,
+    /// and `hang` (never finishes: tests the host's timeout).
     pub const CRASH: &str = "crash";
+    /// `sleep=MS`: with nothing to run, sleep MS milliseconds before exiting (tests time).
+    pub const SLEEP: &str = "sleep";
     /// `console=echo`: echo console input back, line by line, until EOF (tests input).
     pub const CONSOLE: &str = "console";
     /// `verbose`: more kernel log lines.
@@ -147,7 +153,10 @@ pub mod cmdline {
 
     /// The value of the last occurrence of `key`.
     pub fn get<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
-        words(cmdline).filter(|(k, _)| *k == key).map(|(_, v)| v).last()
+        words(cmdline)
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .last()
     }
 }
 

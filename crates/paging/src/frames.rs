@@ -27,7 +27,13 @@ impl<'a> BitmapFrameAllocator<'a> {
     pub fn new(bitmap: &'a mut [u64], base: u64) -> Self {
         assert!(is_page_aligned(base));
         bitmap.fill(0);
-        BitmapFrameAllocator { bitmap, base, hint: 0, free: 0, total: 0 }
+        BitmapFrameAllocator {
+            bitmap,
+            base,
+            hint: 0,
+            free: 0,
+            total: 0,
+        }
     }
 
     /// Words of bitmap needed to cover `[base, end)`.
@@ -162,7 +168,10 @@ mod tests {
         a.try_deallocate(f).unwrap();
         assert_eq!(a.try_deallocate(f), Err(FrameError::DoubleFree(f)));
         assert_eq!(a.try_deallocate(123), Err(FrameError::OutOfRange(123)));
-        assert_eq!(a.try_deallocate(64 * PAGE_SIZE), Err(FrameError::OutOfRange(64 * PAGE_SIZE)));
+        assert_eq!(
+            a.try_deallocate(64 * PAGE_SIZE),
+            Err(FrameError::OutOfRange(64 * PAGE_SIZE))
+        );
         assert_eq!(a.free_frames(), 4);
     }
 

@@ -92,7 +92,14 @@ impl Attrs {
 
     /// User page with the given key, read-only and not executable; adjust with the fields.
     pub const fn user(pkey: u8) -> Attrs {
-        Attrs { writable: false, executable: false, user: true, pkey, uncached: false, global: false }
+        Attrs {
+            writable: false,
+            executable: false,
+            user: true,
+            pkey,
+            uncached: false,
+            global: false,
+        }
     }
 
     pub const fn leaf_flags(self, size: PageSize) -> u64 {
@@ -154,7 +161,10 @@ pub struct PageTable {
 
 impl PageTable {
     /// A new, empty page table.
-    pub fn new(mem: &mut impl PhysMemory, alloc: &mut impl FrameAllocator) -> Result<Self, MapError> {
+    pub fn new(
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+    ) -> Result<Self, MapError> {
         let root = alloc.allocate().ok_or(MapError::OutOfFrames)?;
         mem.table(root).fill(0);
         Ok(PageTable { root })
@@ -238,7 +248,11 @@ impl PageTable {
             _ => PageSize::Size1G,
         };
         let base = entry & ADDR_MASK & !(size.bytes() - 1);
-        Some(Mapping { phys: base + (va & (size.bytes() - 1)), flags: entry & !ADDR_MASK, size })
+        Some(Mapping {
+            phys: base + (va & (size.bytes() - 1)),
+            flags: entry & !ADDR_MASK,
+            size,
+        })
     }
 
     /// Removes the 4 KiB mapping at `va`; returns the frame it mapped. Huge pages are not
@@ -253,7 +267,12 @@ impl PageTable {
     }
 
     /// Rewrites the rights of the leaf at `va` (any size), keeping its address.
-    pub fn protect(&mut self, mem: &mut impl PhysMemory, va: u64, attrs: Attrs) -> Result<(), MapError> {
+    pub fn protect(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        va: u64,
+        attrs: Attrs,
+    ) -> Result<(), MapError> {
         let (table, i, level) = self.leaf_slot(mem, va).ok_or(MapError::NotAligned)?;
         let size = match level {
             1 => PageSize::Size4K,
@@ -308,7 +327,9 @@ mod tests {
     impl PhysMemory for FakeMemory {
         fn table(&mut self, frame: u64) -> &mut [u64; ENTRIES_PER_TABLE] {
             assert_eq!(frame % PAGE_SIZE, 0);
-            self.0.entry(frame).or_insert_with(|| Box::new([0xdead_beef; ENTRIES_PER_TABLE]))
+            self.0
+                .entry(frame)
+                .or_insert_with(|| Box::new([0xdead_beef; ENTRIES_PER_TABLE]))
         }
     }
 
@@ -324,8 +345,12 @@ mod tests {
         let (mut mem, mut alloc) = setup(&mut bits);
         let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
         let va = 0xffff_c000_0000_3000;
-        let attrs = Attrs { writable: true, ..Attrs::user(1) };
-        pt.map(&mut mem, &mut alloc, va, 0x5000, PageSize::Size4K, attrs).unwrap();
+        let attrs = Attrs {
+            writable: true,
+            ..Attrs::user(1)
+        };
+        pt.map(&mut mem, &mut alloc, va, 0x5000, PageSize::Size4K, attrs)
+            .unwrap();
         let m = pt.translate(&mut mem, va + 0x123).unwrap();
         assert_eq!(m.phys, 0x5123);
         assert_eq!(flags::pkey(m.flags), 1);
@@ -346,21 +371,52 @@ mod tests {
         let (mut mem, mut alloc) = setup(&mut bits);
         let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
         let base = 0xffff_8000_0000_0000;
-        pt.map(&mut mem, &mut alloc, base, 0, PageSize::Size1G, Attrs::SUPERVISOR_DATA).unwrap();
-        pt.map(&mut mem, &mut alloc, base + (1 << 30), 1 << 30, PageSize::Size2M, Attrs::SUPERVISOR_DATA)
-            .unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            base,
+            0,
+            PageSize::Size1G,
+            Attrs::SUPERVISOR_DATA,
+        )
+        .unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            base + (1 << 30),
+            1 << 30,
+            PageSize::Size2M,
+            Attrs::SUPERVISOR_DATA,
+        )
+        .unwrap();
         let m = pt.translate(&mut mem, base + 0x1234_5678).unwrap();
         assert_eq!((m.phys, m.size), (0x1234_5678, PageSize::Size1G));
         assert!(m.flags & USER == 0 && m.flags & HUGE != 0);
-        let m = pt.translate(&mut mem, base + (1 << 30) + 0x1f_ffff).unwrap();
+        let m = pt
+            .translate(&mut mem, base + (1 << 30) + 0x1f_ffff)
+            .unwrap();
         assert_eq!((m.phys, m.size), ((1 << 30) + 0x1f_ffff, PageSize::Size2M));
         assert_eq!(
-            pt.map(&mut mem, &mut alloc, base + 0x1000, 0, PageSize::Size4K, Attrs::SUPERVISOR_DATA),
+            pt.map(
+                &mut mem,
+                &mut alloc,
+                base + 0x1000,
+                0,
+                PageSize::Size4K,
+                Attrs::SUPERVISOR_DATA
+            ),
             Err(MapError::HugePageInTheWay)
         );
         assert_eq!(pt.unmap(&mut mem, base), None, "huge pages are not split");
         assert_eq!(
-            pt.map(&mut mem, &mut alloc, base + 0x1000, 0, PageSize::Size2M, Attrs::SUPERVISOR_DATA),
+            pt.map(
+                &mut mem,
+                &mut alloc,
+                base + 0x1000,
+                0,
+                PageSize::Size2M,
+                Attrs::SUPERVISOR_DATA
+            ),
             Err(MapError::NotAligned)
         );
     }
@@ -372,12 +428,39 @@ mod tests {
         let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
         let free = alloc.free_frames();
         assert_eq!(
-            pt.map(&mut mem, &mut alloc, 0x0000_8000_0000_0000, 0, PageSize::Size4K, Attrs::user(0)),
+            pt.map(
+                &mut mem,
+                &mut alloc,
+                0x0000_8000_0000_0000,
+                0,
+                PageSize::Size4K,
+                Attrs::user(0)
+            ),
             Err(MapError::NonCanonical)
         );
-        pt.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
-        assert_eq!(free - alloc.free_frames(), 3, "PDPT, PD and PT were created");
-        pt.map(&mut mem, &mut alloc, 0x40_1000, 0x2000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            0x40_0000,
+            0x1000,
+            PageSize::Size4K,
+            Attrs::user(0),
+        )
+        .unwrap();
+        assert_eq!(
+            free - alloc.free_frames(),
+            3,
+            "PDPT, PD and PT were created"
+        );
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            0x40_1000,
+            0x2000,
+            PageSize::Size4K,
+            Attrs::user(0),
+        )
+        .unwrap();
         assert_eq!(free - alloc.free_frames(), 3, "the second page reuses them");
     }
 
@@ -387,14 +470,28 @@ mod tests {
         let (mut mem, mut alloc) = setup(&mut bits);
         let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
         let va = 0x7000_0000;
-        pt.map(&mut mem, &mut alloc, va, 0x9000, PageSize::Size4K, Attrs::user(0)).unwrap();
-        let rx = Attrs { executable: true, ..Attrs::user(2) };
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            va,
+            0x9000,
+            PageSize::Size4K,
+            Attrs::user(0),
+        )
+        .unwrap();
+        let rx = Attrs {
+            executable: true,
+            ..Attrs::user(2)
+        };
         pt.protect(&mut mem, va, rx).unwrap();
         let m = pt.translate(&mut mem, va).unwrap();
         assert_eq!(m.phys, 0x9000);
         assert_eq!(flags::pkey(m.flags), 2);
         assert!(m.flags & NO_EXECUTE == 0 && m.flags & WRITABLE == 0);
-        assert_eq!(pt.protect(&mut mem, va + PAGE_SIZE, rx), Err(MapError::NotAligned));
+        assert_eq!(
+            pt.protect(&mut mem, va + PAGE_SIZE, rx),
+            Err(MapError::NotAligned)
+        );
     }
 
     #[test]
@@ -402,23 +499,51 @@ mod tests {
         let mut bits = vec![0u64; 16];
         let (mut mem, mut alloc) = setup(&mut bits);
         let mut kernel = PageTable::new(&mut mem, &mut alloc).unwrap();
-        kernel.populate_pml4(&mut mem, &mut alloc, 256, 511).unwrap();
+        kernel
+            .populate_pml4(&mut mem, &mut alloc, 256, 511)
+            .unwrap();
         let mut process = PageTable::new(&mut mem, &mut alloc).unwrap();
         process.share_upper_half(&mut mem, &kernel);
         // A libOS mapping added later through the kernel table shows up in the process's.
         let va = 0xffff_c000_0000_0000;
-        kernel.map(&mut mem, &mut alloc, va, 0x8000, PageSize::Size4K, Attrs::user(1)).unwrap();
+        kernel
+            .map(
+                &mut mem,
+                &mut alloc,
+                va,
+                0x8000,
+                PageSize::Size4K,
+                Attrs::user(1),
+            )
+            .unwrap();
         assert_eq!(process.translate(&mut mem, va).unwrap().phys, 0x8000);
         // The lower half stays private.
-        process.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        process
+            .map(
+                &mut mem,
+                &mut alloc,
+                0x40_0000,
+                0x1000,
+                PageSize::Size4K,
+                Attrs::user(0),
+            )
+            .unwrap();
         assert_eq!(kernel.translate(&mut mem, 0x40_0000), None);
     }
 
     #[test]
     fn supervisor_and_uncached_flags() {
-        let f = Attrs { uncached: true, ..Attrs::SUPERVISOR_DATA }.leaf_flags(PageSize::Size4K);
+        let f = Attrs {
+            uncached: true,
+            ..Attrs::SUPERVISOR_DATA
+        }
+        .leaf_flags(PageSize::Size4K);
         assert!(f & USER == 0 && f & NO_CACHE != 0 && f & PKEY_MASK == 0 && f & GLOBAL != 0);
-        let f = Attrs { executable: true, ..Attrs::user(15) }.leaf_flags(PageSize::Size2M);
+        let f = Attrs {
+            executable: true,
+            ..Attrs::user(15)
+        }
+        .leaf_flags(PageSize::Size2M);
         assert_eq!(flags::pkey(f), 15);
         assert!(f & HUGE != 0 && f & NO_EXECUTE == 0);
     }

@@ -47,6 +47,8 @@ static PRESENT: AtomicBool = AtomicBool::new(false);
 /// 115200 8N1, FIFO with a 1-byte trigger (so single keystrokes interrupt at once), receive
 /// interrupts on.
 pub fn init() {
+    // The host may already have sent a byte; enabling the FIFO below would discard it.
+    drain_into_ring();
     outb(IER, 0);
     outb(LCR, 0x80);
     outb(DATA, 1);
@@ -82,6 +84,10 @@ pub fn flush() {
 
 /// The receive interrupt: drains the FIFO into the ring.
 pub fn on_interrupt() {
+    drain_into_ring();
+}
+
+fn drain_into_ring() {
     let mut ring = INPUT.lock();
     while inb(LSR) & LSR_DATA_READY != 0 {
         let raw = inb(DATA);

@@ -101,7 +101,8 @@ impl UserContext {
                 cr2: 0,
             };
         }
-        const USER_RFLAGS_MASK: u64 = 0xcd5; // CF PF AF ZF SF TF DF OF
+        // CF PF AF ZF SF TF DF OF AC ID: what Linux lets user code set. Never IOPL, NT, VM.
+        const USER_RFLAGS_MASK: u64 = 0xcd5 | (1 << 18) | (1 << 21);
         let rflags = (self.regs.rflags & USER_RFLAGS_MASK) | 0x202; // IF and the fixed bit
         let r = &self.regs;
         let frame = TrapFrame {
