@@ -35,6 +35,16 @@ pub mod log {
     pub const BACKTRACE: &str = "bt";
     /// `@crash <one-line reason>`: the kernel stopped on an unrecoverable error.
     pub const CRASH: &str = "crash";
+    /// `@strace <pid> <call line>`: one system call, strace-style (with `strace` on the
+    /// command line). The host prints `[pid N] line` or just `line` to stderr.
+    pub const STRACE: &str = "strace";
+    /// `@signal <pid> <signo> <one-line reason>`: a process was killed by a signal, e.g.
+    /// `@signal 1 11 segmentation fault at 0x0 (read, page not present), rip 0x401000`.
+    /// The host shows it on stderr whether or not `--verbose` is given.
+    pub const SIGNAL: &str = "signal";
+    /// `@error <message>`: a problem the user must see (a program that cannot be started,
+    /// a malformed initramfs). The host shows it on stderr as `isounik: <message>`.
+    pub const ERROR: &str = "error";
 
     /// The verdict of one self test.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +87,16 @@ pub mod log {
             address: u64,
         },
         Crash(&'a str),
+        Strace {
+            pid: u32,
+            line: &'a str,
+        },
+        Signal {
+            pid: u32,
+            signo: u8,
+            reason: &'a str,
+        },
+        Error(&'a str),
     }
 
     /// Parses one log line (without its newline). `None` for ordinary message lines and for
@@ -104,6 +124,23 @@ pub mod log {
                 })
             }
             CRASH => Some(Record::Crash(args.trim())),
+            STRACE => {
+                let (pid, line) = args.split_once(' ')?;
+                Some(Record::Strace {
+                    pid: pid.parse().ok()?,
+                    line,
+                })
+            }
+            SIGNAL => {
+                let (pid, rest) = args.split_once(' ')?;
+                let (signo, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+                Some(Record::Signal {
+                    pid: pid.parse().ok()?,
+                    signo: signo.parse().ok()?,
+                    reason: reason.trim(),
+                })
+            }
+            ERROR => Some(Record::Error(args.trim())),
             _ => None,
         }
     }
@@ -143,6 +180,14 @@ pub mod cmdline {
     pub const CONSOLE: &str = "console";
     /// `verbose`: more kernel log lines.
     pub const VERBOSE: &str = "verbose";
+    /// `strace`: log every system call as an `@strace` record.
+    pub const STRACE: &str = "strace";
+    /// `time=<nanoseconds since the Unix epoch>`: the host's clock when it started the VM;
+    /// the guest's wall clock starts from it (more precise than the CMOS clock).
+    pub const TIME: &str = "time";
+    /// `seed=<32 hex digits>`: entropy from the host, mixed into the guest's random
+    /// generator (which also uses RDRAND/RDSEED when the CPU has them).
+    pub const SEED: &str = "seed";
 
     /// Iterates over `(key, value)` pairs; a bare `key` has the value `""`.
     pub fn words(cmdline: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -157,6 +202,39 @@ pub mod cmdline {
             .filter(|(k, _)| *k == key)
             .map(|(_, v)| v)
             .last()
+    }
+}
+
+/// The initramfs (the PVH module, QEMU `-initrd`): a cpio newc archive holding the root file
+/// system, plus a directory [`initramfs::BOOT_DIR`] that tells the kernel what to run. The
+/// kernel reads it and removes it before the program starts.
+pub mod initramfs {
+    /// Name of the boot directory at the archive's root.
+    pub const BOOT_DIR: &str = ".isounik";
+    /// `.isounik/argv`: the program's arguments, each followed by a NUL. `argv[0]` is the
+    /// guest path of the program to execute.
+    pub const ARGV: &str = ".isounik/argv";
+    /// `.isounik/env`: `NAME=value` strings, each followed by a NUL.
+    pub const ENV: &str = ".isounik/env";
+    /// `.isounik/cwd` (optional): the working directory, without a trailing NUL.
+    pub const CWD: &str = ".isounik/cwd";
+
+    /// Splits a NUL-terminated list; a missing final NUL is tolerated.
+    pub fn split_nul_list(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+        let data = data.strip_suffix(&[0]).unwrap_or(data);
+        data.split(|b| *b == 0).filter(move |_| !data.is_empty())
+    }
+}
+
+/// Exit statuses the guest reports for a program that could not start (as shells do).
+pub mod status {
+    /// The program exists but cannot be executed (not ELF, dynamically linked, malformed).
+    pub const CANNOT_EXECUTE: u8 = 126;
+    /// The program does not exist.
+    pub const NOT_FOUND: u8 = 127;
+    /// Killed by signal `n`: 128 + n.
+    pub const fn killed_by(signo: u8) -> u8 {
+        128 + signo
     }
 }
 
@@ -285,6 +363,7 @@ pub mod pkey {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -325,6 +404,39 @@ mod tests {
             Some(log::Record::Crash("page fault at 0x0"))
         );
         assert_eq!(log::parse("plain text"), None);
+    }
+
+    #[test]
+    fn parses_strace_signal_error() {
+        assert_eq!(
+            log::parse("@strace 1 write(1, \"hi\\n\", 3) = 3"),
+            Some(log::Record::Strace {
+                pid: 1,
+                line: "write(1, \"hi\\n\", 3) = 3"
+            })
+        );
+        assert_eq!(
+            log::parse("@signal 7 11 segmentation fault at 0x0"),
+            Some(log::Record::Signal {
+                pid: 7,
+                signo: 11,
+                reason: "segmentation fault at 0x0"
+            })
+        );
+        assert_eq!(
+            log::parse("@error no such program"),
+            Some(log::Record::Error("no such program"))
+        );
+        assert_eq!(log::parse("@signal x 11 y"), None);
+    }
+
+    #[test]
+    fn nul_lists() {
+        let v: std::vec::Vec<_> = initramfs::split_nul_list(b"a\0bc\0").collect();
+        assert_eq!(v, [&b"a"[..], &b"bc"[..]]);
+        let v: std::vec::Vec<_> = initramfs::split_nul_list(b"a\0\0b").collect();
+        assert_eq!(v, [&b"a"[..], &b""[..], &b"b"[..]]);
+        assert_eq!(initramfs::split_nul_list(b"").count(), 0);
     }
 
     #[test]
