@@ -292,6 +292,83 @@ impl PageTable {
         mem.table(self.root)[256..].copy_from_slice(&upper);
     }
 
+    /// Empties the lower half (the application's): calls `leaf(va, entry)` for every present
+    /// 4 KiB leaf (huge leaves are not used there), then frees every lower-half table frame.
+    pub fn clear_lower_half(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        mut leaf: impl FnMut(u64, u64),
+    ) {
+        for i4 in 0..ENTRIES_PER_TABLE / 2 {
+            let e4 = core::mem::replace(&mut mem.table(self.root)[i4], 0);
+            if e4 & PRESENT == 0 {
+                continue;
+            }
+            let pdpt = e4 & ADDR_MASK;
+            for i3 in 0..ENTRIES_PER_TABLE {
+                let e3 = mem.table(pdpt)[i3];
+                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
+                    continue;
+                }
+                let pd = e3 & ADDR_MASK;
+                for i2 in 0..ENTRIES_PER_TABLE {
+                    let e2 = mem.table(pd)[i2];
+                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
+                        continue;
+                    }
+                    let pt = e2 & ADDR_MASK;
+                    for i1 in 0..ENTRIES_PER_TABLE {
+                        let e1 = mem.table(pt)[i1];
+                        if e1 & PRESENT != 0 {
+                            let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
+                            leaf(va, e1);
+                        }
+                    }
+                    alloc.deallocate(pt);
+                }
+                alloc.deallocate(pd);
+            }
+            alloc.deallocate(pdpt);
+        }
+    }
+
+    /// The raw leaf entry for the 4 KiB page at `va`, if its tables exist (present or not).
+    pub fn entry(&self, mem: &mut impl PhysMemory, va: u64) -> Option<u64> {
+        let (table, i, level) = self.leaf_slot(mem, va)?;
+        (level == 1).then(|| mem.table(table)[i])
+    }
+
+    /// Replaces the 4 KiB leaf at `va` with `entry` (creating tables as needed); returns the
+    /// old entry (0 if none). The caller owns whatever frame either entry refers to.
+    pub fn set_entry(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        va: u64,
+        entry: u64,
+    ) -> Result<u64, MapError> {
+        if !is_canonical(va) || va % PAGE_SIZE != 0 {
+            return Err(MapError::NotAligned);
+        }
+        let mut table = self.root;
+        for level in (2..=4).rev() {
+            let i = index(va, level);
+            let e = mem.table(table)[i];
+            table = if e & PRESENT == 0 {
+                let next = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                mem.table(next).fill(0);
+                mem.table(table)[i] = next | INTERMEDIATE;
+                next
+            } else if e & HUGE != 0 {
+                return Err(MapError::HugePageInTheWay);
+            } else {
+                e & ADDR_MASK
+            };
+        }
+        Ok(core::mem::replace(&mut mem.table(table)[index(va, 1)], entry))
+    }
+
     /// Pre-creates the PML4 entries in `[first, last]` so that later mappings there are seen
     /// by every table that shares this upper half.
     pub fn populate_pml4(
@@ -529,6 +606,29 @@ mod tests {
             )
             .unwrap();
         assert_eq!(kernel.translate(&mut mem, 0x40_0000), None);
+    }
+
+    #[test]
+    fn clear_lower_half_visits_leaves_and_frees_tables() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        pt.populate_pml4(&mut mem, &mut alloc, 256, 511).unwrap();
+        let free = alloc.free_frames();
+        pt.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        pt.map(&mut mem, &mut alloc, 0x7fff_f000_0000, 0x2000, PageSize::Size4K, Attrs::user(0)).unwrap();
+        let old = pt.set_entry(&mut mem, &mut alloc, 0x40_1000, 0x3000 | PRESENT | USER).unwrap();
+        assert_eq!(old, 0);
+        assert_eq!(pt.entry(&mut mem, 0x40_1000), Some(0x3000 | PRESENT | USER));
+        pt.map(&mut mem, &mut alloc, 0xffff_c000_0000_0000, 0x4000, PageSize::Size4K, Attrs::user(1)).unwrap();
+        let mut seen = std::vec::Vec::new();
+        pt.clear_lower_half(&mut mem, &mut alloc, |va, e| seen.push((va, e & ADDR_MASK)));
+        seen.sort();
+        assert_eq!(seen, [(0x40_0000, 0x1000), (0x40_1000, 0x3000), (0x7fff_f000_0000, 0x2000)]);
+        assert_eq!(pt.translate(&mut mem, 0x40_0000), None);
+        assert!(pt.translate(&mut mem, 0xffff_c000_0000_0000).is_some(), "upper half untouched");
+        // Only the upper-half mapping's PD and PT remain allocated beyond the start.
+        assert_eq!(free - alloc.free_frames(), 2);
     }
 
     #[test]
