@@ -14,11 +14,15 @@ mod arch;
 mod boot_info;
 mod crash;
 mod drivers;
+mod fs;
 mod irq;
 mod mem;
 mod mm;
+mod proc;
+mod random;
 mod run;
 mod selftest;
+mod syscall;
 mod time;
 
 use isounik_abi::cmdline;
@@ -107,7 +111,7 @@ extern "C" fn kmain_on_stack() -> ! {
             let failed = selftest::run_all(cmdline::get(line, cmdline::SELFTEST_FILTER));
             shutdown(if failed == 0 { 0 } else { 1 })
         }
-        "run" => run::main(line),
+        "run" => run::main(line, boot),
         other => {
             kprintln!("unknown mode {other:?} (expected run or selftest)");
             shutdown(2)
@@ -118,6 +122,7 @@ extern "C" fn kmain_on_stack() -> ! {
 /// Ends the VM with `status` as the guest's exit status.
 pub fn shutdown(status: u8) -> ! {
     drivers::uart::flush();
+    mm::activate_kernel_table();
     kprintln!("{MARK}{EXIT} {status}");
     arch::x86_64::exit_qemu(isounik_abi::exit::NORMAL)
 }

@@ -1,16 +1,45 @@
-//! `mode=run`: what the kernel does for `isounik run`. Programs arrive with the next issue;
-//! until then the command line selects built-in actions that exercise the boot path.
+//! `mode=run`: what the kernel does for `isounik run`: unpack the initramfs and run the
+//! program it names as PID 1. Without an initramfs, command-line words select built-in
+//! actions that exercise the boot path (exit status, sleeping, console input, crashes).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use isounik_abi::cmdline;
+use isounik_abi::log::{ERROR, MARK};
+use isounik_abi::{cmdline, status};
+use isounik_linux::errno::Errno;
 
+use crate::boot_info::BootInfo;
 use crate::drivers::uart::{self, ReadResult};
+use crate::fs::{self, Device, FdTable, FileKind, Node, OpenFile};
+use crate::proc::{self, Process};
 use crate::{shutdown, time};
 
-pub fn main(line: &str) -> ! {
+pub fn main(line: &str, boot: &BootInfo) -> ! {
     if let Some(kind) = cmdline::get(line, cmdline::CRASH) {
         crash_on_purpose(kind);
+    }
+    time::init_wall_clock(cmdline::get(line, cmdline::TIME).and_then(|t| t.parse().ok()));
+    crate::random::init(cmdline::get(line, cmdline::SEED));
+    crate::drivers::stdio::set_tty(cmdline::get(line, cmdline::CONSOLE) == Some("tty"));
+    crate::syscall::init(cmdline::get(line, cmdline::STRACE).is_some());
+    let initrd = boot
+        .modules()
+        .first()
+        .map(|m| crate::mm::phys_slice(m.paddr, m.size));
+    let program = match fs::init(initrd) {
+        Ok(p) => p,
+        Err(message) => {
+            kprintln!("{MARK}{ERROR} {message}");
+            shutdown(status::CANNOT_EXECUTE)
+        }
+    };
+    // The archive has been copied into the file system: give its memory back.
+    for m in boot.modules() {
+        crate::mm::release_range(m.paddr, m.paddr + m.size);
+    }
+    if let Some(program) = program {
+        run_program(program);
     }
     if cmdline::get(line, cmdline::CONSOLE) == Some("echo") {
         echo_console();
@@ -33,6 +62,69 @@ pub fn main(line: &str) -> ! {
     };
     kdebug!("nothing to run; exiting with status {status}");
     shutdown(status)
+}
+
+fn standard_streams() -> FdTable {
+    let mut files = FdTable::new();
+    let streams = if crate::drivers::stdio::is_tty() {
+        [(Device::Tty, 2u32), (Device::Tty, 2), (Device::Tty, 2)]
+    } else {
+        [
+            (Device::HostStdin, 0u32),
+            (Device::HostStdout, 1),
+            (Device::HostStderr, 1),
+        ]
+    };
+    for (fd, (device, flags)) in streams.into_iter().enumerate() {
+        let file = OpenFile::new(FileKind::HostStream(device), flags, Vec::new());
+        files
+            .insert_at(fd, file, false, 3)
+            .expect("three descriptors fit");
+    }
+    files
+}
+
+/// Runs the program from the initramfs as PID 1 and ends the VM with its status.
+fn run_program(program: fs::BootProgram) -> ! {
+    let path = String::from_utf8_lossy(&program.argv[0]).into_owned();
+    let cwd = match &program.cwd {
+        Some(dir) => match fs::with_vfs(|v| v.resolve(v.root(), v.root(), dir, true)) {
+            Ok(isounik_vfs::Resolved::Node(id))
+                if fs::with_vfs(|v| v.file_type(id)) == Ok(isounik_vfs::FileType::Directory) =>
+            {
+                Node::Inode(id)
+            }
+            _ => {
+                kprintln!(
+                    "{MARK}{ERROR} working directory {}: not a directory in the guest",
+                    String::from_utf8_lossy(dir)
+                );
+                shutdown(status::CANNOT_EXECUTE)
+            }
+        },
+        None => Node::Inode(fs::root()),
+    };
+    let mut process = match Process::spawn(
+        1,
+        &path,
+        program.argv,
+        program.envp,
+        cwd,
+        standard_streams(),
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            kprintln!("{MARK}{ERROR} {}", e.message);
+            shutdown(if e.errno == Errno::ENOENT {
+                status::NOT_FOUND
+            } else {
+                status::CANNOT_EXECUTE
+            })
+        }
+    };
+    let exit = proc::run(&mut process);
+    drop(process);
+    shutdown(exit.shell_status())
 }
 
 /// Copies console input to console output until end of input.

@@ -10,6 +10,8 @@ pub const TICK_HZ: u64 = 100;
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Wall-clock time at boot (ns since the Unix epoch).
+static EPOCH_AT_BOOT_NS: AtomicU64 = AtomicU64::new(0);
 static APIC_TICKS_PER_PERIOD: AtomicU64 = AtomicU64::new(0);
 
 /// Where the TSC frequency came from.
@@ -87,4 +89,82 @@ pub fn sleep_ms(ms: u64) {
     while uptime_ns() < until {
         cpu::wait_for_interrupt();
     }
+}
+
+/// Sets the wall clock: from the host's `time=` (ns since the epoch), else the CMOS clock.
+pub fn init_wall_clock(host_ns: Option<u64>) {
+    let ns = host_ns.unwrap_or_else(|| rtc_seconds() * 1_000_000_000);
+    EPOCH_AT_BOOT_NS.store(ns.saturating_sub(uptime_ns()), Ordering::Relaxed);
+}
+
+/// Nanoseconds since the Unix epoch.
+pub fn realtime_ns() -> u64 {
+    EPOCH_AT_BOOT_NS.load(Ordering::Relaxed) + uptime_ns()
+}
+
+/// Reads the CMOS real-time clock (UTC), in seconds since the epoch.
+fn rtc_seconds() -> u64 {
+    use crate::arch::x86_64::port::{inb, outb};
+    let read = |reg: u8| {
+        outb(0x70, reg);
+        inb(0x71)
+    };
+    // Wait for an update to finish, then read twice until stable.
+    let snapshot = || {
+        while read(0x0a) & 0x80 != 0 {
+            core::hint::spin_loop();
+        }
+        [
+            read(0x00),
+            read(0x02),
+            read(0x04),
+            read(0x07),
+            read(0x08),
+            read(0x09),
+            read(0x32),
+        ]
+    };
+    let mut v = snapshot();
+    loop {
+        let again = snapshot();
+        if again == v {
+            break;
+        }
+        v = again;
+    }
+    let status_b = read(0x0b);
+    let bcd = |x: u8| {
+        if status_b & 0x04 == 0 {
+            (x & 0x0f) + (x >> 4) * 10
+        } else {
+            x
+        }
+    };
+    let (sec, min, day, month) = (
+        bcd(v[0]) as u64,
+        bcd(v[1]) as u64,
+        bcd(v[3]) as u64,
+        bcd(v[4]) as u64,
+    );
+    let mut hour = bcd(v[2] & 0x7f) as u64;
+    if status_b & 0x02 == 0 && v[2] & 0x80 != 0 {
+        hour = (hour + 12) % 24;
+    }
+    let century = match bcd(v[6]) as u64 {
+        c @ 19..=21 => c,
+        _ => 20,
+    };
+    let year = century * 100 + bcd(v[5]) as u64;
+    days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y } as i64;
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468).max(0) as u64
 }

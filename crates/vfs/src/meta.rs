@@ -18,7 +18,10 @@ impl<P: Platform> Vfs<P> {
             Kind::Regular(pages) => (inode.size, pages.len() as u64 * (BLOCK_SIZE as u64 / 512)),
             Kind::Directory(d) => ((d.len() as u64 + 2) * BOGO_DIRENT_SIZE, 0),
             Kind::Symlink(target) => (target.len() as u64, 0),
-            Kind::Special(_) | Kind::Mount { .. } => (0, 0),
+            // A mount point shows as the empty directory it covers (what a host sees in
+            // the same tree before mounting anything there).
+            Kind::Mount { .. } => (2 * BOGO_DIRENT_SIZE, 0),
+            Kind::Special(_) => (0, 0),
         };
         Ok(Stat {
             ino: id.ino(),

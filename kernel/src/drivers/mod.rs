@@ -1,2 +1,3 @@
 pub mod debugcon;
+pub mod stdio;
 pub mod uart;

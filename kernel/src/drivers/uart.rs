@@ -115,9 +115,11 @@ pub enum ReadResult {
     Empty,
 }
 
-/// Takes buffered input without waiting.
+/// Takes buffered input without waiting. Polls the UART too: an edge-triggered interrupt
+/// that fired before its route was set up would otherwise leave bytes stranded.
 pub fn try_read(out: &mut [u8]) -> ReadResult {
     cpu::without_interrupts(|| {
+        drain_into_ring();
         let mut ring = INPUT.lock();
         if ring.len == 0 {
             return if ring.eof {
@@ -134,6 +136,20 @@ pub fn try_read(out: &mut [u8]) -> ReadResult {
         }
         ReadResult::Bytes(n)
     })
+}
+
+/// Whether a read would return at once (data or end of input).
+pub fn input_ready() -> bool {
+    cpu::without_interrupts(|| {
+        drain_into_ring();
+        let ring = INPUT.lock();
+        ring.len > 0 || ring.eof
+    })
+}
+
+/// Buffered input bytes.
+pub fn available() -> usize {
+    cpu::without_interrupts(|| INPUT.lock().len)
 }
 
 /// Blocks (halting between interrupts) until input or end of input.

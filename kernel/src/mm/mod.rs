@@ -1,8 +1,10 @@
 //! Physical and virtual memory of the libOS: the frame allocator, the kernel page table with
 //! the layout of ARCHITECTURE.md (isounik_abi::layout), the heap and kernel stacks.
 
+pub mod frame;
 mod heap;
 mod phys;
+pub mod vm;
 
 use core::ops::Range;
 
@@ -92,10 +94,13 @@ pub fn init(boot: &BootInfo) {
         .unwrap_or(0);
     let kernel_phys_end = sym_addr!(__kernel_end) - KERNEL_BASE;
 
-    // The bitmap goes right after the kernel image (the boot map covers the first 1 GiB).
+    // The bitmap and the frame reference counts go right after the kernel image (the boot
+    // map covers the first 1 GiB).
     let words = BitmapFrameAllocator::words_for(0, ram_end);
     let bitmap_phys = align_up(kernel_phys_end, PAGE_SIZE);
-    let bitmap_end = align_up(bitmap_phys + words as u64 * 8, PAGE_SIZE);
+    let refcounts_phys = align_up(bitmap_phys + words as u64 * 8, PAGE_SIZE);
+    let frame_count = ram_end.div_ceil(PAGE_SIZE) as usize;
+    let bitmap_end = align_up(refcounts_phys + frame_count as u64 * 4, PAGE_SIZE);
     if bitmap_end > 1 << 30
         || !boot
             .regions()
@@ -110,12 +115,19 @@ pub fn init(boot: &BootInfo) {
     // direct map covers it; it is reserved from the allocator below and used only here.
     let bitmap =
         unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
+    // SAFETY: as for the bitmap: RAM below 1 GiB, reserved below; zeroed AtomicU32s.
+    let refcounts = unsafe {
+        let ptr = phys_to_virt(refcounts_phys) as *mut core::sync::atomic::AtomicU32;
+        core::ptr::write_bytes(ptr, 0, frame_count);
+        core::slice::from_raw_parts(ptr, frame_count)
+    };
+    frame::init_refcounts(refcounts);
     let mut frames = BitmapFrameAllocator::new(bitmap, 0);
     for r in boot.regions().iter().filter(|r| r.kind == RAM) {
         frames.add_free_range(r.addr, r.addr + r.size);
     }
     frames.reserve_range(0, 1 << 20); // firmware and boot structures
-    frames.reserve_range(1 << 20, bitmap_end); // the kernel image and the bitmap
+    frames.reserve_range(1 << 20, bitmap_end); // the kernel image, bitmap and refcounts
     frames.reserve_range(boot.start_info_phys, boot.start_info_phys + PAGE_SIZE);
     for m in boot.modules() {
         frames.reserve_range(m.paddr, m.paddr + m.size);
@@ -350,4 +362,32 @@ pub fn is_mapped_stack(addr: u64) -> bool {
 
 pub fn grow_heap(bytes: u64) -> Option<Range<u64>> {
     with(|m| m.grow_heap(bytes))
+}
+
+/// Switches the CPU to the kernel's own page table (no application half).
+pub fn activate_kernel_table() {
+    let root = with(|m| m.kernel.root());
+    // SAFETY: the kernel table maps everything the kernel uses.
+    unsafe { core::arch::asm!("mov cr3, {}", in(reg) root, options(nostack)) };
+}
+
+/// Physical memory `[phys, phys + len)` as bytes (a boot module: the initramfs).
+pub fn phys_slice(phys: u64, len: u64) -> &'static [u8] {
+    // SAFETY: boot modules are RAM reserved from the allocator (see `init`) and covered by
+    // the direct map; nothing writes them until `release_range` gives them back, after
+    // which the slice is no longer used.
+    unsafe { core::slice::from_raw_parts(phys_to_virt(phys) as *const u8, len as usize) }
+}
+
+/// Returns the whole frames of `[start, end)` to the allocator (a boot module that has been
+/// copied out).
+pub fn release_range(start: u64, end: u64) {
+    let first = align_up(start, PAGE_SIZE);
+    with(|m| {
+        let mut f = first;
+        while f + PAGE_SIZE <= end {
+            let _ = m.frames.try_deallocate(f);
+            f += PAGE_SIZE;
+        }
+    });
 }

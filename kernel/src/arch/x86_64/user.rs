@@ -160,9 +160,15 @@ impl UserContext {
     }
 }
 
+/// The FS base last written, to skip the (slow) WRMSR when it does not change.
+static CURRENT_FS_BASE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 fn set_fs_base(value: u64) {
-    // FS base only affects %fs accesses, which only user code makes.
-    x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::new_truncate(value))
+    use core::sync::atomic::Ordering;
+    if CURRENT_FS_BASE.swap(value, Ordering::Relaxed) != value {
+        // FS base only affects %fs accesses, which only user code makes.
+        x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::new_truncate(value))
+    }
 }
 
 extern "C" {

@@ -1,0 +1,55 @@
+//! `arch_prctl` codes (asm/prctl.h for x86).
+
+use crate::flags::Names;
+
+pub const ARCH_SET_GS: u32 = 0x1001;
+pub const ARCH_SET_FS: u32 = 0x1002;
+pub const ARCH_GET_FS: u32 = 0x1003;
+pub const ARCH_GET_GS: u32 = 0x1004;
+pub const ARCH_GET_CPUID: u32 = 0x1011;
+pub const ARCH_SET_CPUID: u32 = 0x1012;
+pub const ARCH_GET_XCOMP_SUPP: u32 = 0x1021;
+pub const ARCH_GET_XCOMP_PERM: u32 = 0x1022;
+pub const ARCH_REQ_XCOMP_PERM: u32 = 0x1023;
+pub const ARCH_GET_XCOMP_GUEST_PERM: u32 = 0x1024;
+pub const ARCH_REQ_XCOMP_GUEST_PERM: u32 = 0x1025;
+pub const ARCH_XCOMP_TILECFG: u32 = 17;
+pub const ARCH_XCOMP_TILEDATA: u32 = 18;
+pub const ARCH_MAP_VDSO_X32: u32 = 0x2001;
+pub const ARCH_MAP_VDSO_32: u32 = 0x2002;
+pub const ARCH_MAP_VDSO_64: u32 = 0x2003;
+pub const ARCH_GET_UNTAG_MASK: u32 = 0x4001;
+pub const ARCH_ENABLE_TAGGED_ADDR: u32 = 0x4002;
+pub const ARCH_GET_MAX_TAG_BITS: u32 = 0x4003;
+pub const ARCH_FORCE_TAGGED_SVA: u32 = 0x4004;
+pub const ARCH_SHSTK_ENABLE: u32 = 0x5001;
+pub const ARCH_SHSTK_DISABLE: u32 = 0x5002;
+pub const ARCH_SHSTK_LOCK: u32 = 0x5003;
+pub const ARCH_SHSTK_UNLOCK: u32 = 0x5004;
+pub const ARCH_SHSTK_STATUS: u32 = 0x5005;
+
+pub const ARCH_NAMES: Names = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x1021, "ARCH_GET_XCOMP_SUPP"),
+    (0x1022, "ARCH_GET_XCOMP_PERM"),
+    (0x1023, "ARCH_REQ_XCOMP_PERM"),
+    (0x1024, "ARCH_GET_XCOMP_GUEST_PERM"),
+    (0x1025, "ARCH_REQ_XCOMP_GUEST_PERM"),
+    (0x2001, "ARCH_MAP_VDSO_X32"),
+    (0x2002, "ARCH_MAP_VDSO_32"),
+    (0x2003, "ARCH_MAP_VDSO_64"),
+    (0x4001, "ARCH_GET_UNTAG_MASK"),
+    (0x4002, "ARCH_ENABLE_TAGGED_ADDR"),
+    (0x4003, "ARCH_GET_MAX_TAG_BITS"),
+    (0x4004, "ARCH_FORCE_TAGGED_SVA"),
+    (0x5001, "ARCH_SHSTK_ENABLE"),
+    (0x5002, "ARCH_SHSTK_DISABLE"),
+    (0x5003, "ARCH_SHSTK_LOCK"),
+    (0x5004, "ARCH_SHSTK_UNLOCK"),
+    (0x5005, "ARCH_SHSTK_STATUS"),
+];

@@ -1,0 +1,403 @@
+//! Open files and descriptor tables. An `OpenFile` is what `open` creates (Linux's
+//! `struct file`): its offset and status flags are shared by every descriptor that `dup`
+//! (and later `fork`) makes.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use isounik_linux::errno::Errno;
+use isounik_vfs::InodeId;
+
+use super::dev::Device;
+use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
+use crate::proc::Process;
+
+/// O_ACCMODE and the status flags `fcntl(F_SETFL)` may change.
+pub const O_ACCMODE: u32 = 3;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_PATH: u32 = 0o10000000;
+const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | 0o40000 /* O_DIRECT */ | 0o1000000 /* O_NOATIME */ | 0o20000 /* O_ASYNC */;
+
+pub enum FileKind {
+    /// A regular file of the root file system.
+    Regular(FileRef),
+    /// A directory of the root file system; the offset is the readdir cookie.
+    Directory(InodeId),
+    /// A device node.
+    Device(Device, InodeId),
+    /// One of the host's standard streams given to the first program.
+    HostStream(Device),
+    /// A /proc directory, listed at each getdents (so it shows the descriptor reading it).
+    ProcDir(ProcNode),
+    /// A /proc file, generated when opened.
+    ProcFile(ProcNode, Vec<u8>),
+    /// O_PATH descriptors and other nodes that only name something (symlinks, fifos...).
+    PathOnly(Node),
+}
+
+pub struct OpenFile {
+    pub kind: FileKind,
+    state: spin::Mutex<FileState>,
+    path: Vec<u8>,
+}
+
+struct FileState {
+    offset: u64,
+    flags: u32,
+}
+
+impl OpenFile {
+    pub fn new(kind: FileKind, flags: u32, path: Vec<u8>) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            kind,
+            state: spin::Mutex::new(FileState { offset: 0, flags }),
+            path,
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.state.lock().flags
+    }
+
+    pub fn set_status_flags(&self, flags: u32) {
+        let mut s = self.state.lock();
+        s.flags = (s.flags & !SETFL_MASK) | (flags & SETFL_MASK);
+    }
+
+    fn readable(&self) -> bool {
+        let f = self.flags();
+        f & O_PATH == 0 && f & O_ACCMODE != O_WRONLY
+    }
+
+    fn writable(&self) -> bool {
+        let f = self.flags();
+        f & O_PATH == 0 && matches!(f & O_ACCMODE, O_WRONLY | O_RDWR)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.state.lock().offset
+    }
+
+    pub fn set_offset(&self, offset: u64) {
+        self.state.lock().offset = offset;
+    }
+
+    /// What /proc/self/fd/N points to.
+    pub fn describe(&self) -> Vec<u8> {
+        match &self.kind {
+            FileKind::HostStream(Device::HostStdin) => b"pipe:[1]".to_vec(),
+            FileKind::HostStream(Device::HostStdout) => b"pipe:[2]".to_vec(),
+            FileKind::HostStream(Device::HostStderr) => b"pipe:[3]".to_vec(),
+            FileKind::HostStream(_) => b"/dev/console".to_vec(),
+            _ => self.path.clone(),
+        }
+    }
+
+    pub fn node(&self) -> Option<Node> {
+        match &self.kind {
+            FileKind::Regular(f) => Some(Node::Inode(f.inode())),
+            FileKind::Directory(id) | FileKind::Device(_, id) => Some(Node::Inode(*id)),
+            FileKind::ProcDir(n) | FileKind::ProcFile(n, _) => Some(Node::Proc(n.clone())),
+            FileKind::PathOnly(n) => Some(n.clone()),
+            FileKind::HostStream(_) => None,
+        }
+    }
+
+    fn device(&self) -> Option<Device> {
+        match &self.kind {
+            FileKind::Device(d, _) | FileKind::HostStream(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn is_tty(&self) -> bool {
+        self.device().is_some_and(|d| d.is_tty())
+    }
+
+    /// Reads at the file offset (or at `at` for pread), advancing the offset in the first case.
+    pub fn read(&self, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        let nonblock = self.flags() & O_NONBLOCK != 0;
+        match &self.kind {
+            FileKind::Regular(f) => {
+                let mut st = self.state.lock();
+                let off = at.unwrap_or(st.offset);
+                let n = f.read_at(off, buf)?;
+                if at.is_none() {
+                    st.offset = off + n as u64;
+                }
+                Ok(n)
+            }
+            FileKind::ProcFile(_, data) => {
+                let mut st = self.state.lock();
+                let off = at.unwrap_or(st.offset) as usize;
+                let n = data.len().saturating_sub(off).min(buf.len());
+                if n > 0 {
+                    buf[..n].copy_from_slice(&data[off..off + n]);
+                }
+                if at.is_none() {
+                    st.offset = (off + n) as u64;
+                }
+                Ok(n)
+            }
+            FileKind::Device(d, _) | FileKind::HostStream(d) => {
+                if at.is_some() && matches!(d, Device::HostStdin | Device::Tty) {
+                    return Err(Errno::ESPIPE);
+                }
+                d.read(buf, nonblock)
+            }
+            FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
+            FileKind::PathOnly(_) => Err(Errno::EBADF),
+        }
+    }
+
+    /// Writes at the file offset (or at `at` for pwrite).
+    pub fn write(&self, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.kind {
+            FileKind::Regular(f) => {
+                let mut st = self.state.lock();
+                let append = st.flags & O_APPEND != 0;
+                let id = f.inode();
+                // O_APPEND: every write goes to the end, even pwrite (as Linux does).
+                let off = if append {
+                    with_vfs(|v| v.stat(id))
+                        .map(|s| s.size)
+                        .map_err(super::errno)?
+                } else {
+                    at.unwrap_or(st.offset)
+                };
+                let n = with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno)?;
+                if at.is_none() {
+                    st.offset = off + n as u64;
+                }
+                Ok(n)
+            }
+            FileKind::Device(d, _) | FileKind::HostStream(d) => {
+                if at.is_some()
+                    && matches!(d, Device::HostStdout | Device::HostStderr | Device::Tty)
+                {
+                    return Err(Errno::ESPIPE);
+                }
+                d.write(data)
+            }
+            FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
+            FileKind::ProcFile(..) => Err(Errno::EACCES),
+            FileKind::PathOnly(_) => Err(Errno::EBADF),
+        }
+    }
+
+    pub fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        const SEEK_SET: u32 = 0;
+        const SEEK_CUR: u32 = 1;
+        const SEEK_END: u32 = 2;
+        const SEEK_DATA: u32 = 3;
+        const SEEK_HOLE: u32 = 4;
+        let size = match &self.kind {
+            FileKind::Regular(f) => f.size(),
+            FileKind::ProcFile(_, data) => data.len() as u64,
+            FileKind::Directory(_) | FileKind::ProcDir(_) => {
+                // Directories: only rewinding or restoring a telldir cookie.
+                if whence == SEEK_SET && offset >= 0 {
+                    self.set_offset(offset as u64);
+                    return Ok(offset as u64);
+                }
+                if whence == SEEK_CUR && offset == 0 {
+                    return Ok(self.offset());
+                }
+                return Err(Errno::EINVAL);
+            }
+            FileKind::Device(d, _) | FileKind::HostStream(d) => {
+                return match d {
+                    Device::HostStdin | Device::HostStdout | Device::HostStderr | Device::Tty => {
+                        Err(Errno::ESPIPE)
+                    }
+                    _ => Ok(0),
+                };
+            }
+            FileKind::PathOnly(_) => return Err(Errno::EBADF),
+        };
+        let mut st = self.state.lock();
+        let base: i128 = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => st.offset as i128,
+            SEEK_END => size as i128,
+            SEEK_DATA => {
+                if offset < 0 || offset as u64 >= size {
+                    return Err(Errno::ENXIO);
+                }
+                0
+            }
+            SEEK_HOLE => {
+                if offset < 0 || offset as u64 > size {
+                    return Err(Errno::ENXIO);
+                }
+                st.offset = size;
+                return Ok(size);
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base + offset as i128;
+        if new < 0 || new > i64::MAX as i128 {
+            return Err(Errno::EINVAL);
+        }
+        st.offset = new as u64;
+        Ok(new as u64)
+    }
+
+    pub fn stat(&self, p: &Process) -> Result<StatInfo, Errno> {
+        match &self.kind {
+            FileKind::HostStream(d) => Ok(StatInfo::host_stream(*d)),
+            _ => super::stat_node(p, &self.node().ok_or(Errno::EBADF)?),
+        }
+    }
+
+    /// The file for `mmap`: regular files only; shared writable mappings are not supported
+    /// yet (ENODEV), and a descriptor opened without read access gives EACCES.
+    pub fn mappable_file(&self, shared_write: bool) -> Result<FileRef, Errno> {
+        match &self.kind {
+            FileKind::Regular(f) => {
+                if !self.readable() || (shared_write && !self.writable()) {
+                    return Err(Errno::EACCES);
+                }
+                Ok(f.clone())
+            }
+            FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::ENODEV),
+            FileKind::PathOnly(_) => Err(Errno::EBADF),
+            _ => Err(Errno::ENODEV),
+        }
+    }
+
+    /// (readable now, writable now) for poll.
+    pub fn ready(&self) -> (bool, bool) {
+        match self.device() {
+            Some(d) => d.ready(),
+            None => (true, true),
+        }
+    }
+
+    pub fn available(&self) -> usize {
+        match (&self.kind, self.device()) {
+            (_, Some(d)) => d.available(),
+            (FileKind::Regular(f), _) => f.size().saturating_sub(self.offset()) as usize,
+            (FileKind::ProcFile(_, data), _) => data.len().saturating_sub(self.offset() as usize),
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+/// A process's descriptors.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    pub fn new() -> Self {
+        FdTable { slots: Vec::new() }
+    }
+
+    pub fn get(&self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
+        self.slots
+            .get(fd)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at the lowest free descriptor >= `min`, below `limit` (EMFILE).
+    pub fn insert_from(
+        &mut self,
+        min: usize,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        limit: usize,
+    ) -> Result<usize, Errno> {
+        let mut fd = min;
+        while fd < self.slots.len() && self.slots[fd].is_some() {
+            fd += 1;
+        }
+        if fd >= limit {
+            return Err(Errno::EMFILE);
+        }
+        if fd >= self.slots.len() {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(Slot { file, cloexec });
+        Ok(fd)
+    }
+
+    /// Puts `file` at exactly `fd`, closing what was there.
+    pub fn insert_at(
+        &mut self,
+        fd: usize,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        limit: usize,
+    ) -> Result<(), Errno> {
+        if fd >= limit {
+            return Err(Errno::EBADF);
+        }
+        if fd >= self.slots.len() {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(Slot { file, cloexec });
+        Ok(())
+    }
+
+    pub fn close(&mut self, fd: usize) -> Result<(), Errno> {
+        match self.slots.get_mut(fd) {
+            Some(slot @ Some(_)) => {
+                *slot = None;
+                Ok(())
+            }
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    pub fn cloexec(&self, fd: usize) -> Result<bool, Errno> {
+        self.slots
+            .get(fd)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.cloexec)
+            .ok_or(Errno::EBADF)
+    }
+
+    pub fn set_cloexec(&mut self, fd: usize, on: bool) -> Result<(), Errno> {
+        self.slots
+            .get_mut(fd)
+            .and_then(|s| s.as_mut())
+            .map(|s| s.cloexec = on)
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Closes every close-on-exec descriptor (execve).
+    pub fn close_on_exec(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|s| s.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
+    pub fn open_fds(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i)
+    }
+}

@@ -1,0 +1,1309 @@
+//! File and directory system calls.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use isounik_linux::errno::Errno;
+use isounik_vfs::{FileType, InodeId, Timespec};
+
+use super::{Args, SysResult};
+use crate::fs::{self, procfs, with_vfs, Device, FileKind, FileRef, Node, OpenFile};
+use crate::proc::Process;
+
+const AT_FDCWD: i32 = -100;
+const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+const AT_REMOVEDIR: u32 = 0x200;
+const AT_SYMLINK_FOLLOW: u32 = 0x400;
+const AT_NO_AUTOMOUNT: u32 = 0x800;
+const AT_EMPTY_PATH: u32 = 0x1000;
+const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+const AT_EACCESS: u32 = 0x200;
+
+const O_CREAT: u32 = 0o100;
+const O_EXCL: u32 = 0o200;
+const O_TRUNC: u32 = 0o1000;
+const O_DIRECTORY: u32 = 0o200000;
+const O_NOFOLLOW: u32 = 0o400000;
+const O_CLOEXEC: u32 = 0o2000000;
+const O_TMPFILE: u32 = 0o20200000;
+
+/// Largest chunk copied through the kernel per step of a read or write.
+const CHUNK: usize = 64 * 1024;
+/// Linux caps a single read/write at this many bytes.
+const MAX_RW: usize = 0x7fff_f000;
+
+fn nofile_limit(p: &Process) -> usize {
+    p.rlimits[7].0.min(1 << 20) as usize
+}
+
+/// Reads a path argument (ENOENT for an empty one unless `allow_empty`).
+fn path_arg(p: &mut Process, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
+    let path = p.mm.read_cstr(addr, 4095)?;
+    if path.is_empty() && !allow_empty {
+        return Err(Errno::ENOENT);
+    }
+    Ok(path)
+}
+
+/// Where a relative path starts for `dirfd`.
+fn start_of(p: &Process, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
+    if path.starts_with(b"/") || dirfd == AT_FDCWD {
+        return Ok(p.cwd.clone());
+    }
+    if dirfd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let file = p.files.get(dirfd as usize)?;
+    let node = file.node().ok_or(Errno::ENOTDIR)?;
+    let is_dir = match &node {
+        Node::Inode(id) => matches!(
+            with_vfs(|v| v.file_type(*id)),
+            Ok(FileType::Directory) | Ok(FileType::Mount)
+        ),
+        Node::Proc(pn) => pn.is_dir(),
+    };
+    if is_dir || path.is_empty() {
+        Ok(node)
+    } else {
+        Err(Errno::ENOTDIR)
+    }
+}
+
+/// The node `(dirfd, path)` names; with AT_EMPTY_PATH and an empty path, the descriptor's.
+fn lookup_at(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32) -> Result<Node, Errno> {
+    let empty_ok = flags & AT_EMPTY_PATH != 0;
+    let path = path_arg(p, path_addr, empty_ok)?;
+    if path.is_empty() {
+        if dirfd == AT_FDCWD {
+            return Ok(p.cwd.clone());
+        }
+        return p
+            .files
+            .get(dirfd.max(0) as usize)?
+            .node()
+            .ok_or(Errno::EBADF);
+    }
+    let start = start_of(p, dirfd, &path)?;
+    fs::resolve(p, &start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+}
+
+/// An absolute, lexically normalized path (for /proc/self/fd and messages).
+fn absolute(p: &Process, start: &Node, path: &[u8]) -> Vec<u8> {
+    let full = if path.starts_with(b"/") {
+        path.to_vec()
+    } else {
+        let mut base = fs::path_of(start);
+        base.push(b'/');
+        base.extend_from_slice(path);
+        base
+    };
+    let _ = p;
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in full.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::new();
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+// ---- open, close, read, write ------------------------------------------------------------
+
+fn open_node(p: &Process, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<OpenFile>, Errno> {
+    let accmode = flags & fs::file::O_ACCMODE;
+    let wants_write = accmode != 0 || flags & O_TRUNC != 0;
+    if flags & fs::file::O_PATH != 0 {
+        return Ok(OpenFile::new(FileKind::PathOnly(node), flags, path));
+    }
+    let kind = match &node {
+        Node::Inode(id) => {
+            let st = with_vfs(|v| v.stat(*id)).map_err(fs::errno)?;
+            match st.file_type {
+                FileType::Regular => {
+                    if flags & O_DIRECTORY != 0 {
+                        return Err(Errno::ENOTDIR);
+                    }
+                    if flags & O_TRUNC != 0 && accmode != 0 {
+                        with_vfs(|v| v.truncate(*id, 0)).map_err(fs::errno)?;
+                    }
+                    FileKind::Regular(FileRef::new(*id, &path)?)
+                }
+                FileType::Directory | FileType::Mount => {
+                    if wants_write {
+                        return Err(Errno::EISDIR);
+                    }
+                    FileKind::Directory(*id)
+                }
+                FileType::Symlink => return Err(Errno::ELOOP),
+                FileType::CharDevice => {
+                    if flags & O_DIRECTORY != 0 {
+                        return Err(Errno::ENOTDIR);
+                    }
+                    let d = fs::dev_from_rdev(st.rdev_major, st.rdev_minor).ok_or(Errno::ENXIO)?;
+                    FileKind::Device(d, *id)
+                }
+                // Named pipes and sockets arrive with inter-process communication.
+                _ => return Err(Errno::ENXIO),
+            }
+        }
+        Node::Proc(pn) => {
+            if pn.is_dir() {
+                if wants_write {
+                    return Err(Errno::EISDIR);
+                }
+                FileKind::ProcDir(pn.clone())
+            } else if pn.is_symlink() {
+                return Err(Errno::ELOOP);
+            } else {
+                if flags & O_DIRECTORY != 0 {
+                    return Err(Errno::ENOTDIR);
+                }
+                if wants_write {
+                    return Err(Errno::EACCES);
+                }
+                FileKind::ProcFile(pn.clone(), procfs::contents(p, pn)?)
+            }
+        }
+    };
+    Ok(OpenFile::new(kind, flags, path))
+}
+
+fn do_open(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+    if flags & O_TMPFILE == O_TMPFILE {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let path = path_arg(p, path_addr, false)?;
+    let start = start_of(p, dirfd, &path)?;
+    let creating = flags & O_CREAT != 0;
+    let follow = flags & O_NOFOLLOW == 0 && !(creating && flags & O_EXCL != 0);
+    let node = match fs::resolve(p, &start, &path, follow) {
+        Ok(n) => {
+            if creating && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if flags & O_NOFOLLOW != 0 && flags & fs::file::O_PATH == 0 {
+                if let Node::Inode(id) = n {
+                    if with_vfs(|v| v.file_type(id)) == Ok(FileType::Symlink) {
+                        return Err(Errno::ELOOP);
+                    }
+                }
+            }
+            n
+        }
+        Err(Errno::ENOENT) if creating => {
+            let (dir, name, trailing) = fs::resolve_parent(p, &start, &path)?;
+            if trailing {
+                return Err(Errno::EISDIR);
+            }
+            let perm = mode & 0o7777 & !p.umask;
+            Node::Inode(with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?)
+        }
+        Err(e) => return Err(e),
+    };
+    let file = open_node(p, node, flags, absolute(p, &start, &path))?;
+    let limit = nofile_limit(p);
+    Ok(p.files
+        .insert_from(0, file, flags & O_CLOEXEC != 0, limit)? as u64)
+}
+
+pub fn sys_open(p: &mut Process, a: Args) -> SysResult {
+    do_open(p, AT_FDCWD, a.ptr(0), a.uint(1), a.uint(2))
+}
+
+pub fn sys_openat(p: &mut Process, a: Args) -> SysResult {
+    do_open(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
+}
+
+pub fn sys_creat(p: &mut Process, a: Args) -> SysResult {
+    do_open(
+        p,
+        AT_FDCWD,
+        a.ptr(0),
+        O_CREAT | fs::file::O_WRONLY | O_TRUNC,
+        a.uint(1),
+    )
+}
+
+pub fn sys_close(p: &mut Process, a: Args) -> SysResult {
+    p.files.close(a.fd(0)?)?;
+    Ok(0)
+}
+
+/// Reads from `file` into user memory at `buf`, in chunks for files, once for devices.
+fn read_into_user(
+    p: &mut Process,
+    file: &OpenFile,
+    buf: u64,
+    len: usize,
+    mut at: Option<u64>,
+) -> SysResult {
+    let len = len.min(MAX_RW);
+    let seekable = matches!(file.kind, FileKind::Regular(_) | FileKind::ProcFile(..));
+    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let n = match file.read(&mut kbuf[..want], at) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n > 0 {
+            p.mm.write(buf + done as u64, &kbuf[..n])?;
+        }
+        done += n;
+        if let Some(off) = at.as_mut() {
+            *off += n as u64;
+        }
+        if n < want || !seekable {
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+fn write_from_user(
+    p: &mut Process,
+    file: &OpenFile,
+    buf: u64,
+    len: usize,
+    mut at: Option<u64>,
+) -> SysResult {
+    let len = len.min(MAX_RW);
+    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        if let Err(e) = p.mm.read(buf + done as u64, &mut kbuf[..want]) {
+            if done == 0 {
+                return Err(e);
+            }
+            break;
+        }
+        let n = match file.write(&kbuf[..want], at) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        if let Some(off) = at.as_mut() {
+            *off += n as u64;
+        }
+        if n < want {
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+pub fn sys_read(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    read_into_user(p, &file, a.ptr(1), a.usize(2), None)
+}
+
+pub fn sys_write(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    write_from_user(p, &file, a.ptr(1), a.usize(2), None)
+}
+
+fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
+    let off = a.raw(i) as i64;
+    if off < 0 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(off as u64)
+    }
+}
+
+fn must_seek(file: &OpenFile) -> Result<(), Errno> {
+    match file.kind {
+        FileKind::HostStream(_) | FileKind::Device(Device::Tty, _) => Err(Errno::ESPIPE),
+        _ => Ok(()),
+    }
+}
+
+pub fn sys_pread64(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    must_seek(&file)?;
+    read_into_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
+}
+
+pub fn sys_pwrite64(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    must_seek(&file)?;
+    write_from_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
+}
+
+fn read_iovecs(p: &mut Process, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
+    if count > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = alloc::vec![0u8; count * 16];
+    p.mm.read(addr, &mut raw)?;
+    let iov: Vec<(u64, usize)> = raw
+        .chunks_exact(16)
+        .map(|c| {
+            (
+                u64::from_le_bytes(c[..8].try_into().expect("8")),
+                u64::from_le_bytes(c[8..].try_into().expect("8")) as usize,
+            )
+        })
+        .collect();
+    if iov.iter().any(|(_, len)| (*len as i64) < 0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(iov)
+}
+
+pub fn sys_readv(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let mut total = 0;
+    for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
+        if len == 0 {
+            continue;
+        }
+        let n = match read_into_user(p, &file, base, len, None) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn sys_writev(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let mut total = 0;
+    for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
+        if len == 0 {
+            continue;
+        }
+        let n = match write_from_user(p, &file, base, len, None) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn sys_lseek(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    file.seek(a.raw(1) as i64, a.uint(2))
+}
+
+pub fn sys_sendfile(p: &mut Process, a: Args) -> SysResult {
+    let out = p.files.get(a.fd(0)?)?;
+    let input = p.files.get(a.fd(1)?)?;
+    let offset_addr = a.ptr(2);
+    let count = a.usize(3).min(MAX_RW);
+    let mut at = if offset_addr != 0 {
+        let mut b = [0u8; 8];
+        p.mm.read(offset_addr, &mut b)?;
+        let off = i64::from_le_bytes(b);
+        if off < 0 {
+            return Err(Errno::EINVAL);
+        }
+        Some(off as u64)
+    } else {
+        None
+    };
+    let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = input.read(&mut kbuf[..want], at)?;
+        if n == 0 {
+            break;
+        }
+        let w = out.write(&kbuf[..n], None)?;
+        done += w;
+        if let Some(o) = at.as_mut() {
+            *o += w as u64;
+        }
+        if w < n {
+            break;
+        }
+    }
+    if let (Some(o), true) = (at, offset_addr != 0) {
+        p.mm.write(offset_addr, &o.to_le_bytes())?;
+    }
+    Ok(done as u64)
+}
+
+// ---- attributes ----------------------------------------------------------------------
+
+fn write_stat(p: &mut Process, node: &Node, addr: u64) -> SysResult {
+    let st = fs::stat_node(p, node)?;
+    p.mm.write(addr, &st.to_stat_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_stat(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    write_stat(p, &node, a.ptr(1))
+}
+
+pub fn sys_lstat(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
+    write_stat(p, &node, a.ptr(1))
+}
+
+pub fn sys_fstat(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let st = file.stat(p)?;
+    p.mm.write(a.ptr(1), &st.to_stat_bytes())?;
+    Ok(0)
+}
+
+fn stat_at(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> Result<fs::StatInfo, Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & AT_EMPTY_PATH != 0 {
+        let raw = path_arg(p, path, true)?;
+        if raw.is_empty() && dirfd != AT_FDCWD {
+            let file = p.files.get(dirfd.max(0) as usize)?;
+            return file.stat(p);
+        }
+    }
+    let node = lookup_at(p, dirfd, path, flags)?;
+    fs::stat_node(p, &node)
+}
+
+pub fn sys_newfstatat(p: &mut Process, a: Args) -> SysResult {
+    let st = stat_at(p, a.int(0), a.ptr(1), a.uint(3))?;
+    p.mm.write(a.ptr(2), &st.to_stat_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_statx(p: &mut Process, a: Args) -> SysResult {
+    let st = stat_at(p, a.int(0), a.ptr(1), a.uint(2))?;
+    if a.uint(3) & 0x8000_0000 != 0 {
+        return Err(Errno::EINVAL); // STATX__RESERVED
+    }
+    p.mm.write(a.ptr(4), &st.to_statx_bytes())?;
+    Ok(0)
+}
+
+fn check_access(p: &mut Process, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let node = lookup_at(p, dirfd, path, flags)?;
+    let st = fs::stat_node(p, &node)?;
+    // Everything runs as root: read and write are always allowed; execute needs an x bit
+    // (or a directory).
+    if mode & 1 != 0 && st.mode & 0o170000 != 0o040000 && st.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn sys_access(p: &mut Process, a: Args) -> SysResult {
+    check_access(p, AT_FDCWD, a.ptr(0), a.uint(1), 0)
+}
+
+pub fn sys_faccessat(p: &mut Process, a: Args) -> SysResult {
+    check_access(p, a.int(0), a.ptr(1), a.uint(2), 0)
+}
+
+pub fn sys_faccessat2(p: &mut Process, a: Args) -> SysResult {
+    check_access(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
+}
+
+fn inode_of(node: &Node) -> Result<InodeId, Errno> {
+    match node {
+        Node::Inode(id) => Ok(*id),
+        Node::Proc(_) => Err(Errno::EPERM),
+    }
+}
+
+fn chmod_node(node: &Node, mode: u32) -> SysResult {
+    let id = inode_of(node)?;
+    with_vfs(|v| v.chmod(id, mode & 0o7777)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_chmod(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    chmod_node(&node, a.uint(1))
+}
+
+pub fn sys_fchmod(p: &mut Process, a: Args) -> SysResult {
+    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+    chmod_node(&node, a.uint(1))
+}
+
+pub fn sys_fchmodat(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
+    chmod_node(&node, a.uint(2))
+}
+
+fn chown_node(node: &Node, uid: u32, gid: u32) -> SysResult {
+    let id = inode_of(node)?;
+    let uid = (uid != u32::MAX).then_some(uid);
+    let gid = (gid != u32::MAX).then_some(gid);
+    with_vfs(|v| v.chown(id, uid, gid)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_chown(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    chown_node(&node, a.uint(1), a.uint(2))
+}
+
+pub fn sys_lchown(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
+    chown_node(&node, a.uint(1), a.uint(2))
+}
+
+pub fn sys_fchown(p: &mut Process, a: Args) -> SysResult {
+    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+    chown_node(&node, a.uint(1), a.uint(2))
+}
+
+pub fn sys_fchownat(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, a.int(0), a.ptr(1), a.uint(4))?;
+    chown_node(&node, a.uint(2), a.uint(3))
+}
+
+const UTIME_NOW: i64 = (1 << 30) - 1;
+const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+fn set_times(node: &Node, atime: Option<Timespec>, mtime: Option<Timespec>) -> SysResult {
+    let id = inode_of(node)?;
+    with_vfs(|v| v.set_times(id, atime, mtime)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+fn now() -> Timespec {
+    let ns = crate::time::realtime_ns();
+    Timespec::new((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as u32)
+}
+
+fn timespec_arg(sec: i64, nsec: i64) -> Result<Option<Timespec>, Errno> {
+    match nsec {
+        UTIME_NOW => Ok(Some(now())),
+        UTIME_OMIT => Ok(None),
+        0..=999_999_999 => Ok(Some(Timespec::new(sec, nsec as u32))),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sys_utimensat(p: &mut Process, a: Args) -> SysResult {
+    let (dirfd, path, times, flags) = (a.int(0), a.ptr(1), a.ptr(2), a.uint(3));
+    let (atime, mtime) = if times == 0 {
+        (Some(now()), Some(now()))
+    } else {
+        let mut b = [0u8; 32];
+        p.mm.read(times, &mut b)?;
+        let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
+        (timespec_arg(f(0), f(1))?, timespec_arg(f(2), f(3))?)
+    };
+    let node = if path == 0 {
+        // futimens: the descriptor itself.
+        p.files
+            .get(dirfd.max(0) as usize)?
+            .node()
+            .ok_or(Errno::EBADF)?
+    } else {
+        lookup_at(
+            p,
+            dirfd,
+            path,
+            flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+        )?
+    };
+    set_times(&node, atime, mtime)
+}
+
+fn timeval_times(
+    p: &mut Process,
+    addr: u64,
+) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
+    if addr == 0 {
+        return Ok((Some(now()), Some(now())));
+    }
+    let mut b = [0u8; 32];
+    p.mm.read(addr, &mut b)?;
+    let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
+    let tv = |sec: i64, usec: i64| {
+        if (0..1_000_000).contains(&usec) {
+            Ok(Some(Timespec::new(sec, (usec * 1000) as u32)))
+        } else {
+            Err(Errno::EINVAL)
+        }
+    };
+    Ok((tv(f(0), f(1))?, tv(f(2), f(3))?))
+}
+
+pub fn sys_utimes(p: &mut Process, a: Args) -> SysResult {
+    let (at, mt) = timeval_times(p, a.ptr(1))?;
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    set_times(&node, at, mt)
+}
+
+pub fn sys_futimesat(p: &mut Process, a: Args) -> SysResult {
+    let (at, mt) = timeval_times(p, a.ptr(2))?;
+    let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
+    set_times(&node, at, mt)
+}
+
+pub fn sys_utime(p: &mut Process, a: Args) -> SysResult {
+    let (at, mt) = if a.ptr(1) == 0 {
+        (Some(now()), Some(now()))
+    } else {
+        let mut b = [0u8; 16];
+        p.mm.read(a.ptr(1), &mut b)?;
+        let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
+        (Some(Timespec::new(f(0), 0)), Some(Timespec::new(f(1), 0)))
+    };
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    set_times(&node, at, mt)
+}
+
+fn truncate_node(node: &Node, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = inode_of(node)?;
+    match with_vfs(|v| v.file_type(id)).map_err(fs::errno)? {
+        FileType::Regular => {}
+        FileType::Directory | FileType::Mount => return Err(Errno::EISDIR),
+        _ => return Err(Errno::EINVAL),
+    }
+    with_vfs(|v| v.truncate(id, len as u64)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_truncate(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    truncate_node(&node, a.raw(1) as i64)
+}
+
+pub fn sys_ftruncate(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    if file.flags() & fs::file::O_ACCMODE == 0 {
+        return Err(Errno::EINVAL);
+    }
+    truncate_node(&file.node().ok_or(Errno::EINVAL)?, a.raw(1) as i64)
+}
+
+pub fn sys_fallocate(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let (mode, off, len) = (a.int(1), a.raw(2) as i64, a.raw(3) as i64);
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let FileKind::Regular(f) = &file.kind else {
+        return Err(Errno::ENODEV);
+    };
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)? as u64;
+    if f.size() < end {
+        with_vfs(|v| v.truncate(f.inode(), end)).map_err(fs::errno)?;
+    }
+    Ok(0)
+}
+
+// ---- directories and names -------------------------------------------------------------
+
+pub fn sys_getdents64(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let size = a.usize(2).min(1 << 20);
+    let mut out = alloc::vec![0u8; size];
+    let mut used = 0;
+    let mut too_small = false;
+    match &file.kind {
+        FileKind::Directory(id) => {
+            let mut cookie = file.offset();
+            with_vfs(|v| {
+                v.readdir(*id, file.offset(), |e| {
+                    match write_dirent(
+                        &mut out[used..],
+                        e.ino.ino(),
+                        e.next_cookie,
+                        e.file_type.dirent_type(),
+                        e.name,
+                    ) {
+                        Some(n) => {
+                            used += n;
+                            cookie = e.next_cookie;
+                            true
+                        }
+                        None => {
+                            too_small = used == 0;
+                            false
+                        }
+                    }
+                })
+            })
+            .map_err(fs::errno)?;
+            file.set_offset(cookie);
+        }
+        FileKind::ProcDir(pn) => {
+            let entries = procfs::list(p, pn)?;
+            let mut index = file.offset() as usize;
+            let dot: [(Vec<u8>, u64, u8); 2] = [(b".".to_vec(), 1, 4), (b"..".to_vec(), 1, 4)];
+            let all: Vec<&(Vec<u8>, u64, u8)> = dot.iter().chain(entries.iter()).collect();
+            while index < all.len() {
+                let (name, ino, t) = all[index];
+                match write_dirent(&mut out[used..], *ino, index as u64 + 1, *t, name) {
+                    Some(n) => used += n,
+                    None => {
+                        too_small = used == 0;
+                        break;
+                    }
+                }
+                index += 1;
+            }
+            file.set_offset(index as u64);
+        }
+        _ => return Err(Errno::ENOTDIR),
+    }
+    if too_small {
+        return Err(Errno::EINVAL);
+    }
+    p.mm.write(a.ptr(1), &out[..used])?;
+    Ok(used as u64)
+}
+
+/// One `struct linux_dirent64`; `None` if it does not fit.
+fn write_dirent(out: &mut [u8], ino: u64, next: u64, d_type: u8, name: &[u8]) -> Option<usize> {
+    isounik_linux::structs::write_dirent64(out, ino, next as i64, d_type, name)
+}
+
+fn do_readlink(p: &mut Process, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let node = lookup_at(p, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
+    let target = match &node {
+        Node::Inode(id) => {
+            with_vfs(|v| v.readlink(*id).map(|t| t.to_vec())).map_err(|_| Errno::EINVAL)?
+        }
+        Node::Proc(pn) => procfs::readlink(p, pn)?,
+    };
+    let n = target.len().min(size as usize);
+    p.mm.write(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+pub fn sys_readlink(p: &mut Process, a: Args) -> SysResult {
+    do_readlink(p, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2))
+}
+
+pub fn sys_readlinkat(p: &mut Process, a: Args) -> SysResult {
+    do_readlink(p, a.int(0), a.ptr(1), a.ptr(2), a.int(3))
+}
+
+fn parent_at(
+    p: &mut Process,
+    dirfd: i32,
+    path_addr: u64,
+) -> Result<(InodeId, Vec<u8>, bool), Errno> {
+    let path = path_arg(p, path_addr, false)?;
+    let start = start_of(p, dirfd, &path)?;
+    fs::resolve_parent(p, &start, &path)
+}
+
+fn do_mkdir(p: &mut Process, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let (dir, name, _) = parent_at(p, dirfd, path)?;
+    let perm = mode & 0o7777 & !p.umask;
+    with_vfs(|v| v.mkdir(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_mkdir(p: &mut Process, a: Args) -> SysResult {
+    do_mkdir(p, AT_FDCWD, a.ptr(0), a.uint(1))
+}
+
+pub fn sys_mkdirat(p: &mut Process, a: Args) -> SysResult {
+    do_mkdir(p, a.int(0), a.ptr(1), a.uint(2))
+}
+
+fn do_mknod(p: &mut Process, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
+    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+    if trailing {
+        return Err(Errno::ENOENT);
+    }
+    let perm = mode & 0o7777 & !p.umask;
+    let kind = match mode & 0o170000 {
+        0 | 0o100000 => {
+            with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
+            return Ok(0);
+        }
+        0o020000 => FileType::CharDevice,
+        0o060000 => FileType::BlockDevice,
+        0o010000 => FileType::Fifo,
+        0o140000 => FileType::Socket,
+        _ => return Err(Errno::EINVAL),
+    };
+    let major = ((dev >> 8) & 0xfff) as u32 | ((dev >> 32) as u32 & !0xfff);
+    let minor = (dev & 0xff) as u32 | ((dev >> 12) as u32 & !0xff);
+    with_vfs(|v| v.mknod(dir, &name, kind, perm, (major, minor), 0, 0)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_mknod(p: &mut Process, a: Args) -> SysResult {
+    do_mknod(p, AT_FDCWD, a.ptr(0), a.uint(1), a.raw(2))
+}
+
+pub fn sys_mknodat(p: &mut Process, a: Args) -> SysResult {
+    do_mknod(p, a.int(0), a.ptr(1), a.uint(2), a.raw(3))
+}
+
+fn do_unlink(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+    if flags & AT_REMOVEDIR != 0 {
+        with_vfs(|v| v.rmdir(dir, &name)).map_err(fs::errno)?;
+    } else {
+        if trailing {
+            // "file/" names a directory; unlink on one is EISDIR, on a file ENOTDIR.
+            let is_dir = with_vfs(|v| v.lookup(dir, &name).and_then(|id| v.file_type(id)));
+            return Err(match is_dir {
+                Ok(FileType::Directory) => Errno::EISDIR,
+                Ok(_) => Errno::ENOTDIR,
+                Err(e) => fs::errno(e),
+            });
+        }
+        with_vfs(|v| v.unlink(dir, &name)).map_err(fs::errno)?;
+    }
+    Ok(0)
+}
+
+pub fn sys_unlink(p: &mut Process, a: Args) -> SysResult {
+    do_unlink(p, AT_FDCWD, a.ptr(0), 0)
+}
+
+pub fn sys_unlinkat(p: &mut Process, a: Args) -> SysResult {
+    do_unlink(p, a.int(0), a.ptr(1), a.uint(2))
+}
+
+pub fn sys_rmdir(p: &mut Process, a: Args) -> SysResult {
+    do_unlink(p, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)
+}
+
+fn do_rename(
+    p: &mut Process,
+    olddir: i32,
+    old: u64,
+    newdir: i32,
+    new: u64,
+    flags: u32,
+) -> SysResult {
+    if flags & !3 != 0 || flags == 3 {
+        return Err(Errno::EINVAL);
+    }
+    let (od, on, _) = parent_at(p, olddir, old)?;
+    let (nd, nn, _) = parent_at(p, newdir, new)?;
+    with_vfs(|v| v.rename(od, &on, nd, &nn, flags)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_rename(p: &mut Process, a: Args) -> SysResult {
+    do_rename(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
+}
+
+pub fn sys_renameat(p: &mut Process, a: Args) -> SysResult {
+    do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0)
+}
+
+pub fn sys_renameat2(p: &mut Process, a: Args) -> SysResult {
+    do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
+}
+
+fn do_symlink(p: &mut Process, target: u64, dirfd: i32, path: u64) -> SysResult {
+    let target = path_arg(p, target, false)?;
+    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+    if trailing {
+        return Err(Errno::ENOENT);
+    }
+    with_vfs(|v| v.symlink(dir, &name, &target, 0, 0)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_symlink(p: &mut Process, a: Args) -> SysResult {
+    do_symlink(p, a.ptr(0), AT_FDCWD, a.ptr(1))
+}
+
+pub fn sys_symlinkat(p: &mut Process, a: Args) -> SysResult {
+    do_symlink(p, a.ptr(0), a.int(1), a.ptr(2))
+}
+
+fn do_link(p: &mut Process, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let follow = if flags & AT_SYMLINK_FOLLOW != 0 {
+        0
+    } else {
+        AT_SYMLINK_NOFOLLOW
+    };
+    let existing = inode_of(&lookup_at(
+        p,
+        olddir,
+        old,
+        follow | (flags & AT_EMPTY_PATH),
+    )?)?;
+    let (dir, name, _) = parent_at(p, newdir, new)?;
+    with_vfs(|v| v.link(existing, dir, &name)).map_err(fs::errno)?;
+    Ok(0)
+}
+
+pub fn sys_link(p: &mut Process, a: Args) -> SysResult {
+    do_link(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
+}
+
+pub fn sys_linkat(p: &mut Process, a: Args) -> SysResult {
+    do_link(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
+}
+
+fn change_dir(p: &mut Process, node: Node) -> SysResult {
+    let st = fs::stat_node(p, &node)?;
+    if st.mode & 0o170000 != 0o040000 {
+        return Err(Errno::ENOTDIR);
+    }
+    p.cwd = node;
+    Ok(0)
+}
+
+pub fn sys_chdir(p: &mut Process, a: Args) -> SysResult {
+    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    change_dir(p, node)
+}
+
+pub fn sys_fchdir(p: &mut Process, a: Args) -> SysResult {
+    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::ENOTDIR)?;
+    change_dir(p, node)
+}
+
+pub fn sys_getcwd(p: &mut Process, a: Args) -> SysResult {
+    let mut path = fs::path_of(&p.cwd);
+    path.push(0);
+    if path.len() > a.usize(1) {
+        return Err(Errno::ERANGE);
+    }
+    p.mm.write(a.ptr(0), &path)?;
+    Ok(path.len() as u64)
+}
+
+// ---- descriptors ---------------------------------------------------------------------
+
+pub fn sys_dup(p: &mut Process, a: Args) -> SysResult {
+    let file = p.files.get(a.fd(0)?)?;
+    let limit = nofile_limit(p);
+    Ok(p.files.insert_from(0, file, false, limit)? as u64)
+}
+
+fn do_dup3(p: &mut Process, old: usize, new: usize, cloexec: bool) -> SysResult {
+    let file = p.files.get(old)?;
+    let limit = nofile_limit(p);
+    p.files.insert_at(new, file, cloexec, limit)?;
+    Ok(new as u64)
+}
+
+pub fn sys_dup2(p: &mut Process, a: Args) -> SysResult {
+    let (old, new) = (a.fd(0)?, a.fd(1)?);
+    if old == new {
+        p.files.get(old)?;
+        return Ok(new as u64);
+    }
+    do_dup3(p, old, new, false)
+}
+
+pub fn sys_dup3(p: &mut Process, a: Args) -> SysResult {
+    let (old, new, flags) = (a.fd(0)?, a.fd(1)?, a.uint(2));
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_dup3(p, old, new, flags & O_CLOEXEC != 0)
+}
+
+pub fn sys_fcntl(p: &mut Process, a: Args) -> SysResult {
+    const F_DUPFD: u32 = 0;
+    const F_GETFD: u32 = 1;
+    const F_SETFD: u32 = 2;
+    const F_GETFL: u32 = 3;
+    const F_SETFL: u32 = 4;
+    const F_GETLK: u32 = 5;
+    const F_SETLK: u32 = 6;
+    const F_SETLKW: u32 = 7;
+    const F_DUPFD_CLOEXEC: u32 = 1030;
+    const FD_CLOEXEC: u64 = 1;
+    let fd = a.fd(0)?;
+    let file = p.files.get(fd)?;
+    match a.uint(1) {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let min = a.fd(2).map_err(|_| Errno::EINVAL)?;
+            let limit = nofile_limit(p);
+            if min >= limit {
+                return Err(Errno::EINVAL);
+            }
+            Ok(p.files
+                .insert_from(min, file, a.uint(1) == F_DUPFD_CLOEXEC, limit)? as u64)
+        }
+        F_GETFD => Ok(p.files.cloexec(fd)? as u64),
+        F_SETFD => {
+            p.files.set_cloexec(fd, a.raw(2) & FD_CLOEXEC != 0)?;
+            Ok(0)
+        }
+        F_GETFL => Ok(file.flags() as u64 & !(O_CLOEXEC as u64)),
+        F_SETFL => {
+            file.set_status_flags(a.uint(2));
+            Ok(0)
+        }
+        // Record locks: with one process no other lock can conflict, so every lock request
+        // is granted and F_GETLK reports the region unlocked (l_type = F_UNLCK).
+        F_SETLK | F_SETLKW => Ok(0),
+        F_GETLK => {
+            const F_UNLCK: i16 = 2;
+            p.mm.write(a.ptr(2), &F_UNLCK.to_le_bytes())?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sys_ioctl(p: &mut Process, a: Args) -> SysResult {
+    const TCGETS: u32 = 0x5401;
+    const TCSETS: u32 = 0x5402;
+    const TCSETSW: u32 = 0x5403;
+    const TCSETSF: u32 = 0x5404;
+    const TCSBRK: u32 = 0x5409;
+    const TCXONC: u32 = 0x540a;
+    const TCFLSH: u32 = 0x540b;
+    const TIOCSCTTY: u32 = 0x540e;
+    const TIOCGPGRP: u32 = 0x540f;
+    const TIOCSPGRP: u32 = 0x5410;
+    const TIOCGWINSZ: u32 = 0x5413;
+    const TIOCSWINSZ: u32 = 0x5414;
+    const FIONREAD: u32 = 0x541b;
+    const FIONBIO: u32 = 0x5421;
+    const TIOCNOTTY: u32 = 0x5422;
+    const TIOCGSID: u32 = 0x5429;
+    const FIONCLEX: u32 = 0x5450;
+    const FIOCLEX: u32 = 0x5451;
+    let fd = a.fd(0)?;
+    let file = p.files.get(fd)?;
+    let arg = a.ptr(2);
+    let tty = file.is_tty();
+    match a.uint(1) {
+        FIOCLEX | FIONCLEX => {
+            p.files.set_cloexec(fd, a.uint(1) == FIOCLEX)?;
+            Ok(0)
+        }
+        FIONBIO => {
+            let mut b = [0u8; 4];
+            p.mm.read(arg, &mut b)?;
+            let flags = file.flags();
+            let on = i32::from_le_bytes(b) != 0;
+            file.set_status_flags(if on {
+                flags | fs::file::O_NONBLOCK
+            } else {
+                flags & !fs::file::O_NONBLOCK
+            });
+            Ok(0)
+        }
+        FIONREAD => {
+            let n = file.available() as i32;
+            p.mm.write(arg, &n.to_le_bytes())?;
+            Ok(0)
+        }
+        _ if !tty => Err(Errno::ENOTTY),
+        TCGETS => {
+            let t = crate::drivers::stdio::termios();
+            p.mm.write(arg, &t)?;
+            Ok(0)
+        }
+        TCSETS | TCSETSW | TCSETSF => {
+            let mut t = [0u8; 36];
+            p.mm.read(arg, &mut t)?;
+            crate::drivers::stdio::set_termios(t);
+            Ok(0)
+        }
+        TIOCGWINSZ => {
+            let w = crate::drivers::stdio::winsize();
+            p.mm.write(arg, &w)?;
+            Ok(0)
+        }
+        TIOCSWINSZ => {
+            let mut w = [0u8; 8];
+            p.mm.read(arg, &mut w)?;
+            crate::drivers::stdio::set_winsize(w);
+            Ok(0)
+        }
+        TIOCGPGRP | TIOCGSID => {
+            p.mm.write(arg, &(p.pid as i32).to_le_bytes())?;
+            Ok(0)
+        }
+        TIOCSPGRP => {
+            let mut b = [0u8; 4];
+            p.mm.read(arg, &mut b)?;
+            if i32::from_le_bytes(b) != p.pid as i32 {
+                return Err(Errno::EPERM);
+            }
+            Ok(0)
+        }
+        TIOCSCTTY | TIOCNOTTY | TCSBRK | TCXONC | TCFLSH => Ok(0),
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
+const POLLIN: i16 = 0x1;
+const POLLPRI: i16 = 0x2;
+const POLLOUT: i16 = 0x4;
+const POLLHUP: i16 = 0x10;
+const POLLNVAL: i16 = 0x20;
+const POLLRDNORM: i16 = 0x40;
+const POLLWRNORM: i16 = 0x100;
+
+/// Checks every pollfd once; returns how many have events.
+fn poll_once(p: &Process, fds: &mut [u8]) -> u64 {
+    let mut count = 0;
+    for entry in fds.chunks_exact_mut(8) {
+        let fd = i32::from_le_bytes(entry[0..4].try_into().expect("4"));
+        let events = i16::from_le_bytes(entry[4..6].try_into().expect("2"));
+        let mut revents: i16 = 0;
+        if fd >= 0 {
+            match p.files.get(fd as usize) {
+                Err(_) => revents = POLLNVAL,
+                Ok(file) => {
+                    let (r, w) = file.ready();
+                    if r {
+                        revents |= events & (POLLIN | POLLRDNORM);
+                    }
+                    if w {
+                        revents |= events & (POLLOUT | POLLWRNORM);
+                    }
+                    let _ = POLLPRI;
+                    if r && matches!(file.kind, FileKind::HostStream(Device::HostStdin))
+                        && file.available() == 0
+                    {
+                        revents |= POLLHUP; // end of input
+                    }
+                }
+            }
+        }
+        entry[6..8].copy_from_slice(&revents.to_le_bytes());
+        if revents != 0 {
+            count += 1;
+        }
+    }
+    count
+}
+
+fn do_poll(p: &mut Process, fds_addr: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
+    if nfds > nofile_limit(p) {
+        return Err(Errno::EINVAL);
+    }
+    let mut fds = alloc::vec![0u8; nfds * 8];
+    p.mm.read(fds_addr, &mut fds)?;
+    let deadline = timeout_ns.map(|t| crate::time::uptime_ns().saturating_add(t));
+    loop {
+        let n = poll_once(p, &mut fds);
+        let expired = deadline.is_some_and(|d| crate::time::uptime_ns() >= d);
+        if n > 0 || expired {
+            p.mm.write(fds_addr, &fds)?;
+            return Ok(n);
+        }
+        crate::arch::x86_64::cpu::wait_for_interrupt();
+    }
+}
+
+pub fn sys_poll(p: &mut Process, a: Args) -> SysResult {
+    let timeout = a.int(2);
+    let ns = (timeout >= 0).then(|| timeout as u64 * 1_000_000);
+    do_poll(p, a.ptr(0), a.usize(1), ns)
+}
+
+pub fn sys_ppoll(p: &mut Process, a: Args) -> SysResult {
+    let ns = if a.ptr(2) == 0 {
+        None
+    } else {
+        let mut b = [0u8; 16];
+        p.mm.read(a.ptr(2), &mut b)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+        let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(sec as u64 * 1_000_000_000 + nsec as u64)
+    };
+    do_poll(p, a.ptr(0), a.usize(1), ns)
+}
+
+pub fn sys_fsync(p: &mut Process, a: Args) -> SysResult {
+    // Memory is the storage: data is durable as soon as it is written.
+    p.files.get(a.fd(0)?)?;
+    Ok(0)
+}
+
+pub fn sys_sync(_p: &mut Process, _a: Args) -> SysResult {
+    Ok(0)
+}
+
+fn statfs_bytes() -> [u8; 120] {
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    let st = crate::mm::stats();
+    let mut b = [0u8; 120];
+    let mut put = |at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, TMPFS_MAGIC);
+    put(8, 4096); // f_bsize
+    put(16, st.total_frames as u64);
+    put(24, st.free_frames as u64);
+    put(32, st.free_frames as u64);
+    let files = with_vfs(|v| v.inode_count()) as u64;
+    put(40, files + st.free_frames as u64);
+    put(48, st.free_frames as u64);
+    put(64, 255); // f_namelen
+    put(72, 4096); // f_frsize
+    b
+}
+
+pub fn sys_statfs(p: &mut Process, a: Args) -> SysResult {
+    lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    p.mm.write(a.ptr(1), &statfs_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_fstatfs(p: &mut Process, a: Args) -> SysResult {
+    p.files.get(a.fd(0)?)?;
+    p.mm.write(a.ptr(1), &statfs_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_fadvise64(p: &mut Process, a: Args) -> SysResult {
+    // Advice about caching: everything is in memory already, so there is nothing to do.
+    p.files.get(a.fd(0)?)?;
+    if a.int(3) > 5 || a.int(3) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}

@@ -1,0 +1,126 @@
+//! Clocks and sleeping.
+
+use isounik_linux::errno::Errno;
+
+use super::{Args, SysResult};
+use crate::proc::Process;
+use crate::time;
+
+const CLOCK_REALTIME: u32 = 0;
+const CLOCK_MONOTONIC: u32 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: u32 = 2;
+const CLOCK_THREAD_CPUTIME_ID: u32 = 3;
+const CLOCK_MONOTONIC_RAW: u32 = 4;
+const CLOCK_REALTIME_COARSE: u32 = 5;
+const CLOCK_MONOTONIC_COARSE: u32 = 6;
+const CLOCK_BOOTTIME: u32 = 7;
+const TIMER_ABSTIME: u64 = 1;
+
+fn clock_ns(clock: u32) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(time::realtime_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+            Ok(time::uptime_ns())
+        }
+        // One process on one CPU that never sleeps in the background: its CPU time is close
+        // to the uptime; good enough until accounting exists.
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(time::uptime_ns()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn timespec_bytes(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..].copy_from_slice(&((ns % 1_000_000_000) as i64).to_le_bytes());
+    b
+}
+
+fn read_timespec(p: &mut Process, addr: u64) -> Result<u64, Errno> {
+    let mut b = [0u8; 16];
+    p.mm.read(addr, &mut b)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+    let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec as u64))
+}
+
+pub fn sys_clock_gettime(p: &mut Process, a: Args) -> SysResult {
+    let ns = clock_ns(a.uint(0))?;
+    p.mm.write(a.ptr(1), &timespec_bytes(ns))?;
+    Ok(0)
+}
+
+pub fn sys_clock_getres(p: &mut Process, a: Args) -> SysResult {
+    clock_ns(a.uint(0))?;
+    if a.ptr(1) != 0 {
+        p.mm.write(a.ptr(1), &timespec_bytes(1))?;
+    }
+    Ok(0)
+}
+
+pub fn sys_gettimeofday(p: &mut Process, a: Args) -> SysResult {
+    if a.ptr(0) != 0 {
+        let ns = time::realtime_ns();
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[8..].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+        p.mm.write(a.ptr(0), &b)?;
+    }
+    if a.ptr(1) != 0 {
+        p.mm.write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC
+    }
+    Ok(0)
+}
+
+pub fn sys_time(p: &mut Process, a: Args) -> SysResult {
+    let secs = time::realtime_ns() / 1_000_000_000;
+    if a.ptr(0) != 0 {
+        p.mm.write(a.ptr(0), &secs.to_le_bytes())?;
+    }
+    Ok(secs)
+}
+
+fn sleep_until(deadline_uptime_ns: u64) {
+    while time::uptime_ns() < deadline_uptime_ns {
+        crate::arch::x86_64::cpu::wait_for_interrupt();
+    }
+}
+
+pub fn sys_nanosleep(p: &mut Process, a: Args) -> SysResult {
+    let ns = read_timespec(p, a.ptr(0))?;
+    sleep_until(time::uptime_ns().saturating_add(ns));
+    Ok(0)
+}
+
+pub fn sys_clock_nanosleep(p: &mut Process, a: Args) -> SysResult {
+    let clock = a.uint(0);
+    if clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID {
+        return Err(Errno::EINVAL);
+    }
+    clock_ns(clock)?;
+    let ns = read_timespec(p, a.ptr(2))?;
+    let deadline = if a.raw(1) & TIMER_ABSTIME != 0 {
+        // Convert an absolute deadline on this clock to uptime.
+        let now = clock_ns(clock)?;
+        time::uptime_ns() + ns.saturating_sub(now)
+    } else {
+        time::uptime_ns().saturating_add(ns)
+    };
+    sleep_until(deadline);
+    Ok(0)
+}
+
+pub fn sys_times(p: &mut Process, a: Args) -> SysResult {
+    let ticks = time::uptime_ns() / 10_000_000; // USER_HZ = 100
+    if a.ptr(0) != 0 {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&ticks.to_le_bytes());
+        p.mm.write(a.ptr(0), &b)?;
+    }
+    Ok(ticks)
+}
