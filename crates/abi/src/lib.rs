@@ -16,6 +16,12 @@ pub mod io {
     pub const CONSOLE_IRQ: u8 = 4;
     /// QEMU `isa-debugcon`: a write-only byte port that carries the kernel log.
     pub const DEBUGCON: u16 = 0xe9;
+    /// A second `isa-debugcon`: the program's standard output when the console is not a
+    /// terminal (byte-exact, separate from stderr and from the kernel log).
+    pub const STDOUT: u16 = 0x3e0;
+    /// A third `isa-debugcon`: the program's standard error when the console is not a
+    /// terminal.
+    pub const STDERR: u16 = 0x3e1;
     /// QEMU `isa-debug-exit`: writing `v` ends QEMU with status `(v << 1) | 1`.
     pub const DEBUG_EXIT: u16 = 0xf4;
 }
@@ -177,6 +183,10 @@ pub mod cmdline {
     /// `sleep=MS`: with nothing to run, sleep MS milliseconds before exiting (tests time).
     pub const SLEEP: &str = "sleep";
     /// `console=echo`: echo console input back, line by line, until EOF (tests input).
+    /// `console=tty`: the console is a terminal (COM1 carries stdin, stdout and stderr, with a
+    /// line discipline). Without it, stdin comes from COM1, stdout and stderr leave through
+    /// the [`io::STDOUT`](super::io::STDOUT) and [`io::STDERR`](super::io::STDERR) ports, and
+    /// none of them is a terminal (as `docker run` without `-t`).
     pub const CONSOLE: &str = "console";
     /// `verbose`: more kernel log lines.
     pub const VERBOSE: &str = "verbose";
