@@ -63,14 +63,23 @@ pub fn spawn_input(input: Input, socket: UnixStream) -> JoinHandle<()> {
     })
 }
 
-/// Copies the guest's console output to our stdout as it comes; calls `done` at EOF.
+/// Where guest output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    Stderr,
+}
+
+/// Copies guest output (the console, or the program's stdout or stderr) to our stdout or
+/// stderr as it comes, byte for byte; calls `done` at EOF.
 pub fn spawn_output(
     mut socket: UnixStream,
+    target: Target,
     done: impl FnOnce() + Send + 'static,
 ) -> JoinHandle<()> {
     thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        let mut stdout_open = true;
+        let mut buf = [0u8; 16384];
+        let mut open = true;
         loop {
             let n = match socket.read(&mut buf) {
                 Ok(0) => break,
@@ -78,17 +87,20 @@ pub fn spawn_output(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
-            if stdout_open {
-                let mut stdout = io::stdout().lock();
+            if open {
                 // A closed stdout (`| head`) must not stall the guest: keep draining.
-                stdout_open = stdout
-                    .write_all(&buf[..n])
-                    .and_then(|()| stdout.flush())
-                    .is_ok();
+                open = match target {
+                    Target::Stdout => write_flush(&mut io::stdout().lock(), &buf[..n]),
+                    Target::Stderr => write_flush(&mut io::stderr().lock(), &buf[..n]),
+                };
             }
         }
         done();
     })
+}
+
+fn write_flush(out: &mut impl Write, data: &[u8]) -> bool {
+    out.write_all(data).and_then(|()| out.flush()).is_ok()
 }
 
 #[cfg(test)]

@@ -81,7 +81,6 @@ impl MemSize {
         MemSize { mib }
     }
 
-    #[cfg(test)]
     pub fn mib(self) -> u64 {
         self.mib
     }
@@ -132,10 +131,16 @@ pub struct Invocation<'a> {
     /// The kernel ELF (booted through its PVH note).
     pub kernel: &'a Path,
     pub cmdline: &'a str,
+    /// The initramfs (a PVH module), if any.
+    pub initrd: Option<&'a Path>,
     /// Unix socket isounik listens on for the console (COM1).
     pub console_socket: &'a Path,
     /// Unix socket isounik listens on for the kernel log (debugcon).
     pub log_socket: &'a Path,
+    /// Unix sockets isounik listens on for the program's stdout and stderr (two more
+    /// debugcon ports; the kernel uses them unless the console is a terminal).
+    pub stdout_socket: &'a Path,
+    pub stderr_socket: &'a Path,
 }
 
 /// QEMU's arguments (without the program name).
@@ -165,6 +170,10 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
     push(&inv.kernel);
     push(&"-append");
     push(&inv.cmdline);
+    if let Some(initrd) = inv.initrd {
+        push(&"-initrd");
+        push(&initrd);
+    }
     push(&"-chardev");
     push(&socket_chardev("con", inv.console_socket));
     push(&"-serial");
@@ -176,6 +185,15 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
         "isa-debugcon,iobase={:#x},chardev=log",
         io::DEBUGCON
     ));
+    for (id, socket, port) in [
+        ("out", inv.stdout_socket, io::STDOUT),
+        ("err", inv.stderr_socket, io::STDERR),
+    ] {
+        push(&"-chardev");
+        push(&socket_chardev(id, socket));
+        push(&"-device");
+        push(&format!("isa-debugcon,iobase={port:#x},chardev={id}"));
+    }
     push(&"-device");
     push(&format!(
         "isa-debug-exit,iobase={:#x},iosize=0x04",
@@ -315,8 +333,11 @@ mod tests {
             mem: MemSize::from_mib(256),
             kernel: Path::new("/tmp/x/isounik-kernel"),
             cmdline: "exit=3 verbose",
+            initrd: None,
             console_socket: Path::new("/tmp/x/con"),
             log_socket: Path::new("/tmp/x/log"),
+            stdout_socket: Path::new("/tmp/x/out"),
+            stderr_socket: Path::new("/tmp/x/err"),
         }))
     }
 
@@ -348,6 +369,14 @@ mod tests {
             "socket,id=log,path=/tmp/x/log",
             "-device",
             "isa-debugcon,iobase=0xe9,chardev=log",
+            "-chardev",
+            "socket,id=out,path=/tmp/x/out",
+            "-device",
+            "isa-debugcon,iobase=0x3e0,chardev=out",
+            "-chardev",
+            "socket,id=err,path=/tmp/x/err",
+            "-device",
+            "isa-debugcon,iobase=0x3e1,chardev=err",
             "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ];
@@ -376,6 +405,27 @@ mod tests {
         assert!(args
             .iter()
             .any(|a| a == "isa-debugcon,iobase=0xe9,chardev=log"));
+    }
+
+    #[test]
+    fn initrd_follows_the_command_line() {
+        let args = strings(argv(&Invocation {
+            machine: Machine::Microvm,
+            accel: Accel::Tcg,
+            mem: MemSize::from_mib(256),
+            kernel: Path::new("/k"),
+            cmdline: "time=1",
+            initrd: Some(Path::new("/tmp/x/initrd.cpio")),
+            console_socket: Path::new("/c"),
+            log_socket: Path::new("/l"),
+            stdout_socket: Path::new("/o"),
+            stderr_socket: Path::new("/e"),
+        }));
+        let append = args.iter().position(|a| a == "-append").unwrap();
+        assert_eq!(
+            args[append..append + 4],
+            ["-append", "time=1", "-initrd", "/tmp/x/initrd.cpio"]
+        );
     }
 
     #[test]

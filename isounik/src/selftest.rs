@@ -83,6 +83,7 @@ pub fn run(guest: &Guest<'_>, filter: Option<&str>) -> Result<u8> {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
         }
+        false
     })?;
     let outcome = session.outcome();
     session.report(&outcome, guest.kernel, guest.verbose);

@@ -1,5 +1,6 @@
-//! One boot of the guest: QEMU started with its console and log on Unix sockets that isounik
-//! listens on, the relays between them and the terminal, and how the boot ended.
+//! One boot of the guest: QEMU started with its console, its kernel log and the program's
+//! stdout and stderr on Unix sockets that isounik listens on (and the initramfs, if any),
+//! the relays between them and the terminal, and how the boot ended.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -17,7 +18,7 @@ use isounik_abi::exit;
 use isounik_abi::log::{self as abi_log, Record};
 use nix::sys::signal::{SigSet, Signal};
 
-use crate::console::{self, Input};
+use crate::console::{self, Input, Target};
 use crate::kernel::KernelImage;
 use crate::log::{self, KernelLog};
 use crate::qemu::{self, Accel, Invocation, Machine, MemSize};
@@ -44,6 +45,8 @@ pub struct Guest<'a> {
     pub mem: MemSize,
     pub kernel: &'a KernelImage,
     pub cmdline: String,
+    /// The initramfs to give the guest (`-initrd`), if any.
+    pub initrd: Option<&'a [u8]>,
     pub timeout: Option<Duration>,
     /// Print the QEMU command line, QEMU's stderr and the kernel log live on stderr.
     pub verbose: bool,
@@ -192,11 +195,15 @@ impl Session {
     }
 }
 
+/// The sockets QEMU connects to: the console (COM1), the kernel log, and the program's
+/// stdout and stderr (`abi::io`).
+const CHANNELS: [&str; 4] = ["con", "log", "out", "err"];
+
 /// The session loop's view of the relays.
 struct Relay {
     log: KernelLog,
-    log_open: bool,
-    console_open: bool,
+    /// How many channels have not reached their end yet.
+    open: usize,
 }
 
 impl Relay {
@@ -205,20 +212,17 @@ impl Relay {
         &mut self,
         event: Event,
         guest: &Guest<'_>,
-        on_record: &mut dyn FnMut(&Record<'_>),
+        on_record: &mut dyn FnMut(&Record<'_>) -> bool,
     ) -> Option<Signal> {
         match event {
             Event::Log(line) => {
-                if guest.verbose {
+                let shown = abi_log::parse(&line).is_some_and(|record| on_record(&record));
+                if guest.verbose && !shown {
                     eprintln!("{}", log::render(&line, guest.kernel.symbols()));
-                }
-                if let Some(record) = abi_log::parse(&line) {
-                    on_record(&record);
                 }
                 self.log.push(line);
             }
-            Event::LogClosed => self.log_open = false,
-            Event::ConsoleClosed => self.console_open = false,
+            Event::Closed => self.open = self.open.saturating_sub(1),
             Event::Signal(signal) => return Some(signal),
         }
         None
@@ -228,8 +232,8 @@ impl Relay {
 /// What the relay threads tell the session loop.
 enum Event {
     Log(String),
-    LogClosed,
-    ConsoleClosed,
+    /// A channel reached its end.
+    Closed,
     Signal(Signal),
 }
 
@@ -325,23 +329,34 @@ fn watch_signals(events: Sender<Event>) -> Result<()> {
     Ok(())
 }
 
-/// Boots the guest and relays until it ends. `on_record` sees each log record as it arrives.
-pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>)) -> Result<Session> {
+/// Boots the guest and relays until it ends. `on_record` sees each log record as it arrives
+/// and returns whether it showed it to the user (then `--verbose` does not echo it again).
+pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>) -> bool) -> Result<Session> {
     let dir = tempfile::Builder::new()
         .prefix("isounik.")
         .tempdir()
         .context("cannot create a temporary directory")?;
     let kernel_path = guest.kernel.path_in(dir.path())?;
-    let console_path = dir.path().join("con");
-    let log_path = dir.path().join("log");
-    let listen = |path: &Path| {
-        let listener = UnixListener::bind(path)
-            .with_context(|| format!("cannot listen on {}", path.display()))?;
-        listener.set_nonblocking(true)?;
-        anyhow::Ok(listener)
+    let initrd_path = match guest.initrd {
+        Some(archive) => {
+            let path = dir.path().join("initrd.cpio");
+            std::fs::write(&path, archive)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
     };
-    let console_listener = listen(&console_path)?;
-    let log_listener = listen(&log_path)?;
+    // One socket per channel, in the order of `CHANNELS`.
+    let paths: Vec<_> = CHANNELS.iter().map(|name| dir.path().join(name)).collect();
+    let listeners = paths
+        .iter()
+        .map(|path| {
+            let listener = UnixListener::bind(path)
+                .with_context(|| format!("cannot listen on {}", path.display()))?;
+            listener.set_nonblocking(true)?;
+            anyhow::Ok(listener)
+        })
+        .collect::<Result<Vec<_>>>()?;
 
     let args = qemu::argv(&Invocation {
         machine: guest.machine,
@@ -349,8 +364,11 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>)) -> Result
         mem: guest.mem,
         kernel: &kernel_path,
         cmdline: &guest.cmdline,
-        console_socket: &console_path,
-        log_socket: &log_path,
+        initrd: initrd_path.as_deref(),
+        console_socket: &paths[0],
+        log_socket: &paths[1],
+        stdout_socket: &paths[2],
+        stderr_socket: &paths[3],
     });
     if guest.verbose {
         eprintln!("isounik: {}", qemu::display_command(guest.qemu, &args));
@@ -363,15 +381,8 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>)) -> Result
     let deadline = guest.timeout.map(|limit| (Instant::now() + limit, limit));
 
     let log = KernelLog::default();
-    let startup = accept(
-        &console_listener,
-        &log_listener,
-        &mut qemu,
-        deadline,
-        &inbox,
-    )?;
-    let (console, log_socket) = match startup {
-        Startup::Connected(console, log_socket) => (console, log_socket),
+    let streams = match accept(&listeners, &mut qemu, deadline, &inbox)? {
+        Startup::Connected(streams) => streams,
         Startup::Ended(ending) => {
             qemu.kill()?;
             let qemu_output = qemu_output.finish();
@@ -389,19 +400,27 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>)) -> Result
             );
         }
     };
-    drop((console_listener, log_listener));
+    drop(listeners);
+    let [console, log_socket, stdout, stderr]: [UnixStream; 4] = streams
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("expected {} connections", CHANNELS.len()))?;
 
     console::spawn_input(guest.input, console.try_clone()?);
-    let closed = events.clone();
-    console::spawn_output(console, move || {
-        let _ = closed.send(Event::ConsoleClosed);
-    });
+    for (socket, target) in [
+        (console, Target::Stdout),
+        (stdout, Target::Stdout),
+        (stderr, Target::Stderr),
+    ] {
+        let closed = events.clone();
+        console::spawn_output(socket, target, move || {
+            let _ = closed.send(Event::Closed);
+        });
+    }
     spawn_log_reader(log_socket, events);
 
     let mut relay = Relay {
         log,
-        log_open: true,
-        console_open: true,
+        open: CHANNELS.len(),
     };
     let ending = relay.until_qemu_ends(&mut qemu, deadline, &inbox, guest, on_record)?;
     relay.drain(&inbox, guest, on_record);
@@ -460,7 +479,7 @@ impl Relay {
         deadline: Option<(Instant, Duration)>,
         inbox: &Receiver<Event>,
         guest: &Guest<'_>,
-        on_record: &mut dyn FnMut(&Record<'_>),
+        on_record: &mut dyn FnMut(&Record<'_>) -> bool,
     ) -> Result<Ending> {
         loop {
             if let Some(status) = qemu.try_wait()? {
@@ -493,10 +512,10 @@ impl Relay {
         &mut self,
         inbox: &Receiver<Event>,
         guest: &Guest<'_>,
-        on_record: &mut dyn FnMut(&Record<'_>),
+        on_record: &mut dyn FnMut(&Record<'_>) -> bool,
     ) {
         let until = Instant::now() + DRAIN_LIMIT;
-        while self.log_open || self.console_open {
+        while self.open > 0 {
             let Some(left) = until.checked_duration_since(Instant::now()) else {
                 break;
             };
@@ -519,27 +538,26 @@ fn indented_output(output: &str) -> String {
 }
 
 enum Startup {
-    Connected(UnixStream, UnixStream),
+    /// One stream per listener, in the same order.
+    Connected(Vec<UnixStream>),
     /// Timed out or interrupted before QEMU connected.
     Ended(Ending),
     /// QEMU exited before connecting (bad option, missing device...).
     Exited(ExitStatus),
 }
 
-/// Waits for QEMU to connect to both sockets, watching for its exit, the time limit and
+/// Waits for QEMU to connect to every socket, watching for its exit, the time limit and
 /// signals, so a QEMU that fails at start-up never leaves isounik hanging.
 fn accept(
-    console: &UnixListener,
-    log: &UnixListener,
+    listeners: &[UnixListener],
     qemu: &mut QemuProcess,
     deadline: Option<(Instant, Duration)>,
     inbox: &Receiver<Event>,
 ) -> Result<Startup> {
     let startup_limit = Instant::now() + STARTUP_LIMIT;
-    let mut console_stream = None;
-    let mut log_stream = None;
+    let mut streams: Vec<Option<UnixStream>> = listeners.iter().map(|_| None).collect();
     loop {
-        for (listener, slot) in [(console, &mut console_stream), (log, &mut log_stream)] {
+        for (listener, slot) in listeners.iter().zip(streams.iter_mut()) {
             if slot.is_none() {
                 match listener.accept() {
                     Ok((stream, _)) => {
@@ -551,9 +569,8 @@ fn accept(
                 }
             }
         }
-        match (console_stream.take(), log_stream.take()) {
-            (Some(console), Some(log)) => return Ok(Startup::Connected(console, log)),
-            (console, log) => (console_stream, log_stream) = (console, log),
+        if streams.iter().all(Option::is_some) {
+            return Ok(Startup::Connected(streams.into_iter().flatten().collect()));
         }
         if let Some(status) = qemu.try_wait()? {
             return Ok(Startup::Exited(status));
@@ -597,7 +614,7 @@ fn spawn_log_reader(mut socket: UnixStream, events: Sender<Event>) {
         if !pending.is_empty() {
             let _ = events.send(Event::Log(log::line_text(&pending)));
         }
-        let _ = events.send(Event::LogClosed);
+        let _ = events.send(Event::Closed);
     });
 }
 

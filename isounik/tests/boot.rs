@@ -5,78 +5,20 @@
 //! Every boot passes `--timeout`, and the harness kills isounik itself if even that fails,
 //! so a hang fails a test instead of blocking the run.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-use std::thread;
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const ISOUNIK: &str = env!("CARGO_BIN_EXE_isounik");
+use common::{isounik, isounik_with, Ran, EXIT_CRASH, EXIT_TOOL, ISOUNIK};
 
-/// Exit statuses of isounik (see `isounik --help`).
-const EXIT_CRASH: i32 = 70;
-const EXIT_TOOL: i32 = 125;
-
-/// Runs isounik with `args` and `stdin`; kills it after `limit`.
-fn isounik_with(args: &[&str], stdin: &[u8], limit: Duration) -> Output {
-    let mut child = Command::new(ISOUNIK)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("isounik starts");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let feeder = thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let pid = child.id();
-    let started = Instant::now();
-    let watchdog = thread::spawn(move || {
-        while started.elapsed() < limit {
-            thread::sleep(Duration::from_millis(100));
-            if std::fs::metadata(format!("/proc/{pid}")).is_err() {
-                return false;
-            }
-        }
-        // Still running: kill it (isounik's parent-death signal takes QEMU along).
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-        true
-    });
-    let output = child.wait_with_output().expect("isounik runs");
-    let _ = feeder.join();
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed < limit,
-        "isounik {args:?} ran {elapsed:?}, longer than {limit:?}; killed={:?}\nstderr:\n{}",
-        watchdog.join().ok(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn isounik(args: &[&str]) -> Output {
-    isounik_with(args, b"", Duration::from_secs(90))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-        output.status,
-        text(&output.stdout),
-        text(&output.stderr)
-    )
+fn describe(ran: &Ran) -> String {
+    ran.describe()
 }
 
 /// `selftest: N passed, 0 failed[, K skipped]` as the last stdout line; returns N.
-fn passed_count(output: &Output) -> usize {
-    let stdout = text(&output.stdout);
+fn passed_count(output: &Ran) -> usize {
+    let stdout = output.stdout();
     let last = stdout.lines().last().unwrap_or_default().to_owned();
     let rest = last
         .strip_prefix("selftest: ")
@@ -96,14 +38,14 @@ fn passed_count(output: &Output) -> usize {
 
 fn selftest_passes(machine: &str) {
     let output = isounik(&["selftest", "--machine", machine, "--timeout", "60"]);
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_eq!(output.code(), Some(0), "{}", describe(&output));
     let passed = passed_count(&output);
     assert!(
         passed >= 8,
         "only {passed} self tests passed\n{}",
         describe(&output)
     );
-    let stdout = text(&output.stdout);
+    let stdout = output.stdout();
     let results = stdout.lines().filter(|l| l.starts_with("test ")).count();
     assert!(results >= passed, "{}", describe(&output));
 }
@@ -120,11 +62,11 @@ fn selftest_passes_on_microvm() {
 
 #[test]
 fn run_exits_with_the_guest_status_and_prints_nothing() {
-    let output = isounik(&["run", "--timeout", "60", "--", "exit=3"]);
-    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
-    assert!(output.stdout.is_empty(), "{}", describe(&output));
+    let output = isounik(&["run", "--timeout", "60", "--append", "exit=3"]);
+    assert_eq!(output.code(), Some(3), "{}", describe(&output));
+    assert!(output.output.stdout.is_empty(), "{}", describe(&output));
     assert!(
-        output.stderr.is_empty(),
+        output.output.stderr.is_empty(),
         "quiet by default\n{}",
         describe(&output)
     );
@@ -138,11 +80,11 @@ fn run_on_microvm_exits_with_the_guest_status() {
         "microvm",
         "--timeout",
         "60",
-        "--",
+        "--append",
         "exit=7",
     ]);
-    assert_eq!(output.status.code(), Some(7), "{}", describe(&output));
-    assert!(output.stdout.is_empty(), "{}", describe(&output));
+    assert_eq!(output.code(), Some(7), "{}", describe(&output));
+    assert!(output.output.stdout.is_empty(), "{}", describe(&output));
 }
 
 /// Backtrace frame lines: `  #I 0xADDR symbol+0xoff`.
@@ -162,16 +104,16 @@ fn has_symbolized_frame(stderr: &str) -> bool {
     frames(stderr).any(|line| !line.ends_with(" ??"))
 }
 
-fn crash_is_reported(kind: &str, limit: Duration) -> Output {
+fn crash_is_reported(kind: &str, limit: Duration) -> Ran {
     let arg = format!("crash={kind}");
-    let output = isounik_with(&["run", "--timeout", "60", "--", &arg], b"", limit);
+    let output = isounik_with(&["run", "--timeout", "60", "--append", &arg], b"", limit);
     assert_eq!(
-        output.status.code(),
+        output.code(),
         Some(EXIT_CRASH),
         "crash={kind}\n{}",
         describe(&output)
     );
-    let stderr = text(&output.stderr);
+    let stderr = output.stderr();
     assert!(
         stderr.contains("isounik: error: kernel crashed"),
         "crash={kind}\n{}",
@@ -184,7 +126,7 @@ fn crash_is_reported(kind: &str, limit: Duration) -> Output {
 fn pagefault_crash_is_reported_with_a_symbolized_backtrace() {
     let output = crash_is_reported("pagefault", Duration::from_secs(60));
     assert!(
-        has_kernel_frame(&text(&output.stderr)),
+        has_kernel_frame(&output.stderr()),
         "no backtrace frame naming a kernel function\n{}",
         describe(&output)
     );
@@ -214,7 +156,7 @@ fn divide_error_crash_is_reported() {
 fn panic_is_reported() {
     let output = crash_is_reported("panic", Duration::from_secs(30));
     assert!(
-        has_symbolized_frame(&text(&output.stderr)),
+        has_symbolized_frame(&output.stderr()),
         "{}",
         describe(&output)
     );
@@ -228,29 +170,25 @@ fn out_of_memory_is_reported() {
 #[test]
 fn console_input_is_echoed() {
     let output = isounik_with(
-        &["run", "--timeout", "60", "--", "console=echo"],
+        &["run", "--timeout", "60", "--append", "console=echo"],
         b"hello\nworld\n",
         Duration::from_secs(90),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert_eq!(
-        text(&output.stdout),
-        "hello\nworld\n",
-        "{}",
-        describe(&output)
-    );
+    assert_eq!(output.code(), Some(0), "{}", describe(&output));
+    assert_eq!(output.stdout(), "hello\nworld\n", "{}", describe(&output));
 }
 
 #[test]
 fn missing_kernel_is_a_clear_error() {
-    let output = isounik(&["run", "--kernel", "/nonexistent/isounik-kernel"]);
-    assert_eq!(
-        output.status.code(),
-        Some(EXIT_TOOL),
-        "{}",
-        describe(&output)
-    );
-    let stderr = text(&output.stderr);
+    let output = isounik(&[
+        "run",
+        "--timeout",
+        "60",
+        "--kernel",
+        "/nonexistent/isounik-kernel",
+    ]);
+    assert_eq!(output.code(), Some(EXIT_TOOL), "{}", describe(&output));
+    let stderr = output.stderr();
     assert!(
         stderr.starts_with("isounik: error: ") && stderr.contains("/nonexistent/isounik-kernel"),
         "{}",
@@ -260,32 +198,28 @@ fn missing_kernel_is_a_clear_error() {
 
 #[test]
 fn missing_qemu_is_a_clear_error() {
-    let output = isounik(&["run", "--qemu", "/nonexistent/qemu-system-x86_64"]);
-    assert_eq!(
-        output.status.code(),
-        Some(EXIT_TOOL),
-        "{}",
-        describe(&output)
-    );
+    let output = isounik(&[
+        "run",
+        "--timeout",
+        "60",
+        "--qemu",
+        "/nonexistent/qemu-system-x86_64",
+    ]);
+    assert_eq!(output.code(), Some(EXIT_TOOL), "{}", describe(&output));
     assert!(
-        text(&output.stderr).contains("not found"),
+        output.stderr().contains("not found"),
         "{}",
         describe(&output)
     );
 
-    let output = Command::new(ISOUNIK)
-        .args(["run"])
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
+    let mut command = Command::new(ISOUNIK);
+    command
+        .args(["run", "--timeout", "60"])
+        .env("PATH", "/nonexistent");
+    let output = common::run_with_watchdog(command, b"", common::WATCHDOG);
+    assert_eq!(output.code(), Some(EXIT_TOOL), "{}", describe(&output));
     assert_eq!(
-        output.status.code(),
-        Some(EXIT_TOOL),
-        "{}",
-        describe(&output)
-    );
-    assert_eq!(
-        text(&output.stderr),
+        output.stderr(),
         "isounik: error: qemu-system-x86_64 not found; install it with: apt-get install qemu-system-x86\n"
     );
 }
@@ -293,19 +227,22 @@ fn missing_qemu_is_a_clear_error() {
 #[test]
 fn kvm_without_pku_is_refused() {
     let info = isounik(&["info"]);
-    assert_eq!(info.status.code(), Some(0), "{}", describe(&info));
-    if text(&info.stdout).contains("--accel auto:  kvm") {
+    assert_eq!(info.code(), Some(0), "{}", describe(&info));
+    if info.stdout().contains("--accel auto:  kvm") {
         eprintln!("skipped: this machine's KVM exposes PKU");
         return;
     }
-    let output = isounik(&["run", "--accel", "kvm", "--timeout", "60", "--", "exit=0"]);
-    assert_eq!(
-        output.status.code(),
-        Some(EXIT_TOOL),
-        "{}",
-        describe(&output)
-    );
-    let stderr = text(&output.stderr);
+    let output = isounik(&[
+        "run",
+        "--accel",
+        "kvm",
+        "--timeout",
+        "60",
+        "--append",
+        "exit=0",
+    ]);
+    assert_eq!(output.code(), Some(EXIT_TOOL), "{}", describe(&output));
+    let stderr = output.stderr();
     assert!(
         stderr.starts_with("isounik: error: --accel kvm: ")
             && (stderr.contains("PKU") || stderr.contains("KVM")),
@@ -317,8 +254,8 @@ fn kvm_without_pku_is_refused() {
 #[test]
 fn help_teaches_the_subcommands() {
     let output = isounik(&["--help"]);
-    assert_eq!(output.status.code(), Some(0));
-    let help = text(&output.stdout);
+    assert_eq!(output.code(), Some(0));
+    let help = output.stdout();
     for word in ["Iso-UniK", "run", "selftest", "info", "Examples"] {
         assert!(help.contains(word), "--help lacks {word:?}:\n{help}");
     }
@@ -334,11 +271,11 @@ fn sleep_matches_wall_clock(machine: &str) {
         machine,
         "--timeout",
         "60",
-        "--",
+        "--append",
         "sleep=1500",
     ]);
     let elapsed = started.elapsed();
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_eq!(output.code(), Some(0), "{}", describe(&output));
     assert!(
         elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_millis(1500 + 2500),
         "a 1500 ms guest sleep took {elapsed:?} on {machine}"
@@ -358,15 +295,15 @@ fn guest_time_matches_wall_clock_on_microvm() {
 #[test]
 fn timeout_stops_a_guest_that_never_finishes() {
     let started = Instant::now();
-    let output = isounik(&["run", "--timeout", "2", "--", "crash=hang"]);
-    assert_eq!(output.status.code(), Some(124), "{}", describe(&output));
+    let output = isounik(&["run", "--timeout", "2", "--append", "crash=hang"]);
+    assert_eq!(output.code(), Some(124), "{}", describe(&output));
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
         started.elapsed()
     );
     assert!(
-        text(&output.stderr).contains("did not finish within 2 s"),
+        output.stderr().contains("did not finish within 2 s"),
         "{}",
         describe(&output)
     );

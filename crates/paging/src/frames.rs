@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(a.free_frames(), 100);
         let mut seen = HashSet::new();
         while let Some(f) = a.allocate() {
-            assert!(f >= 0x10_0000 + 10 * PAGE_SIZE && f < 0x10_0000 + 110 * PAGE_SIZE);
+            assert!((0x10_0000 + 10 * PAGE_SIZE..0x10_0000 + 110 * PAGE_SIZE).contains(&f));
             assert!(seen.insert(f), "frame {f:#x} handed out twice");
         }
         assert_eq!(seen.len(), 100);

@@ -26,7 +26,7 @@ pub trait FrameAllocator {
 }
 
 pub const fn is_page_aligned(addr: u64) -> bool {
-    addr % PAGE_SIZE == 0
+    addr.is_multiple_of(PAGE_SIZE)
 }
 
 pub const fn is_canonical(addr: u64) -> bool {

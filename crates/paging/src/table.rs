@@ -189,7 +189,10 @@ impl PageTable {
         size: PageSize,
         attrs: Attrs,
     ) -> Result<(), MapError> {
-        if va % size.bytes() != 0 || pa % size.bytes() != 0 || pa & !ADDR_MASK != 0 {
+        if !va.is_multiple_of(size.bytes())
+            || !pa.is_multiple_of(size.bytes())
+            || pa & !ADDR_MASK != 0
+        {
             return Err(MapError::NotAligned);
         }
         if !is_canonical(va) {
@@ -321,7 +324,10 @@ impl PageTable {
                     for i1 in 0..ENTRIES_PER_TABLE {
                         let e1 = mem.table(pt)[i1];
                         if e1 & PRESENT != 0 {
-                            let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
+                            let va = ((i4 as u64) << 39)
+                                | ((i3 as u64) << 30)
+                                | ((i2 as u64) << 21)
+                                | ((i1 as u64) << 12);
                             leaf(va, e1);
                         }
                     }
@@ -348,7 +354,7 @@ impl PageTable {
         va: u64,
         entry: u64,
     ) -> Result<u64, MapError> {
-        if !is_canonical(va) || va % PAGE_SIZE != 0 {
+        if !is_canonical(va) || !va.is_multiple_of(PAGE_SIZE) {
             return Err(MapError::NotAligned);
         }
         let mut table = self.root;
@@ -366,7 +372,10 @@ impl PageTable {
                 e & ADDR_MASK
             };
         }
-        Ok(core::mem::replace(&mut mem.table(table)[index(va, 1)], entry))
+        Ok(core::mem::replace(
+            &mut mem.table(table)[index(va, 1)],
+            entry,
+        ))
     }
 
     /// Pre-creates the PML4 entries in `[first, last]` so that later mappings there are seen
@@ -615,18 +624,54 @@ mod tests {
         let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
         pt.populate_pml4(&mut mem, &mut alloc, 256, 511).unwrap();
         let free = alloc.free_frames();
-        pt.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, Attrs::user(0)).unwrap();
-        pt.map(&mut mem, &mut alloc, 0x7fff_f000_0000, 0x2000, PageSize::Size4K, Attrs::user(0)).unwrap();
-        let old = pt.set_entry(&mut mem, &mut alloc, 0x40_1000, 0x3000 | PRESENT | USER).unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            0x40_0000,
+            0x1000,
+            PageSize::Size4K,
+            Attrs::user(0),
+        )
+        .unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            0x7fff_f000_0000,
+            0x2000,
+            PageSize::Size4K,
+            Attrs::user(0),
+        )
+        .unwrap();
+        let old = pt
+            .set_entry(&mut mem, &mut alloc, 0x40_1000, 0x3000 | PRESENT | USER)
+            .unwrap();
         assert_eq!(old, 0);
         assert_eq!(pt.entry(&mut mem, 0x40_1000), Some(0x3000 | PRESENT | USER));
-        pt.map(&mut mem, &mut alloc, 0xffff_c000_0000_0000, 0x4000, PageSize::Size4K, Attrs::user(1)).unwrap();
+        pt.map(
+            &mut mem,
+            &mut alloc,
+            0xffff_c000_0000_0000,
+            0x4000,
+            PageSize::Size4K,
+            Attrs::user(1),
+        )
+        .unwrap();
         let mut seen = std::vec::Vec::new();
         pt.clear_lower_half(&mut mem, &mut alloc, |va, e| seen.push((va, e & ADDR_MASK)));
         seen.sort();
-        assert_eq!(seen, [(0x40_0000, 0x1000), (0x40_1000, 0x3000), (0x7fff_f000_0000, 0x2000)]);
+        assert_eq!(
+            seen,
+            [
+                (0x40_0000, 0x1000),
+                (0x40_1000, 0x3000),
+                (0x7fff_f000_0000, 0x2000)
+            ]
+        );
         assert_eq!(pt.translate(&mut mem, 0x40_0000), None);
-        assert!(pt.translate(&mut mem, 0xffff_c000_0000_0000).is_some(), "upper half untouched");
+        assert!(
+            pt.translate(&mut mem, 0xffff_c000_0000_0000).is_some(),
+            "upper half untouched"
+        );
         // Only the upper-half mapping's PD and PT remain allocated beyond the start.
         assert_eq!(free - alloc.free_frames(), 2);
     }

@@ -44,17 +44,18 @@ static INPUT: spin::Mutex<InputRing> = spin::Mutex::new(InputRing {
 
 static PRESENT: AtomicBool = AtomicBool::new(false);
 
-/// 115200 8N1, FIFO with a 1-byte trigger (so single keystrokes interrupt at once), receive
-/// interrupts on.
+/// 115200 8N1 without the FIFO, receive interrupts on. The FIFO stays off: changing its
+/// enable bit clears the receive buffer (QEMU's 16550 does), losing a byte the host sent
+/// early; without it every byte interrupts at once and the host holds the rest back until
+/// the data register is read.
 pub fn init() {
-    // The host may already have sent a byte; enabling the FIFO below would discard it.
     drain_into_ring();
     outb(IER, 0);
     outb(LCR, 0x80);
     outb(DATA, 1);
     outb(IER, 0);
     outb(LCR, 0x03);
-    outb(FCR, 0x07);
+    outb(FCR, 0x00);
     outb(MCR, MCR_NORMAL);
     // A missing UART reads as 0xff.
     PRESENT.store(inb(LSR) != 0xff, Ordering::Relaxed);

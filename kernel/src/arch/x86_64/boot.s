@@ -1,3 +1,4 @@
+# Sections are set by every global_asm! block; the next one must not inherit .bss.
 # PVH entry: QEMU (and Firecracker, cloud-hypervisor) enter here in 32-bit protected mode,
 # paging off, with %ebx = physical address of struct hvm_start_info (Xen's PVH boot ABI).
 # We build boot page tables that map the first 1 GiB twice (identity, and at KERNEL_VMA for
@@ -113,3 +114,4 @@ boot_stack_bottom:
     .skip 64 * 1024
     .global boot_stack_top
 boot_stack_top:
+    .text
