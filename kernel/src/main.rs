@@ -21,6 +21,7 @@ mod mm;
 mod proc;
 mod random;
 mod run;
+mod sched;
 mod selftest;
 mod syscall;
 mod time;
@@ -105,6 +106,8 @@ extern "C" fn kmain_on_stack() -> ! {
         if cpu::pku_enabled() { "on" } else { "OFF" }
     );
 
+    // The boot code becomes task 0; programs run on tasks of their own.
+    sched::init(0);
     let line = boot.cmdline();
     match cmdline::get(line, cmdline::MODE).unwrap_or("run") {
         "selftest" => {

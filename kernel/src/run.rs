@@ -12,7 +12,7 @@ use isounik_linux::errno::Errno;
 use crate::boot_info::BootInfo;
 use crate::drivers::uart::{self, ReadResult};
 use crate::fs::{self, Device, FdTable, FileKind, Node, OpenFile};
-use crate::proc::{self, Process};
+use crate::proc;
 use crate::{shutdown, time};
 
 pub fn main(line: &str, boot: &BootInfo) -> ! {
@@ -104,15 +104,8 @@ fn run_program(program: fs::BootProgram) -> ! {
         },
         None => Node::Inode(fs::root()),
     };
-    let mut process = match Process::spawn(
-        1,
-        &path,
-        program.argv,
-        program.envp,
-        cwd,
-        standard_streams(),
-    ) {
-        Ok(p) => p,
+    match proc::spawn_init(&path, program.argv, program.envp, cwd, standard_streams()) {
+        Ok(_) => {}
         Err(e) => {
             kprintln!("{MARK}{ERROR} {}", e.message);
             shutdown(if e.errno == Errno::ENOENT {
@@ -121,10 +114,11 @@ fn run_program(program: fs::BootProgram) -> ! {
                 status::CANNOT_EXECUTE
             })
         }
-    };
-    let exit = proc::run(&mut process);
-    drop(process);
-    shutdown(exit.shell_status())
+    }
+    // The boot task has nothing left to do: the VM ends when PID 1 exits.
+    loop {
+        crate::sched::block(None);
+    }
 }
 
 /// Copies console input to console output until end of input.

@@ -62,6 +62,36 @@ pub fn init() -> Result<TscSource, &'static str> {
 
 pub fn on_tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
+    crate::sched::tick();
+    // Processes whose interval timer expired: wake their main thread, which posts SIGALRM
+    // itself (an interrupt handler must not take process locks).
+    let now = uptime_ns();
+    if let Some(mut timers) = PROCESS_TIMERS.try_lock() {
+        for slot in timers.iter_mut() {
+            if slot.0 != 0 && slot.1 <= now {
+                crate::sched::wake(slot.0);
+                *slot = (0, 0);
+            }
+        }
+    }
+}
+
+/// (pid, expiry uptime ns) of armed ITIMER_REAL timers; pid 0 = free slot.
+static PROCESS_TIMERS: spin::Mutex<[(u32, u64); 64]> = spin::Mutex::new([(0, 0); 64]);
+
+/// Arms (or with `None` disarms) the wake-up for process `pid`'s real timer.
+pub fn arm_process_timer(pid: u32, expiry: Option<u64>) {
+    crate::arch::x86_64::cpu::without_interrupts(|| {
+        let mut timers = PROCESS_TIMERS.lock();
+        for slot in timers.iter_mut().filter(|s| s.0 == pid) {
+            *slot = (0, 0);
+        }
+        if let Some(at) = expiry {
+            if let Some(slot) = timers.iter_mut().find(|s| s.0 == 0) {
+                *slot = (pid, at);
+            }
+        }
+    })
 }
 
 pub fn ticks() -> u64 {

@@ -339,6 +339,60 @@ impl PageTable {
         }
     }
 
+    /// Copies the lower half of this table into `child` (which must have an empty lower
+    /// half), for fork: every present leaf is passed to `share(va, entry)`, which returns the
+    /// entry to keep here and the entry to give the child (e.g. both read-only for
+    /// copy-on-write, the frame's count raised by one).
+    pub fn copy_lower_half(
+        &mut self,
+        child: &mut PageTable,
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        mut share: impl FnMut(u64, u64) -> (u64, u64),
+    ) -> Result<(), MapError> {
+        for i4 in 0..ENTRIES_PER_TABLE / 2 {
+            let e4 = mem.table(self.root)[i4];
+            if e4 & PRESENT == 0 {
+                continue;
+            }
+            let child_pdpt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+            mem.table(child_pdpt).fill(0);
+            mem.table(child.root)[i4] = child_pdpt | INTERMEDIATE;
+            let pdpt = e4 & ADDR_MASK;
+            for i3 in 0..ENTRIES_PER_TABLE {
+                let e3 = mem.table(pdpt)[i3];
+                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
+                    continue;
+                }
+                let child_pd = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                mem.table(child_pd).fill(0);
+                mem.table(child_pdpt)[i3] = child_pd | INTERMEDIATE;
+                let pd = e3 & ADDR_MASK;
+                for i2 in 0..ENTRIES_PER_TABLE {
+                    let e2 = mem.table(pd)[i2];
+                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
+                        continue;
+                    }
+                    let child_pt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                    mem.table(child_pt).fill(0);
+                    mem.table(child_pd)[i2] = child_pt | INTERMEDIATE;
+                    let pt = e2 & ADDR_MASK;
+                    for i1 in 0..ENTRIES_PER_TABLE {
+                        let e1 = mem.table(pt)[i1];
+                        if e1 & PRESENT == 0 {
+                            continue;
+                        }
+                        let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
+                        let (mine, theirs) = share(va, e1);
+                        mem.table(pt)[i1] = mine;
+                        mem.table(child_pt)[i1] = theirs;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The raw leaf entry for the 4 KiB page at `va`, if its tables exist (present or not).
     pub fn entry(&self, mem: &mut impl PhysMemory, va: u64) -> Option<u64> {
         let (table, i, level) = self.leaf_slot(mem, va)?;
@@ -674,6 +728,34 @@ mod tests {
         );
         // Only the upper-half mapping's PD and PT remain allocated beyond the start.
         assert_eq!(free - alloc.free_frames(), 2);
+    }
+
+    #[test]
+    fn copy_lower_half_shares_leaves_through_the_callback() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut parent = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let rw = Attrs { writable: true, ..Attrs::user(0) };
+        parent.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, rw).unwrap();
+        parent.map(&mut mem, &mut alloc, 0x7fff_0000_0000, 0x2000, PageSize::Size4K, rw).unwrap();
+        let mut child = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let mut seen = 0;
+        parent
+            .copy_lower_half(&mut child, &mut mem, &mut alloc, |_, e| {
+                seen += 1;
+                (e & !WRITABLE, e & !WRITABLE)
+            })
+            .unwrap();
+        assert_eq!(seen, 2);
+        for t in [&parent, &child] {
+            let m = t.translate(&mut mem, 0x40_0000).unwrap();
+            assert_eq!(m.phys, 0x1000);
+            assert_eq!(m.flags & WRITABLE, 0);
+            assert_eq!(t.translate(&mut mem, 0x7fff_0000_0000).unwrap().phys, 0x2000);
+        }
+        // Separate tables: unmapping in the child leaves the parent alone.
+        assert_eq!(child.unmap(&mut mem, 0x40_0000), Some(0x1000));
+        assert!(parent.translate(&mut mem, 0x40_0000).is_some());
     }
 
     #[test]

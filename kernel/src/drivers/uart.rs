@@ -44,6 +44,29 @@ static INPUT: spin::Mutex<InputRing> = spin::Mutex::new(InputRing {
 
 static PRESENT: AtomicBool = AtomicBool::new(false);
 
+/// Tasks waiting for console input (fixed size: the interrupt handler must not allocate).
+static WAITERS: spin::Mutex<[u32; 16]> = spin::Mutex::new([0; 16]);
+
+/// Registers task `tid` to be woken by the next console input.
+pub fn add_waiter(tid: u32) {
+    cpu::without_interrupts(|| {
+        let mut w = WAITERS.lock();
+        if !w.contains(&tid) {
+            if let Some(slot) = w.iter_mut().find(|s| **s == 0) {
+                *slot = tid;
+            }
+        }
+    })
+}
+
+fn wake_waiters() {
+    let mut w = WAITERS.lock();
+    for slot in w.iter_mut().filter(|s| **s != 0) {
+        crate::sched::wake(*slot);
+        *slot = 0;
+    }
+}
+
 /// 115200 8N1 without the FIFO, receive interrupts on. The FIFO stays off: changing its
 /// enable bit clears the receive buffer (QEMU's 16550 does), losing a byte the host sent
 /// early; without it every byte interrupts at once and the host holds the rest back until
@@ -83,9 +106,10 @@ pub fn flush() {
     }
 }
 
-/// The receive interrupt: drains the FIFO into the ring.
+/// The receive interrupt: drains the UART into the ring and wakes readers.
 pub fn on_interrupt() {
     drain_into_ring();
+    wake_waiters();
 }
 
 fn drain_into_ring() {

@@ -9,8 +9,9 @@ use isounik_linux::errno::Errno;
 use isounik_vfs::InodeId;
 
 use super::dev::Device;
+use super::pipe::PipeEnd;
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
-use crate::proc::Process;
+use crate::proc::Thread;
 
 /// O_ACCMODE and the status flags `fcntl(F_SETFL)` may change.
 pub const O_ACCMODE: u32 = 3;
@@ -36,6 +37,8 @@ pub enum FileKind {
     ProcFile(ProcNode, Vec<u8>),
     /// O_PATH descriptors and other nodes that only name something (symlinks, fifos...).
     PathOnly(Node),
+    /// One end of a pipe.
+    Pipe(PipeEnd),
 }
 
 pub struct OpenFile {
@@ -92,6 +95,7 @@ impl OpenFile {
             FileKind::HostStream(Device::HostStdout) => b"pipe:[2]".to_vec(),
             FileKind::HostStream(Device::HostStderr) => b"pipe:[3]".to_vec(),
             FileKind::HostStream(_) => b"/dev/console".to_vec(),
+            FileKind::Pipe(end) => alloc::format!("pipe:[{}]", end.pipe.ino).into_bytes(),
             _ => self.path.clone(),
         }
     }
@@ -102,7 +106,7 @@ impl OpenFile {
             FileKind::Directory(id) | FileKind::Device(_, id) => Some(Node::Inode(*id)),
             FileKind::ProcDir(n) | FileKind::ProcFile(n, _) => Some(Node::Proc(n.clone())),
             FileKind::PathOnly(n) => Some(n.clone()),
-            FileKind::HostStream(_) => None,
+            FileKind::HostStream(_) | FileKind::Pipe(_) => None,
         }
     }
 
@@ -117,8 +121,9 @@ impl OpenFile {
         self.device().is_some_and(|d| d.is_tty())
     }
 
-    /// Reads at the file offset (or at `at` for pread), advancing the offset in the first case.
-    pub fn read(&self, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
+    /// Reads at the file offset (or at `at` for pread), advancing the offset in the first
+    /// case. Pipes and the console block the calling thread `t` until data arrives.
+    pub fn read(&self, t: &mut Thread, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
@@ -146,10 +151,33 @@ impl OpenFile {
                 Ok(n)
             }
             FileKind::Device(d, _) | FileKind::HostStream(d) => {
-                if at.is_some() && matches!(d, Device::HostStdin | Device::Tty) {
+                if !matches!(d, Device::HostStdin | Device::Tty) {
+                    return d.read(buf, nonblock);
+                }
+                if at.is_some() {
                     return Err(Errno::ESPIPE);
                 }
-                d.read(buf, nonblock)
+                // The console: wait for input as a blocked task, not a spinning CPU.
+                loop {
+                    match d.read(buf, true) {
+                        Err(Errno::EAGAIN) if !nonblock => {}
+                        other => return other,
+                    }
+                    crate::drivers::uart::add_waiter(t.tid);
+                    if crate::drivers::uart::input_ready() {
+                        continue;
+                    }
+                    if t.signal_pending() {
+                        return Err(t.interrupted());
+                    }
+                    crate::sched::block(None);
+                }
+            }
+            FileKind::Pipe(end) => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                end.pipe.read(t, buf, nonblock)
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             FileKind::PathOnly(_) => Err(Errno::EBADF),
@@ -157,9 +185,15 @@ impl OpenFile {
     }
 
     /// Writes at the file offset (or at `at` for pwrite).
-    pub fn write(&self, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
+    pub fn write(&self, t: &mut Thread, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
         if !self.writable() {
             return Err(Errno::EBADF);
+        }
+        if let FileKind::Pipe(end) = &self.kind {
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            return end.pipe.write(t, data, self.flags() & O_NONBLOCK != 0);
         }
         match &self.kind {
             FileKind::Regular(f) => {
@@ -190,7 +224,7 @@ impl OpenFile {
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             FileKind::ProcFile(..) => Err(Errno::EACCES),
-            FileKind::PathOnly(_) => Err(Errno::EBADF),
+            FileKind::PathOnly(_) | FileKind::Pipe(_) => Err(Errno::EBADF),
         }
     }
 
@@ -223,6 +257,7 @@ impl OpenFile {
                 };
             }
             FileKind::PathOnly(_) => return Err(Errno::EBADF),
+            FileKind::Pipe(_) => return Err(Errno::ESPIPE),
         };
         let mut st = self.state.lock();
         let base: i128 = match whence {
@@ -252,9 +287,10 @@ impl OpenFile {
         Ok(new as u64)
     }
 
-    pub fn stat(&self, p: &Process) -> Result<StatInfo, Errno> {
+    pub fn stat(&self, p: &Thread) -> Result<StatInfo, Errno> {
         match &self.kind {
             FileKind::HostStream(d) => Ok(StatInfo::host_stream(*d)),
+            FileKind::Pipe(end) => Ok(StatInfo::pipe(end.pipe.ino)),
             _ => super::stat_node(p, &self.node().ok_or(Errno::EBADF)?),
         }
     }
@@ -277,14 +313,27 @@ impl OpenFile {
 
     /// (readable now, writable now) for poll.
     pub fn ready(&self) -> (bool, bool) {
+        if let FileKind::Pipe(end) = &self.kind {
+            let (r, w, _) = end.pipe.ready();
+            return (r && !end.write, w && end.write);
+        }
         match self.device() {
             Some(d) => d.ready(),
             None => (true, true),
         }
     }
 
+    /// Whether the other side of a pipe is gone (POLLHUP / POLLERR).
+    pub fn hung_up(&self) -> bool {
+        match &self.kind {
+            FileKind::Pipe(end) if !end.write => end.pipe.ready().2,
+            _ => false,
+        }
+    }
+
     pub fn available(&self) -> usize {
         match (&self.kind, self.device()) {
+            (FileKind::Pipe(end), _) => end.pipe.available(),
             (_, Some(d)) => d.available(),
             (FileKind::Regular(f), _) => f.size().saturating_sub(self.offset()) as usize,
             (FileKind::ProcFile(_, data), _) => data.len().saturating_sub(self.offset() as usize),

@@ -4,6 +4,7 @@
 
 mod dev;
 pub mod file;
+pub mod pipe;
 pub mod procfs;
 mod stat;
 
@@ -15,7 +16,7 @@ use isounik_linux::errno::Errno;
 use isounik_vfs::{FileType, FsError, InodeId, Parent, Platform, Resolved, Timespec, Vfs};
 
 use crate::mm::frame::Frame;
-use crate::proc::Process;
+use crate::proc::Thread;
 pub use dev::{from_rdev as dev_from_rdev, Device};
 pub use file::{FdTable, FileKind, OpenFile};
 pub use procfs::ProcNode;
@@ -207,7 +208,7 @@ fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 /// Resolves `path` from `start` (used for relative paths), following a final symlink when
 /// `follow` is set.
-pub fn resolve(p: &Process, start: &Node, path: &[u8], follow: bool) -> Result<Node, Errno> {
+pub fn resolve(p: &Thread, start: &Node, path: &[u8], follow: bool) -> Result<Node, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -261,7 +262,7 @@ pub fn resolve(p: &Process, start: &Node, path: &[u8], follow: bool) -> Result<N
 
 /// The directory and last name of `path`, for creating, removing and renaming.
 pub fn resolve_parent(
-    p: &Process,
+    p: &Thread,
     start: &Node,
     path: &[u8],
 ) -> Result<(InodeId, Vec<u8>, bool), Errno> {
@@ -300,7 +301,7 @@ pub fn path_of(node: &Node) -> Vec<u8> {
     }
 }
 
-pub fn stat_node(p: &Process, node: &Node) -> Result<StatInfo, Errno> {
+pub fn stat_node(p: &Thread, node: &Node) -> Result<StatInfo, Errno> {
     match node {
         Node::Inode(id) => with_vfs(|v| v.stat(*id))
             .map(StatInfo::from_vfs)
@@ -361,7 +362,7 @@ impl FileRef {
 /// bit (EACCES otherwise, as Linux).
 pub fn open_executable(
     cwd: &Cwd,
-    p: Option<&Process>,
+    p: Option<&Thread>,
     path: &[u8],
 ) -> Result<FileRef, crate::proc::exec::ExecError> {
     use crate::proc::exec::ExecError;

@@ -9,7 +9,7 @@ use core::fmt::Write;
 use isounik_linux::errno::Errno;
 
 use super::StatInfo;
-use crate::proc::Process;
+use crate::proc::Thread;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProcNode {
@@ -121,23 +121,23 @@ pub enum Lookup {
 }
 
 /// The target of a /proc symlink.
-pub fn readlink(p: &Process, node: &ProcNode) -> Result<Vec<u8>, Errno> {
+pub fn readlink(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
     match node {
         ProcNode::SelfLink => Ok(alloc::format!("{}", p.pid).into_bytes()),
-        ProcNode::Exe(_) => Ok(p.exe.clone().into_bytes()),
-        ProcNode::Cwd(_) => Ok(super::path_of(&p.cwd)),
-        ProcNode::Fd(_, fd) => Ok(p.files.get(*fd)?.describe()),
+        ProcNode::Exe(_) => Ok(p.inner().exe.clone().into_bytes()),
+        ProcNode::Cwd(_) => Ok(super::path_of(&p.cwd())),
+        ProcNode::Fd(_, fd) => Ok(p.files().get(*fd)?.describe()),
         _ => Err(Errno::EINVAL),
     }
 }
 
-fn parse_pid(p: &Process, name: &[u8]) -> Option<u32> {
+fn parse_pid(p: &Thread, name: &[u8]) -> Option<u32> {
     let pid: u32 = core::str::from_utf8(name).ok()?.parse().ok()?;
     (pid == p.pid).then_some(pid)
 }
 
 /// Resolves `rest` (relative to /proc) for process `p`.
-pub fn lookup(p: &Process, rest: &[u8], follow: bool) -> Result<Lookup, Errno> {
+pub fn lookup(p: &Thread, rest: &[u8], follow: bool) -> Result<Lookup, Errno> {
     let parts: Vec<&[u8]> = rest
         .split(|b| *b == b'/')
         .filter(|c| !c.is_empty() && *c != b".")
@@ -193,7 +193,7 @@ pub fn lookup(p: &Process, rest: &[u8], follow: bool) -> Result<Lookup, Errno> {
                     .ok()
                     .and_then(|s| s.parse().ok())
                     .ok_or(Errno::ENOENT)?;
-                p.files.get(fd).map_err(|_| Errno::ENOENT)?;
+                p.files().get(fd).map_err(|_| Errno::ENOENT)?;
                 ProcNode::Fd(*pid, fd)
             }
             _ => return Err(Errno::ENOTDIR),
@@ -233,7 +233,7 @@ fn inode_number(node: &ProcNode) -> u64 {
     (h >> 16) | 0x1000
 }
 
-pub fn stat(p: &Process, node: &ProcNode) -> Result<StatInfo, Errno> {
+pub fn stat(p: &Thread, node: &ProcNode) -> Result<StatInfo, Errno> {
     if *node == ProcNode::Root {
         // /proc itself shows the attributes of the directory it is mounted on.
         if let Some(id) = super::PROC_MOUNT_INODE.get() {
@@ -265,7 +265,7 @@ pub fn stat(p: &Process, node: &ProcNode) -> Result<StatInfo, Errno> {
 }
 
 /// Directory entries: (name, inode, d_type).
-pub fn list(p: &Process, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Errno> {
+pub fn list(p: &Thread, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Errno> {
     const DT_DIR: u8 = 4;
     const DT_REG: u8 = 8;
     const DT_LNK: u8 = 10;
@@ -292,7 +292,7 @@ pub fn list(p: &Process, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Err
             }
         }
         ProcNode::FdDir(pid) => {
-            for fd in p.files.open_fds() {
+            for fd in p.files().open_fds() {
                 out.push(entry(
                     ProcNode::Fd(*pid, fd),
                     alloc::format!("{fd}").as_bytes(),
@@ -306,11 +306,11 @@ pub fn list(p: &Process, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Err
 }
 
 /// The contents of a /proc file at the moment it is opened.
-pub fn contents(p: &Process, node: &ProcNode) -> Result<Vec<u8>, Errno> {
+pub fn contents(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
     match node {
         ProcNode::PidFile(_, PidFile::Maps) => {
-            for v in p.mm.vmas() {
+            for v in p.mm().vmas() {
                 let perms = [
                     if v.prot.read { 'r' } else { '-' },
                     if v.prot.write { 'w' } else { '-' },
@@ -340,33 +340,36 @@ pub fn contents(p: &Process, node: &ProcNode) -> Result<Vec<u8>, Errno> {
                 );
             }
         }
-        ProcNode::PidFile(_, PidFile::Cmdline) => return Ok(p.cmdline.clone()),
+        ProcNode::PidFile(_, PidFile::Cmdline) => return Ok(p.inner().cmdline.clone()),
         ProcNode::PidFile(_, PidFile::Environ) => return Ok(Vec::new()),
         ProcNode::PidFile(_, PidFile::Comm) => {
-            let end = p.name.iter().position(|b| *b == 0).unwrap_or(16);
-            let mut v = p.name[..end].to_vec();
+            let name = p.inner().name;
+            let end = name.iter().position(|b| *b == 0).unwrap_or(16);
+            let mut v = name[..end].to_vec();
             v.push(b'\n');
             return Ok(v);
         }
         ProcNode::PidFile(_, PidFile::Status) => {
-            let end = p.name.iter().position(|b| *b == 0).unwrap_or(16);
-            let name = String::from_utf8_lossy(&p.name[..end]);
+            let raw = p.inner().name;
+            let end = raw.iter().position(|b| *b == 0).unwrap_or(16);
+            let name = String::from_utf8_lossy(&raw[..end]);
             let _ = write!(
                 s,
                 "Name:\t{name}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nThreads:\t1\nSigBlk:\t{:016x}\n",
-                p.umask,
-                p.ppid,
-                p.signals.blocked,
+                p.umask(),
+                p.ppid(),
+                p.blocked(),
                 pid = p.pid
             );
         }
         ProcNode::PidFile(_, PidFile::Stat) => {
-            let end = p.name.iter().position(|b| *b == 0).unwrap_or(16);
-            let name = String::from_utf8_lossy(&p.name[..end]);
+            let raw = p.inner().name;
+            let end = raw.iter().position(|b| *b == 0).unwrap_or(16);
+            let name = String::from_utf8_lossy(&raw[..end]);
             let _ = writeln!(
                 s,
                 "{pid} ({name}) R {} {pid} {pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0",
-                p.ppid,
+                p.ppid(),
                 pid = p.pid
             );
         }

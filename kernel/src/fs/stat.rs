@@ -91,6 +91,11 @@ impl StatInfo {
         StatInfo::synthetic(ino, 0o010600, 1, 0, boot, Self::PIPE_DEV)
     }
 
+    pub fn pipe(ino: u64) -> StatInfo {
+        let boot = crate::time::realtime_ns() - crate::time::uptime_ns();
+        StatInfo::synthetic(ino, 0o010600, 1, 0, boot, Self::PIPE_DEV)
+    }
+
     /// `struct stat` of x86-64.
     pub fn to_linux(self) -> Stat {
         let ts = |t: Timespec| LinuxTimespec {

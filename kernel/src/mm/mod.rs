@@ -323,6 +323,16 @@ impl Memory {
         Ok(())
     }
 
+    /// Unmaps a stack made by `new_kernel_stack` and frees its frames (its virtual range is
+    /// not reused).
+    pub fn free_kernel_stack(&mut self, stack: Range<u64>) {
+        let mut va = stack.start;
+        while va < stack.end {
+            self.unmap_page(va);
+            va += PAGE_SIZE;
+        }
+    }
+
     pub fn translate(&self, va: u64) -> Option<Mapping> {
         self.kernel.translate(&mut Physmap, va)
     }

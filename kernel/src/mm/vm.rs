@@ -145,6 +145,35 @@ impl AddressSpace {
         })
     }
 
+    /// A copy-on-write copy for `fork`: the same mappings; every present page becomes
+    /// read-only in both and shared (its frame count raised), so the first write on either
+    /// side copies it.
+    pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
+        let mut child = AddressSpace::new()?;
+        let result = super::with(|m| {
+            self.table
+                .copy_lower_half(&mut child.table, &mut Physmap, &mut m.frames, |_, entry| {
+                    let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
+                    shared.into_raw();
+                    let ro = entry & !flags::WRITABLE;
+                    (ro, ro)
+                })
+        });
+        if self.is_active() {
+            // Write rights were removed from present pages: flush them everywhere.
+            self.activate();
+        }
+        result.map_err(|_| Errno::ENOMEM)?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        Ok(child)
+    }
+
+    pub fn root(&self) -> u64 {
+        self.table.root()
+    }
+
     /// Makes this the CPU's address space.
     pub fn activate(&self) {
         // SAFETY: the table maps the libOS half exactly like the kernel table (shared upper

@@ -1,40 +1,33 @@
-//! Processes: what the libOS keeps for each running program, and the loop that runs it.
+//! Processes and threads. A `Thread` is what runs (one scheduler task each) and what system
+//! calls act on; it shares its address space, descriptors, file-system context and signal
+//! handlers with the other threads of its process (and, after `clone` without the sharing
+//! flags, gets copies). A `Process` is the thread group: identity, family, exit status.
 
 pub mod exec;
 mod run;
+pub mod signal;
+pub mod wait;
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use isounik_abi::pkey::APP_PKRU;
+use isounik_linux::errno::Errno;
 
 use crate::arch::x86_64::user::UserContext;
-use crate::fs::{Cwd, FdTable};
+use crate::fs::{FdTable, Node};
 use crate::mm::vm::AddressSpace;
-pub use run::{kill_by_signal, run};
+use crate::sched::{self, Tid};
+pub use run::{kill_by_signal, thread_entry};
 
-/// Signal dispositions and the blocked mask (delivery arrives with the multi-process work;
-/// until then the state is kept and faults use the default action).
-#[derive(Clone)]
-pub struct Signals {
-    /// Raw kernel `struct sigaction` per signal 1..=64 (index 0 unused).
-    pub actions: [[u8; 32]; 65],
-    pub blocked: u64,
-    pub alt_stack: [u8; 24],
-}
+pub type Pid = u32;
 
-impl Default for Signals {
-    fn default() -> Self {
-        Signals {
-            actions: [[0; 32]; 65],
-            blocked: 0,
-            alt_stack: [
-                0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            ],
-        }
-    }
-}
+/// Most processes alive at once (a fork bomb meets EAGAIN, the system survives).
+pub const MAX_PROCESSES: usize = 4096;
 
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,27 +44,99 @@ impl ExitStatus {
             ExitStatus::Signaled(sig) => 128 + sig,
         }
     }
+
+    /// The `wait` status word.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => (code as i32) << 8,
+            // Signals whose default action dumps core set the core flag, as Linux reports
+            // them (no core file is written).
+            ExitStatus::Signaled(sig) => {
+                sig as i32 | if signal::dumps_core(sig) { 0x80 } else { 0 }
+            }
+        }
+    }
 }
 
-pub struct Process {
-    pub pid: u32,
-    pub ppid: u32,
-    pub mm: AddressSpace,
-    pub files: FdTable,
-    pub cwd: Cwd,
+/// Working directory and umask (shared by CLONE_FS).
+pub struct FsContext {
+    pub cwd: Node,
     pub umask: u32,
-    /// Guest path of the executable (for /proc/self/exe).
+}
+
+/// Signal dispositions: the raw kernel `struct sigaction` of signals 1..=64 (shared by
+/// CLONE_SIGHAND).
+#[derive(Clone)]
+pub struct SigHandlers {
+    pub actions: [[u8; 32]; 65],
+}
+
+/// What other threads may change about a thread: its pending signals, and its mask (read by
+/// senders choosing which thread to wake).
+pub struct ThreadShared {
+    pub pid: Pid,
+    pub pending: AtomicU64,
+    pub blocked: AtomicU64,
+}
+
+/// The thread group.
+pub struct Process {
+    pub pid: Pid,
+    pub inner: spin::Mutex<ProcInner>,
+}
+
+pub struct ProcInner {
+    pub ppid: Pid,
+    pub pgid: Pid,
+    pub sid: Pid,
+    pub children: Vec<Pid>,
+    pub threads: Vec<Tid>,
+    /// Set when the last thread has exited: the process is a zombie until reaped.
+    pub zombie: Option<ExitStatus>,
+    /// exit_group or a fatal signal: every thread ends with this status.
+    pub group_exit: Option<ExitStatus>,
+    /// Stopped by a signal (job control): the signal, until SIGCONT.
+    pub stopped: Option<u8>,
+    /// A stop or continue the parent has not collected with WUNTRACED/WCONTINUED yet.
+    pub stop_report: Option<wait::StopReport>,
     pub exe: String,
-    /// argv joined with NULs (for /proc/self/cmdline).
     pub cmdline: Vec<u8>,
     pub name: [u8; 16],
-    pub signals: Signals,
-    /// RLIMIT_* values: (soft, hard).
     pub rlimits: [(u64, u64); 16],
+    /// Signals sent to the process (any thread may take them).
+    pub pending: u64,
+    /// Tasks blocked in wait4/waitid for a child of this process.
+    pub child_waiters: Vec<Tid>,
+    /// The parent task blocked in vfork until this child execs or exits.
+    pub vfork_parent: Option<Tid>,
+    /// ITIMER_REAL / alarm: (uptime ns of expiry, interval ns).
+    pub real_timer: Option<(u64, u64)>,
+    /// The dispositions its threads share (read by senders and by a child's exit).
+    pub sighand: Arc<spin::Mutex<SigHandlers>>,
+}
+
+pub struct Thread {
+    pub tid: Tid,
+    pub pid: Pid,
+    pub process: Arc<Process>,
+    pub mm: Arc<spin::Mutex<AddressSpace>>,
+    pub files: Arc<spin::Mutex<FdTable>>,
+    pub fs: Arc<spin::Mutex<FsContext>>,
+    pub sighand: Arc<spin::Mutex<SigHandlers>>,
+    pub shared: Arc<ThreadShared>,
+    pub ctx: Box<UserContext>,
+    pub alt_stack: [u8; 24],
     pub clear_child_tid: u64,
     pub robust_list: (u64, u64),
-    pub ctx: Box<UserContext>,
+    /// The thread ends (exit) with this status.
     pub exit: Option<ExitStatus>,
+    /// The system call being handled, for restarting it after a signal handler.
+    pub syscall_nr: u64,
+    /// The last system call was interrupted by a signal (ERESTARTSYS): restart it or make
+    /// it fail with EINTR, depending on the handler.
+    pub restart: bool,
+    /// The mask to restore after a handler when rt_sigsuspend/pause set a temporary one.
+    pub saved_mask: Option<u64>,
 }
 
 pub const RLIM_INFINITY: u64 = u64::MAX;
@@ -81,6 +146,7 @@ pub fn default_rlimits() -> [(u64, u64); 16] {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); 16];
     r[3] = (8 << 20, RLIM_INFINITY); // RLIMIT_STACK
     r[4] = (0, RLIM_INFINITY); // RLIMIT_CORE
+    r[6] = (MAX_PROCESSES as u64, MAX_PROCESSES as u64); // RLIMIT_NPROC
     r[7] = (1024, 4096); // RLIMIT_NOFILE
     r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
     r[13] = (0, 0); // RLIMIT_NICE
@@ -88,89 +154,446 @@ pub fn default_rlimits() -> [(u64, u64); 16] {
     r
 }
 
-impl Process {
-    /// Starts `path` with `argv`/`envp` as a new process (the first one is PID 1).
-    pub fn spawn(
-        pid: u32,
-        path: &str,
-        argv: Vec<Vec<u8>>,
-        envp: Vec<Vec<u8>>,
-        cwd: Cwd,
-        files: FdTable,
-    ) -> Result<Process, exec::ExecError> {
-        let file = crate::fs::open_executable(&cwd, None, path.as_bytes())?;
-        let loaded = exec::load(&file, path, &argv, &envp, crate::random::bytes16())?;
-        let mut name = [0u8; 16];
-        let base = path.rsplit('/').next().unwrap_or(path).as_bytes();
-        let n = base.len().min(15);
-        name[..n].copy_from_slice(&base[..n]);
-        Ok(Process {
-            pid,
-            ppid: 0,
-            mm: loaded.mm,
-            files,
-            cwd,
-            umask: 0o022,
-            exe: String::from(path),
-            cmdline: argv
-                .iter()
-                .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
-                .collect(),
-            name,
-            signals: Signals::default(),
-            rlimits: default_rlimits(),
-            clear_child_tid: 0,
-            robust_list: (0, 0),
-            ctx: Box::new(UserContext::new(
-                loaded.entry,
-                loaded.stack_pointer,
-                APP_PKRU,
-            )),
-            exit: None,
-        })
+static PROCESSES: spin::Mutex<BTreeMap<Pid, Arc<Process>>> = spin::Mutex::new(BTreeMap::new());
+static THREADS: spin::Mutex<BTreeMap<Tid, Arc<ThreadShared>>> = spin::Mutex::new(BTreeMap::new());
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// The process with `pid`, if it exists (zombies included).
+pub fn process(pid: Pid) -> Option<Arc<Process>> {
+    PROCESSES.lock().get(&pid).cloned()
+}
+
+/// Every process, for kill(-1) and process groups.
+pub fn all_processes() -> Vec<Arc<Process>> {
+    PROCESSES.lock().values().cloned().collect()
+}
+
+pub fn thread_shared(tid: Tid) -> Option<Arc<ThreadShared>> {
+    THREADS.lock().get(&tid).cloned()
+}
+
+pub fn process_count() -> usize {
+    PROCESSES.lock().len()
+}
+
+/// A fresh id for a process or thread (ids are shared, as in Linux).
+fn allocate_id() -> Result<u32, Errno> {
+    let procs = PROCESSES.lock();
+    let threads = THREADS.lock();
+    if procs.len() >= MAX_PROCESSES || threads.len() >= MAX_PROCESSES * 2 {
+        return Err(Errno::EAGAIN);
+    }
+    for _ in 0..1 << 22 {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        if id >= 1 << 22 {
+            NEXT_ID.store(2, Ordering::Relaxed);
+            continue;
+        }
+        if !procs.contains_key(&id) && !threads.contains_key(&id) {
+            return Ok(id);
+        }
+    }
+    Err(Errno::EAGAIN)
+}
+
+impl Thread {
+    pub fn mm(&self) -> spin::MutexGuard<'_, AddressSpace> {
+        self.mm.lock()
+    }
+
+    pub fn files(&self) -> spin::MutexGuard<'_, FdTable> {
+        self.files.lock()
+    }
+
+    pub fn inner(&self) -> spin::MutexGuard<'_, ProcInner> {
+        self.process.inner.lock()
+    }
+
+    pub fn cwd(&self) -> Node {
+        self.fs.lock().cwd.clone()
+    }
+
+    pub fn set_cwd(&self, node: Node) {
+        self.fs.lock().cwd = node;
+    }
+
+    pub fn umask(&self) -> u32 {
+        self.fs.lock().umask
+    }
+
+    pub fn ppid(&self) -> Pid {
+        self.inner().ppid
+    }
+
+    pub fn blocked(&self) -> u64 {
+        self.shared.blocked.load(Ordering::Relaxed)
+    }
+
+    pub fn set_blocked(&self, mask: u64) {
+        self.shared
+            .blocked
+            .store(mask & !signal::UNBLOCKABLE, Ordering::Relaxed);
+    }
+
+    /// The RLIMIT_NOFILE soft limit, bounded.
+    pub fn nofile_limit(&self) -> usize {
+        self.inner().rlimits[7].0.min(1 << 20) as usize
+    }
+
+    /// A blocking call was interrupted by a signal: EINTR, restarted if the handler has
+    /// SA_RESTART (or if no handler runs).
+    pub fn interrupted(&mut self) -> Errno {
+        self.restart = true;
+        Errno::EINTR
+    }
+
+    /// Whether a signal is waiting that should interrupt a blocking call.
+    pub fn signal_pending(&self) -> bool {
+        signal::has_deliverable(self)
     }
 }
 
-/// Replaces the program of `p` (execve): on success the old address space is gone and the
-/// registers start the new program; on failure nothing changed.
+/// Starts the first program as PID 1 on its own task; returns its pid.
+pub fn spawn_init(
+    path: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    cwd: Node,
+    files: FdTable,
+) -> Result<Pid, exec::ExecError> {
+    let file = crate::fs::open_executable(&cwd, None, path.as_bytes())?;
+    let loaded = exec::load(&file, path, &argv, &envp, crate::random::bytes16())?;
+    let pid = allocate_id().map_err(|e| exec::ExecError {
+        errno: e,
+        message: String::from("no process id left"),
+    })?;
+    let mut name = [0u8; 16];
+    let base = path.rsplit('/').next().unwrap_or(path).as_bytes();
+    let n = base.len().min(15);
+    name[..n].copy_from_slice(&base[..n]);
+    let sighand = Arc::new(spin::Mutex::new(SigHandlers {
+        actions: [[0; 32]; 65],
+    }));
+    let process = Arc::new(Process {
+        pid,
+        inner: spin::Mutex::new(ProcInner {
+            ppid: 0,
+            pgid: pid,
+            sid: pid,
+            children: Vec::new(),
+            threads: alloc::vec![pid],
+            zombie: None,
+            group_exit: None,
+            stopped: None,
+            stop_report: None,
+            exe: String::from(path),
+            cmdline: join_args(&argv),
+            name,
+            rlimits: default_rlimits(),
+            pending: 0,
+            child_waiters: Vec::new(),
+            vfork_parent: None,
+            real_timer: None,
+            sighand: sighand.clone(),
+        }),
+    });
+    let shared = Arc::new(ThreadShared {
+        pid,
+        pending: AtomicU64::new(0),
+        blocked: AtomicU64::new(0),
+    });
+    let cr3 = loaded.mm.root();
+    let thread = Box::new(Thread {
+        tid: pid,
+        pid,
+        process: process.clone(),
+        mm: Arc::new(spin::Mutex::new(loaded.mm)),
+        files: Arc::new(spin::Mutex::new(files)),
+        fs: Arc::new(spin::Mutex::new(FsContext { cwd, umask: 0o022 })),
+        sighand,
+        shared: shared.clone(),
+        ctx: Box::new(UserContext::new(
+            loaded.entry,
+            loaded.stack_pointer,
+            APP_PKRU,
+        )),
+        alt_stack: signal::DISABLED_ALT_STACK,
+        clear_child_tid: 0,
+        robust_list: (0, 0),
+        exit: None,
+        syscall_nr: 0,
+        restart: false,
+        saved_mask: None,
+    });
+    PROCESSES.lock().insert(pid, process);
+    THREADS.lock().insert(pid, shared);
+    start(thread, cr3).map_err(|e| exec::ExecError {
+        errno: e,
+        message: String::from("out of memory"),
+    })?;
+    Ok(pid)
+}
+
+fn join_args(argv: &[Vec<u8>]) -> Vec<u8> {
+    argv.iter()
+        .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
+        .collect()
+}
+
+/// Hands `thread` to a new scheduler task.
+fn start(thread: Box<Thread>, cr3: u64) -> Result<(), Errno> {
+    let tid = thread.tid;
+    let raw = Box::into_raw(thread);
+    if let Err(e) = sched::spawn(tid, cr3, thread_entry, raw as usize) {
+        // SAFETY: the task was not created, so `raw` was not handed to anyone.
+        drop(unsafe { Box::from_raw(raw) });
+        return Err(e);
+    }
+    Ok(())
+}
+
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// What `clone` was asked for.
+pub struct CloneRequest {
+    pub flags: u64,
+    pub exit_signal: u8,
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+}
+
+/// fork, vfork and clone: a new thread (and, without CLONE_THREAD, a new process) that
+/// returns 0 from the call; returns its id.
+pub fn clone_thread(t: &mut Thread, req: CloneRequest) -> Result<Pid, Errno> {
+    let f = req.flags;
+    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0
+        || f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let id = allocate_id()?;
+    let mm = if f & CLONE_VM != 0 {
+        t.mm.clone()
+    } else {
+        Arc::new(spin::Mutex::new(t.mm().fork()?))
+    };
+    let files = if f & CLONE_FILES != 0 {
+        t.files.clone()
+    } else {
+        Arc::new(spin::Mutex::new(t.files().clone()))
+    };
+    let fs = if f & CLONE_FS != 0 {
+        t.fs.clone()
+    } else {
+        let cur = t.fs.lock();
+        Arc::new(spin::Mutex::new(FsContext {
+            cwd: cur.cwd.clone(),
+            umask: cur.umask,
+        }))
+    };
+    let sighand = if f & CLONE_SIGHAND != 0 {
+        t.sighand.clone()
+    } else {
+        Arc::new(spin::Mutex::new(t.sighand.lock().clone()))
+    };
+    let (group, pid) = if f & CLONE_THREAD != 0 {
+        t.inner().threads.push(id);
+        (t.process.clone(), t.pid)
+    } else {
+        let parent = t.inner();
+        let ppid = if f & CLONE_PARENT != 0 {
+            parent.ppid
+        } else {
+            t.pid
+        };
+        let child = Arc::new(Process {
+            pid: id,
+            inner: spin::Mutex::new(ProcInner {
+                ppid,
+                pgid: parent.pgid,
+                sid: parent.sid,
+                children: Vec::new(),
+                threads: alloc::vec![id],
+                zombie: None,
+                group_exit: None,
+                stopped: None,
+                stop_report: None,
+                exe: parent.exe.clone(),
+                cmdline: parent.cmdline.clone(),
+                name: parent.name,
+                rlimits: parent.rlimits,
+                pending: 0,
+                child_waiters: Vec::new(),
+                vfork_parent: (f & CLONE_VFORK != 0).then_some(t.tid),
+                real_timer: None,
+                sighand: sighand.clone(),
+            }),
+        });
+        let _ = req.exit_signal; // SIGCHLD is the only exit signal supported
+        drop(parent);
+        if ppid == t.pid {
+            t.inner().children.push(id);
+        } else if let Some(grand) = process(ppid) {
+            grand.inner.lock().children.push(id);
+        }
+        PROCESSES.lock().insert(id, child.clone());
+        (child, id)
+    };
+    let shared = Arc::new(ThreadShared {
+        pid,
+        pending: AtomicU64::new(0),
+        blocked: AtomicU64::new(t.blocked()),
+    });
+    let mut ctx = Box::new(t.ctx.clone_state());
+    ctx.regs.rax = 0;
+    if req.stack != 0 {
+        ctx.regs.rsp = req.stack;
+    }
+    if f & CLONE_SETTLS != 0 {
+        ctx.fs_base = req.tls;
+    }
+    let child = Box::new(Thread {
+        tid: id,
+        pid,
+        process: group,
+        mm: mm.clone(),
+        files,
+        fs,
+        sighand,
+        shared: shared.clone(),
+        ctx,
+        alt_stack: if f & CLONE_VM != 0 && f & CLONE_VFORK == 0 {
+            signal::DISABLED_ALT_STACK
+        } else {
+            t.alt_stack
+        },
+        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
+            req.child_tid
+        } else {
+            0
+        },
+        robust_list: (0, 0),
+        exit: None,
+        syscall_nr: 0,
+        restart: false,
+        saved_mask: None,
+    });
+    if f & CLONE_PARENT_SETTID != 0 {
+        t.mm().write(req.parent_tid, &id.to_le_bytes())?;
+    }
+    if f & CLONE_CHILD_SETTID != 0 {
+        // In the child's memory (the same as ours with CLONE_VM).
+        if f & CLONE_VM == 0 {
+            let mut child_mm = mm.lock();
+            child_mm.activate();
+            let r = child_mm.write(req.child_tid, &id.to_le_bytes());
+            drop(child_mm);
+            t.mm().activate();
+            r?;
+        } else {
+            t.mm().write(req.child_tid, &id.to_le_bytes())?;
+        }
+    }
+    THREADS.lock().insert(id, shared);
+    let cr3 = mm.lock().root();
+    start(child, cr3)?;
+    if f & CLONE_VFORK != 0 {
+        // The parent waits until the child execs or exits (it may share our memory).
+        loop {
+            let done = process(id).is_none_or(|c| c.inner.lock().vfork_parent.is_none());
+            if done {
+                break;
+            }
+            sched::block(None);
+        }
+    }
+    Ok(id)
+}
+
+/// Releases a vfork parent waiting on `p` (at exec or exit).
+pub fn release_vfork_parent(p: &Process) {
+    if let Some(parent) = p.inner.lock().vfork_parent.take() {
+        sched::wake(parent);
+    }
+}
+
+/// Replaces the program of the calling thread (execve): on success the old address space
+/// is gone and the registers start the new program; on failure nothing changed.
 pub fn exec_in_place(
-    p: &mut Process,
+    t: &mut Thread,
     path: &[u8],
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
-) -> Result<(), isounik_linux::errno::Errno> {
-    let cwd = p.cwd.clone();
-    let file = crate::fs::open_executable(&cwd, Some(p), path).map_err(|e| e.errno)?;
+) -> Result<(), Errno> {
+    let cwd = t.cwd();
+    let file = crate::fs::open_executable(&cwd, Some(t), path).map_err(|e| e.errno)?;
     let shown = String::from_utf8_lossy(path).into_owned();
     let loaded = match exec::load(&file, &shown, &argv, &envp, crate::random::bytes16()) {
         Ok(l) => l,
         Err(e) => {
-            p.mm.activate();
+            t.mm().activate();
             kdebug!("execve: {}", e.message);
             return Err(e.errno);
         }
     };
-    p.mm = loaded.mm;
-    *p.ctx = UserContext::new(loaded.entry, loaded.stack_pointer, APP_PKRU);
-    p.files.close_on_exec();
-    p.exe = shown.clone();
-    p.cmdline = argv
-        .iter()
-        .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
-        .collect();
-    let base = shown.rsplit('/').next().unwrap_or(&shown).as_bytes();
-    p.name = [0; 16];
-    let n = base.len().min(15);
-    p.name[..n].copy_from_slice(&base[..n]);
+    // Other threads of the process end (Linux's de_thread); then the new image replaces
+    // the old one, in a memory no longer shared with a vfork parent.
+    signal::kill_other_threads(t);
+    sched::set_current_cr3(loaded.mm.root());
+    t.mm = Arc::new(spin::Mutex::new(loaded.mm));
+    *t.ctx = UserContext::new(loaded.entry, loaded.stack_pointer, APP_PKRU);
+    // The descriptor table stops being shared (unshare_files) before close-on-exec.
+    let files = t.files().clone();
+    t.files = Arc::new(spin::Mutex::new(files));
+    t.files().close_on_exec();
+    {
+        let mut inner = t.inner();
+        inner.exe = shown.clone();
+        inner.cmdline = join_args(&argv);
+        let base = shown.rsplit('/').next().unwrap_or(&shown).as_bytes();
+        inner.name = [0; 16];
+        let n = base.len().min(15);
+        inner.name[..n].copy_from_slice(&base[..n]);
+    }
     // Caught signals return to their default action; ignored ones stay ignored.
-    for action in p.signals.actions.iter_mut() {
+    let mut handlers = t.sighand.lock().clone();
+    for action in handlers.actions.iter_mut() {
         let handler = u64::from_le_bytes(action[..8].try_into().expect("8"));
         if handler > 1 {
             *action = [0; 32];
         }
     }
-    p.signals.alt_stack = Signals::default().alt_stack;
-    p.clear_child_tid = 0;
-    p.robust_list = (0, 0);
+    t.sighand = Arc::new(spin::Mutex::new(handlers));
+    t.inner().sighand = t.sighand.clone();
+    t.alt_stack = signal::DISABLED_ALT_STACK;
+    t.clear_child_tid = 0;
+    t.robust_list = (0, 0);
+    release_vfork_parent(&t.process);
     Ok(())
+}
+
+/// Removes a reaped process from the tables.
+pub fn remove_process(pid: Pid) {
+    PROCESSES.lock().remove(&pid);
+}
+
+pub fn remove_thread(tid: Tid) {
+    THREADS.lock().remove(&tid);
+}
+
+/// Every thread id of process `pid`.
+pub fn threads_of(p: &Process) -> Vec<Tid> {
+    p.inner.lock().threads.clone()
 }

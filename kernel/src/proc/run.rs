@@ -1,49 +1,69 @@
-//! The loop that runs a process: ring 3 until it stops, then the system call, the page fault
-//! or the interrupt, again and again until it exits.
+//! The loop each thread runs on its own task: ring 3 until it stops, then the system call,
+//! the page fault or the interrupt; signals are delivered before every return to ring 3.
+//! Then the thread's end: zombie, reparenting, SIGCHLD, and the VM's end with PID 1.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt::Write;
 
 use isounik_abi::log::{MARK, SIGNAL};
 
-use super::{ExitStatus, Process};
+use super::{signal, ExitStatus, Pid, Thread};
 use crate::arch::x86_64::trap;
 use crate::arch::x86_64::user::UserExit;
 use crate::mm::vm::{Access, FaultError};
-use crate::{irq, syscall};
+use crate::{irq, sched, syscall};
 
-/// Linux signal numbers used for faults.
 const SIGILL: u8 = 4;
 const SIGTRAP: u8 = 5;
 const SIGBUS: u8 = 7;
 const SIGFPE: u8 = 8;
 const SIGSEGV: u8 = 11;
 
-pub fn run(p: &mut Process) -> ExitStatus {
-    p.mm.activate();
+/// Entry of a thread's task: `arg` is a `Box<Thread>` given up by `proc::start`.
+pub extern "C" fn thread_entry(arg: usize) -> ! {
+    // SAFETY: `start` passes exactly one `Box::into_raw` pointer per task.
+    let mut t = unsafe { Box::from_raw(arg as *mut Thread) };
+    run(&mut t);
+    finish(t);
+    sched::exit_current()
+}
+
+fn run(t: &mut Thread) {
     loop {
-        match p.ctx.execute() {
-            UserExit::Syscall => syscall::dispatch(p),
-            UserExit::Interrupt(vector) => irq::dispatch(vector),
-            UserExit::Exception { vector, error, cr2 } => handle_exception(p, vector, error, cr2),
+        signal::deliver(t);
+        if t.exit.is_some() {
+            return;
         }
-        if let Some(status) = p.exit {
-            return status;
+        {
+            let mm = t.mm();
+            if !mm.is_active() {
+                mm.activate();
+            }
+        }
+        match t.ctx.execute() {
+            UserExit::Syscall => syscall::dispatch(t),
+            UserExit::Interrupt(vector) => irq::dispatch(vector),
+            UserExit::Exception { vector, error, cr2 } => handle_exception(t, vector, error, cr2),
+        }
+        if sched::need_resched() {
+            sched::yield_now();
         }
     }
 }
 
-fn handle_exception(p: &mut Process, vector: u8, error: u64, cr2: u64) {
-    let rip = p.ctx.regs.rip;
+fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
+    let rip = t.ctx.regs.rip;
     let mut reason = String::new();
-    let signal = match vector as u64 {
+    let (sig, code, addr) = match vector as u64 {
         trap::PAGE_FAULT => {
             let access = Access::from_error_code(error);
+            let pku = error & 0x20 != 0;
             // A protection-key violation is never resolved by paging.
-            let result = if error & 0x20 != 0 {
+            let result = if pku {
                 Err(FaultError::Denied)
             } else {
-                p.mm.handle_fault(cr2, access)
+                t.mm().handle_fault(cr2, access)
             };
             match result {
                 Ok(()) => return,
@@ -55,38 +75,43 @@ fn handle_exception(p: &mut Process, vector: u8, error: u64, cr2: u64) {
                         "; {})",
                         match e {
                             FaultError::NotMapped => "no mapping there",
-                            FaultError::Denied if error & 0x20 != 0 => "protection key denies it",
+                            FaultError::Denied if pku => "protection key denies it",
                             FaultError::Denied => "the mapping does not allow it",
                             FaultError::NoMemory => "out of memory",
                         }
                     );
-                    SIGSEGV
+                    let code = match e {
+                        _ if pku => signal::SEGV_PKUERR,
+                        FaultError::NotMapped => signal::SEGV_MAPERR,
+                        _ => signal::SEGV_ACCERR,
+                    };
+                    (SIGSEGV, code, cr2)
                 }
             }
         }
         0 => {
             reason.push_str("divide error");
-            SIGFPE
+            (SIGFPE, signal::FPE_INTDIV, rip)
         }
         16 | 19 => {
             reason.push_str("floating-point exception");
-            SIGFPE
+            (SIGFPE, signal::FPE_FLTINV, rip)
         }
         1 | 3 => {
             reason.push_str("trace/breakpoint trap");
-            SIGTRAP
+            (SIGTRAP, signal::TRAP_BRKPT, rip)
         }
         6 => {
             reason.push_str("illegal instruction");
-            SIGILL
+            (SIGILL, signal::ILL_ILLOPN, rip)
         }
         17 => {
             reason.push_str("alignment check");
-            SIGBUS
+            (SIGBUS, signal::BUS_ADRALN, rip)
         }
         12 => {
             reason.push_str("stack segment fault");
-            SIGBUS
+            (SIGBUS, signal::SI_KERNEL, 0)
         }
         _ => {
             let _ = write!(
@@ -94,15 +119,47 @@ fn handle_exception(p: &mut Process, vector: u8, error: u64, cr2: u64) {
                 "general protection fault ({})",
                 trap::exception_name(vector as u64)
             );
-            SIGSEGV
+            (SIGSEGV, signal::SI_KERNEL, 0)
         }
     };
     let _ = write!(reason, ", rip {rip:#x}");
-    kill_by_signal(p, signal, &reason);
+    signal::force_fault_signal(t, sig, code, addr, &reason);
 }
 
-/// Ends the process with a signal's default action, reporting why.
-pub fn kill_by_signal(p: &mut Process, signal: u8, reason: &str) {
-    kprintln!("{MARK}{SIGNAL} {} {signal} {reason}", p.pid);
-    p.exit = Some(ExitStatus::Signaled(signal));
+/// Reports a process killed by `sig` (on the log, for isounik to show).
+pub fn kill_by_signal(pid: Pid, sig: u8, reason: &str) {
+    kprintln!("{MARK}{SIGNAL} {pid} {sig} {reason}");
+}
+
+/// The end of a thread: release what it holds; if it was the last thread of its process,
+/// the process becomes a zombie for its parent (or ends the VM if it is PID 1).
+fn finish(t: Box<Thread>) {
+    let status = t.exit.unwrap_or(ExitStatus::Exited(0));
+    // CLONE_CHILD_CLEARTID: clear the tid word and wake a joiner.
+    if t.clear_child_tid != 0 {
+        let addr = t.clear_child_tid;
+        if t.mm().write(addr, &0u32.to_le_bytes()).is_ok() {
+            crate::syscall::futex_wake_address(&t, addr, 1);
+        }
+    }
+    super::remove_thread(t.tid);
+    let last = {
+        let mut inner = t.inner();
+        inner.threads.retain(|x| *x != t.tid);
+        inner.threads.is_empty()
+    };
+    if !last {
+        return;
+    }
+    let status = t.inner().group_exit.unwrap_or(status);
+    // Drop memory and descriptors now (pipes see their ends close; frames return).
+    crate::mm::activate_kernel_table();
+    let pid = t.pid;
+    let process = t.process.clone();
+    super::release_vfork_parent(&process);
+    drop(t);
+    super::wait::become_zombie(&process, status);
+    if pid == 1 {
+        crate::shutdown(status.shell_status());
+    }
 }

@@ -8,7 +8,7 @@ use isounik_vfs::{FileType, InodeId, Timespec};
 
 use super::{Args, SysResult};
 use crate::fs::{self, procfs, with_vfs, Device, FileKind, FileRef, Node, OpenFile};
-use crate::proc::Process;
+use crate::proc::Thread;
 
 const AT_FDCWD: i32 = -100;
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
@@ -32,13 +32,13 @@ const CHUNK: usize = 64 * 1024;
 /// Linux caps a single read/write at this many bytes.
 const MAX_RW: usize = 0x7fff_f000;
 
-fn nofile_limit(p: &Process) -> usize {
-    p.rlimits[7].0.min(1 << 20) as usize
+fn nofile_limit(p: &Thread) -> usize {
+    p.nofile_limit()
 }
 
 /// Reads a path argument (ENOENT for an empty one unless `allow_empty`).
-fn path_arg(p: &mut Process, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
-    let path = p.mm.read_cstr(addr, 4095)?;
+fn path_arg(p: &mut Thread, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
+    let path = p.mm().read_cstr(addr, 4095)?;
     if path.is_empty() && !allow_empty {
         return Err(Errno::ENOENT);
     }
@@ -46,14 +46,14 @@ fn path_arg(p: &mut Process, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Er
 }
 
 /// Where a relative path starts for `dirfd`.
-fn start_of(p: &Process, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
+fn start_of(p: &Thread, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
     if path.starts_with(b"/") || dirfd == AT_FDCWD {
-        return Ok(p.cwd.clone());
+        return Ok(p.cwd());
     }
     if dirfd < 0 {
         return Err(Errno::EBADF);
     }
-    let file = p.files.get(dirfd as usize)?;
+    let file = p.files().get(dirfd as usize)?;
     let node = file.node().ok_or(Errno::ENOTDIR)?;
     let is_dir = match &node {
         Node::Inode(id) => matches!(
@@ -70,15 +70,15 @@ fn start_of(p: &Process, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
 }
 
 /// The node `(dirfd, path)` names; with AT_EMPTY_PATH and an empty path, the descriptor's.
-fn lookup_at(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32) -> Result<Node, Errno> {
+fn lookup_at(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32) -> Result<Node, Errno> {
     let empty_ok = flags & AT_EMPTY_PATH != 0;
     let path = path_arg(p, path_addr, empty_ok)?;
     if path.is_empty() {
         if dirfd == AT_FDCWD {
-            return Ok(p.cwd.clone());
+            return Ok(p.cwd());
         }
         return p
-            .files
+            .files()
             .get(dirfd.max(0) as usize)?
             .node()
             .ok_or(Errno::EBADF);
@@ -88,7 +88,7 @@ fn lookup_at(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32) -> Result<
 }
 
 /// An absolute, lexically normalized path (for /proc/self/fd and messages).
-fn absolute(p: &Process, start: &Node, path: &[u8]) -> Vec<u8> {
+fn absolute(p: &Thread, start: &Node, path: &[u8]) -> Vec<u8> {
     let full = if path.starts_with(b"/") {
         path.to_vec()
     } else {
@@ -121,7 +121,7 @@ fn absolute(p: &Process, start: &Node, path: &[u8]) -> Vec<u8> {
 
 // ---- open, close, read, write ------------------------------------------------------------
 
-fn open_node(p: &Process, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<OpenFile>, Errno> {
+fn open_node(p: &Thread, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<OpenFile>, Errno> {
     let accmode = flags & fs::file::O_ACCMODE;
     let wants_write = accmode != 0 || flags & O_TRUNC != 0;
     if flags & fs::file::O_PATH != 0 {
@@ -180,7 +180,7 @@ fn open_node(p: &Process, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<O
     Ok(OpenFile::new(kind, flags, path))
 }
 
-fn do_open(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -207,26 +207,26 @@ fn do_open(p: &mut Process, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -
             if trailing {
                 return Err(Errno::EISDIR);
             }
-            let perm = mode & 0o7777 & !p.umask;
+            let perm = mode & 0o7777 & !p.umask();
             Node::Inode(with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?)
         }
         Err(e) => return Err(e),
     };
     let file = open_node(p, node, flags, absolute(p, &start, &path))?;
     let limit = nofile_limit(p);
-    Ok(p.files
+    Ok(p.files()
         .insert_from(0, file, flags & O_CLOEXEC != 0, limit)? as u64)
 }
 
-pub fn sys_open(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_open(p: &mut Thread, a: Args) -> SysResult {
     do_open(p, AT_FDCWD, a.ptr(0), a.uint(1), a.uint(2))
 }
 
-pub fn sys_openat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_openat(p: &mut Thread, a: Args) -> SysResult {
     do_open(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
 }
 
-pub fn sys_creat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_creat(p: &mut Thread, a: Args) -> SysResult {
     do_open(
         p,
         AT_FDCWD,
@@ -236,14 +236,14 @@ pub fn sys_creat(p: &mut Process, a: Args) -> SysResult {
     )
 }
 
-pub fn sys_close(p: &mut Process, a: Args) -> SysResult {
-    p.files.close(a.fd(0)?)?;
+pub fn sys_close(p: &mut Thread, a: Args) -> SysResult {
+    p.files().close(a.fd(0)?)?;
     Ok(0)
 }
 
 /// Reads from `file` into user memory at `buf`, in chunks for files, once for devices.
 fn read_into_user(
-    p: &mut Process,
+    p: &mut Thread,
     file: &OpenFile,
     buf: u64,
     len: usize,
@@ -255,13 +255,13 @@ fn read_into_user(
     let mut done = 0;
     while done < len {
         let want = (len - done).min(CHUNK);
-        let n = match file.read(&mut kbuf[..want], at) {
+        let n = match file.read(p, &mut kbuf[..want], at) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
         if n > 0 {
-            p.mm.write(buf + done as u64, &kbuf[..n])?;
+            p.mm().write(buf + done as u64, &kbuf[..n])?;
         }
         done += n;
         if let Some(off) = at.as_mut() {
@@ -275,7 +275,7 @@ fn read_into_user(
 }
 
 fn write_from_user(
-    p: &mut Process,
+    p: &mut Thread,
     file: &OpenFile,
     buf: u64,
     len: usize,
@@ -286,13 +286,13 @@ fn write_from_user(
     let mut done = 0;
     while done < len {
         let want = (len - done).min(CHUNK);
-        if let Err(e) = p.mm.read(buf + done as u64, &mut kbuf[..want]) {
+        if let Err(e) = p.mm().read(buf + done as u64, &mut kbuf[..want]) {
             if done == 0 {
                 return Err(e);
             }
             break;
         }
-        let n = match file.write(&kbuf[..want], at) {
+        let n = match file.write(p, &kbuf[..want], at) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -308,13 +308,13 @@ fn write_from_user(
     Ok(done as u64)
 }
 
-pub fn sys_read(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_read(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     read_into_user(p, &file, a.ptr(1), a.usize(2), None)
 }
 
-pub fn sys_write(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_write(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     write_from_user(p, &file, a.ptr(1), a.usize(2), None)
 }
 
@@ -329,29 +329,31 @@ fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
 
 fn must_seek(file: &OpenFile) -> Result<(), Errno> {
     match file.kind {
-        FileKind::HostStream(_) | FileKind::Device(Device::Tty, _) => Err(Errno::ESPIPE),
+        FileKind::HostStream(_) | FileKind::Device(Device::Tty, _) | FileKind::Pipe(_) => {
+            Err(Errno::ESPIPE)
+        }
         _ => Ok(()),
     }
 }
 
-pub fn sys_pread64(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_pread64(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     must_seek(&file)?;
     read_into_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
 }
 
-pub fn sys_pwrite64(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_pwrite64(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     must_seek(&file)?;
     write_from_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
 }
 
-fn read_iovecs(p: &mut Process, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
+fn read_iovecs(p: &mut Thread, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
     if count > 1024 {
         return Err(Errno::EINVAL);
     }
     let mut raw = alloc::vec![0u8; count * 16];
-    p.mm.read(addr, &mut raw)?;
+    p.mm().read(addr, &mut raw)?;
     let iov: Vec<(u64, usize)> = raw
         .chunks_exact(16)
         .map(|c| {
@@ -367,8 +369,8 @@ fn read_iovecs(p: &mut Process, addr: u64, count: usize) -> Result<Vec<(u64, usi
     Ok(iov)
 }
 
-pub fn sys_readv(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_readv(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let mut total = 0;
     for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
         if len == 0 {
@@ -387,8 +389,8 @@ pub fn sys_readv(p: &mut Process, a: Args) -> SysResult {
     Ok(total)
 }
 
-pub fn sys_writev(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let mut total = 0;
     for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
         if len == 0 {
@@ -407,19 +409,19 @@ pub fn sys_writev(p: &mut Process, a: Args) -> SysResult {
     Ok(total)
 }
 
-pub fn sys_lseek(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_lseek(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     file.seek(a.raw(1) as i64, a.uint(2))
 }
 
-pub fn sys_sendfile(p: &mut Process, a: Args) -> SysResult {
-    let out = p.files.get(a.fd(0)?)?;
-    let input = p.files.get(a.fd(1)?)?;
+pub fn sys_sendfile(p: &mut Thread, a: Args) -> SysResult {
+    let out = p.files().get(a.fd(0)?)?;
+    let input = p.files().get(a.fd(1)?)?;
     let offset_addr = a.ptr(2);
     let count = a.usize(3).min(MAX_RW);
     let mut at = if offset_addr != 0 {
         let mut b = [0u8; 8];
-        p.mm.read(offset_addr, &mut b)?;
+        p.mm().read(offset_addr, &mut b)?;
         let off = i64::from_le_bytes(b);
         if off < 0 {
             return Err(Errno::EINVAL);
@@ -432,11 +434,11 @@ pub fn sys_sendfile(p: &mut Process, a: Args) -> SysResult {
     let mut done = 0;
     while done < count {
         let want = (count - done).min(CHUNK);
-        let n = input.read(&mut kbuf[..want], at)?;
+        let n = input.read(p, &mut kbuf[..want], at)?;
         if n == 0 {
             break;
         }
-        let w = out.write(&kbuf[..n], None)?;
+        let w = out.write(p, &kbuf[..n], None)?;
         done += w;
         if let Some(o) = at.as_mut() {
             *o += w as u64;
@@ -446,44 +448,44 @@ pub fn sys_sendfile(p: &mut Process, a: Args) -> SysResult {
         }
     }
     if let (Some(o), true) = (at, offset_addr != 0) {
-        p.mm.write(offset_addr, &o.to_le_bytes())?;
+        p.mm().write(offset_addr, &o.to_le_bytes())?;
     }
     Ok(done as u64)
 }
 
 // ---- attributes ----------------------------------------------------------------------
 
-fn write_stat(p: &mut Process, node: &Node, addr: u64) -> SysResult {
+fn write_stat(p: &mut Thread, node: &Node, addr: u64) -> SysResult {
     let st = fs::stat_node(p, node)?;
-    p.mm.write(addr, &st.to_stat_bytes())?;
+    p.mm().write(addr, &st.to_stat_bytes())?;
     Ok(0)
 }
 
-pub fn sys_stat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_stat(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     write_stat(p, &node, a.ptr(1))
 }
 
-pub fn sys_lstat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_lstat(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
     write_stat(p, &node, a.ptr(1))
 }
 
-pub fn sys_fstat(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_fstat(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let st = file.stat(p)?;
-    p.mm.write(a.ptr(1), &st.to_stat_bytes())?;
+    p.mm().write(a.ptr(1), &st.to_stat_bytes())?;
     Ok(0)
 }
 
-fn stat_at(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> Result<fs::StatInfo, Errno> {
+fn stat_at(p: &mut Thread, dirfd: i32, path: u64, flags: u32) -> Result<fs::StatInfo, Errno> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
         return Err(Errno::EINVAL);
     }
     if flags & AT_EMPTY_PATH != 0 {
         let raw = path_arg(p, path, true)?;
         if raw.is_empty() && dirfd != AT_FDCWD {
-            let file = p.files.get(dirfd.max(0) as usize)?;
+            let file = p.files().get(dirfd.max(0) as usize)?;
             return file.stat(p);
         }
     }
@@ -491,22 +493,22 @@ fn stat_at(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> Result<fs::Sta
     fs::stat_node(p, &node)
 }
 
-pub fn sys_newfstatat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_newfstatat(p: &mut Thread, a: Args) -> SysResult {
     let st = stat_at(p, a.int(0), a.ptr(1), a.uint(3))?;
-    p.mm.write(a.ptr(2), &st.to_stat_bytes())?;
+    p.mm().write(a.ptr(2), &st.to_stat_bytes())?;
     Ok(0)
 }
 
-pub fn sys_statx(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_statx(p: &mut Thread, a: Args) -> SysResult {
     let st = stat_at(p, a.int(0), a.ptr(1), a.uint(2))?;
     if a.uint(3) & 0x8000_0000 != 0 {
         return Err(Errno::EINVAL); // STATX__RESERVED
     }
-    p.mm.write(a.ptr(4), &st.to_statx_bytes())?;
+    p.mm().write(a.ptr(4), &st.to_statx_bytes())?;
     Ok(0)
 }
 
-fn check_access(p: &mut Process, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
+fn check_access(p: &mut Thread, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
     if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -520,15 +522,15 @@ fn check_access(p: &mut Process, dirfd: i32, path: u64, mode: u32, flags: u32) -
     Ok(0)
 }
 
-pub fn sys_access(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_access(p: &mut Thread, a: Args) -> SysResult {
     check_access(p, AT_FDCWD, a.ptr(0), a.uint(1), 0)
 }
 
-pub fn sys_faccessat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_faccessat(p: &mut Thread, a: Args) -> SysResult {
     check_access(p, a.int(0), a.ptr(1), a.uint(2), 0)
 }
 
-pub fn sys_faccessat2(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_faccessat2(p: &mut Thread, a: Args) -> SysResult {
     check_access(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
 }
 
@@ -545,17 +547,17 @@ fn chmod_node(node: &Node, mode: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_chmod(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_chmod(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     chmod_node(&node, a.uint(1))
 }
 
-pub fn sys_fchmod(p: &mut Process, a: Args) -> SysResult {
-    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+pub fn sys_fchmod(p: &mut Thread, a: Args) -> SysResult {
+    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
     chmod_node(&node, a.uint(1))
 }
 
-pub fn sys_fchmodat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_fchmodat(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
     chmod_node(&node, a.uint(2))
 }
@@ -568,22 +570,22 @@ fn chown_node(node: &Node, uid: u32, gid: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_chown(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_chown(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_lchown(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_lchown(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_fchown(p: &mut Process, a: Args) -> SysResult {
-    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+pub fn sys_fchown(p: &mut Thread, a: Args) -> SysResult {
+    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_fchownat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_fchownat(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, a.int(0), a.ptr(1), a.uint(4))?;
     chown_node(&node, a.uint(2), a.uint(3))
 }
@@ -611,19 +613,19 @@ fn timespec_arg(sec: i64, nsec: i64) -> Result<Option<Timespec>, Errno> {
     }
 }
 
-pub fn sys_utimensat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_utimensat(p: &mut Thread, a: Args) -> SysResult {
     let (dirfd, path, times, flags) = (a.int(0), a.ptr(1), a.ptr(2), a.uint(3));
     let (atime, mtime) = if times == 0 {
         (Some(now()), Some(now()))
     } else {
         let mut b = [0u8; 32];
-        p.mm.read(times, &mut b)?;
+        p.mm().read(times, &mut b)?;
         let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
         (timespec_arg(f(0), f(1))?, timespec_arg(f(2), f(3))?)
     };
     let node = if path == 0 {
         // futimens: the descriptor itself.
-        p.files
+        p.files()
             .get(dirfd.max(0) as usize)?
             .node()
             .ok_or(Errno::EBADF)?
@@ -638,15 +640,12 @@ pub fn sys_utimensat(p: &mut Process, a: Args) -> SysResult {
     set_times(&node, atime, mtime)
 }
 
-fn timeval_times(
-    p: &mut Process,
-    addr: u64,
-) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
+fn timeval_times(p: &mut Thread, addr: u64) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
     if addr == 0 {
         return Ok((Some(now()), Some(now())));
     }
     let mut b = [0u8; 32];
-    p.mm.read(addr, &mut b)?;
+    p.mm().read(addr, &mut b)?;
     let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
     let tv = |sec: i64, usec: i64| {
         if (0..1_000_000).contains(&usec) {
@@ -658,24 +657,24 @@ fn timeval_times(
     Ok((tv(f(0), f(1))?, tv(f(2), f(3))?))
 }
 
-pub fn sys_utimes(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_utimes(p: &mut Thread, a: Args) -> SysResult {
     let (at, mt) = timeval_times(p, a.ptr(1))?;
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     set_times(&node, at, mt)
 }
 
-pub fn sys_futimesat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_futimesat(p: &mut Thread, a: Args) -> SysResult {
     let (at, mt) = timeval_times(p, a.ptr(2))?;
     let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
     set_times(&node, at, mt)
 }
 
-pub fn sys_utime(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_utime(p: &mut Thread, a: Args) -> SysResult {
     let (at, mt) = if a.ptr(1) == 0 {
         (Some(now()), Some(now()))
     } else {
         let mut b = [0u8; 16];
-        p.mm.read(a.ptr(1), &mut b)?;
+        p.mm().read(a.ptr(1), &mut b)?;
         let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
         (Some(Timespec::new(f(0), 0)), Some(Timespec::new(f(1), 0)))
     };
@@ -697,21 +696,21 @@ fn truncate_node(node: &Node, len: i64) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_truncate(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_truncate(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     truncate_node(&node, a.raw(1) as i64)
 }
 
-pub fn sys_ftruncate(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_ftruncate(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     if file.flags() & fs::file::O_ACCMODE == 0 {
         return Err(Errno::EINVAL);
     }
     truncate_node(&file.node().ok_or(Errno::EINVAL)?, a.raw(1) as i64)
 }
 
-pub fn sys_fallocate(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_fallocate(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let (mode, off, len) = (a.int(1), a.raw(2) as i64, a.raw(3) as i64);
     if off < 0 || len <= 0 {
         return Err(Errno::EINVAL);
@@ -731,8 +730,8 @@ pub fn sys_fallocate(p: &mut Process, a: Args) -> SysResult {
 
 // ---- directories and names -------------------------------------------------------------
 
-pub fn sys_getdents64(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_getdents64(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let size = a.usize(2).min(1 << 20);
     let mut out = alloc::vec![0u8; size];
     let mut used = 0;
@@ -787,7 +786,7 @@ pub fn sys_getdents64(p: &mut Process, a: Args) -> SysResult {
     if too_small {
         return Err(Errno::EINVAL);
     }
-    p.mm.write(a.ptr(1), &out[..used])?;
+    p.mm().write(a.ptr(1), &out[..used])?;
     Ok(used as u64)
 }
 
@@ -796,7 +795,7 @@ fn write_dirent(out: &mut [u8], ino: u64, next: u64, d_type: u8, name: &[u8]) ->
     isounik_linux::structs::write_dirent64(out, ino, next as i64, d_type, name)
 }
 
-fn do_readlink(p: &mut Process, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
+fn do_readlink(p: &mut Thread, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -808,20 +807,20 @@ fn do_readlink(p: &mut Process, dirfd: i32, path: u64, buf: u64, size: i32) -> S
         Node::Proc(pn) => procfs::readlink(p, pn)?,
     };
     let n = target.len().min(size as usize);
-    p.mm.write(buf, &target[..n])?;
+    p.mm().write(buf, &target[..n])?;
     Ok(n as u64)
 }
 
-pub fn sys_readlink(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_readlink(p: &mut Thread, a: Args) -> SysResult {
     do_readlink(p, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2))
 }
 
-pub fn sys_readlinkat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_readlinkat(p: &mut Thread, a: Args) -> SysResult {
     do_readlink(p, a.int(0), a.ptr(1), a.ptr(2), a.int(3))
 }
 
 fn parent_at(
-    p: &mut Process,
+    p: &mut Thread,
     dirfd: i32,
     path_addr: u64,
 ) -> Result<(InodeId, Vec<u8>, bool), Errno> {
@@ -830,27 +829,27 @@ fn parent_at(
     fs::resolve_parent(p, &start, &path)
 }
 
-fn do_mkdir(p: &mut Process, dirfd: i32, path: u64, mode: u32) -> SysResult {
+fn do_mkdir(p: &mut Thread, dirfd: i32, path: u64, mode: u32) -> SysResult {
     let (dir, name, _) = parent_at(p, dirfd, path)?;
-    let perm = mode & 0o7777 & !p.umask;
+    let perm = mode & 0o7777 & !p.umask();
     with_vfs(|v| v.mkdir(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
     Ok(0)
 }
 
-pub fn sys_mkdir(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mkdir(p: &mut Thread, a: Args) -> SysResult {
     do_mkdir(p, AT_FDCWD, a.ptr(0), a.uint(1))
 }
 
-pub fn sys_mkdirat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mkdirat(p: &mut Thread, a: Args) -> SysResult {
     do_mkdir(p, a.int(0), a.ptr(1), a.uint(2))
 }
 
-fn do_mknod(p: &mut Process, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
+fn do_mknod(p: &mut Thread, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
     let (dir, name, trailing) = parent_at(p, dirfd, path)?;
     if trailing {
         return Err(Errno::ENOENT);
     }
-    let perm = mode & 0o7777 & !p.umask;
+    let perm = mode & 0o7777 & !p.umask();
     let kind = match mode & 0o170000 {
         0 | 0o100000 => {
             with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
@@ -868,15 +867,15 @@ fn do_mknod(p: &mut Process, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysR
     Ok(0)
 }
 
-pub fn sys_mknod(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mknod(p: &mut Thread, a: Args) -> SysResult {
     do_mknod(p, AT_FDCWD, a.ptr(0), a.uint(1), a.raw(2))
 }
 
-pub fn sys_mknodat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mknodat(p: &mut Thread, a: Args) -> SysResult {
     do_mknod(p, a.int(0), a.ptr(1), a.uint(2), a.raw(3))
 }
 
-fn do_unlink(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> SysResult {
+fn do_unlink(p: &mut Thread, dirfd: i32, path: u64, flags: u32) -> SysResult {
     if flags & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
     }
@@ -898,20 +897,20 @@ fn do_unlink(p: &mut Process, dirfd: i32, path: u64, flags: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_unlink(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_unlink(p: &mut Thread, a: Args) -> SysResult {
     do_unlink(p, AT_FDCWD, a.ptr(0), 0)
 }
 
-pub fn sys_unlinkat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_unlinkat(p: &mut Thread, a: Args) -> SysResult {
     do_unlink(p, a.int(0), a.ptr(1), a.uint(2))
 }
 
-pub fn sys_rmdir(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_rmdir(p: &mut Thread, a: Args) -> SysResult {
     do_unlink(p, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)
 }
 
 fn do_rename(
-    p: &mut Process,
+    p: &mut Thread,
     olddir: i32,
     old: u64,
     newdir: i32,
@@ -927,19 +926,19 @@ fn do_rename(
     Ok(0)
 }
 
-pub fn sys_rename(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_rename(p: &mut Thread, a: Args) -> SysResult {
     do_rename(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
 }
 
-pub fn sys_renameat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_renameat(p: &mut Thread, a: Args) -> SysResult {
     do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0)
 }
 
-pub fn sys_renameat2(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_renameat2(p: &mut Thread, a: Args) -> SysResult {
     do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
 }
 
-fn do_symlink(p: &mut Process, target: u64, dirfd: i32, path: u64) -> SysResult {
+fn do_symlink(p: &mut Thread, target: u64, dirfd: i32, path: u64) -> SysResult {
     let target = path_arg(p, target, false)?;
     let (dir, name, trailing) = parent_at(p, dirfd, path)?;
     if trailing {
@@ -949,15 +948,15 @@ fn do_symlink(p: &mut Process, target: u64, dirfd: i32, path: u64) -> SysResult 
     Ok(0)
 }
 
-pub fn sys_symlink(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_symlink(p: &mut Thread, a: Args) -> SysResult {
     do_symlink(p, a.ptr(0), AT_FDCWD, a.ptr(1))
 }
 
-pub fn sys_symlinkat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_symlinkat(p: &mut Thread, a: Args) -> SysResult {
     do_symlink(p, a.ptr(0), a.int(1), a.ptr(2))
 }
 
-fn do_link(p: &mut Process, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+fn do_link(p: &mut Thread, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
     if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -977,68 +976,68 @@ fn do_link(p: &mut Process, olddir: i32, old: u64, newdir: i32, new: u64, flags:
     Ok(0)
 }
 
-pub fn sys_link(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_link(p: &mut Thread, a: Args) -> SysResult {
     do_link(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
 }
 
-pub fn sys_linkat(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_linkat(p: &mut Thread, a: Args) -> SysResult {
     do_link(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
 }
 
-fn change_dir(p: &mut Process, node: Node) -> SysResult {
+fn change_dir(p: &mut Thread, node: Node) -> SysResult {
     let st = fs::stat_node(p, &node)?;
     if st.mode & 0o170000 != 0o040000 {
         return Err(Errno::ENOTDIR);
     }
-    p.cwd = node;
+    p.set_cwd(node);
     Ok(0)
 }
 
-pub fn sys_chdir(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_chdir(p: &mut Thread, a: Args) -> SysResult {
     let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
     change_dir(p, node)
 }
 
-pub fn sys_fchdir(p: &mut Process, a: Args) -> SysResult {
-    let node = p.files.get(a.fd(0)?)?.node().ok_or(Errno::ENOTDIR)?;
+pub fn sys_fchdir(p: &mut Thread, a: Args) -> SysResult {
+    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::ENOTDIR)?;
     change_dir(p, node)
 }
 
-pub fn sys_getcwd(p: &mut Process, a: Args) -> SysResult {
-    let mut path = fs::path_of(&p.cwd);
+pub fn sys_getcwd(p: &mut Thread, a: Args) -> SysResult {
+    let mut path = fs::path_of(&p.cwd());
     path.push(0);
     if path.len() > a.usize(1) {
         return Err(Errno::ERANGE);
     }
-    p.mm.write(a.ptr(0), &path)?;
+    p.mm().write(a.ptr(0), &path)?;
     Ok(path.len() as u64)
 }
 
 // ---- descriptors ---------------------------------------------------------------------
 
-pub fn sys_dup(p: &mut Process, a: Args) -> SysResult {
-    let file = p.files.get(a.fd(0)?)?;
+pub fn sys_dup(p: &mut Thread, a: Args) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
     let limit = nofile_limit(p);
-    Ok(p.files.insert_from(0, file, false, limit)? as u64)
+    Ok(p.files().insert_from(0, file, false, limit)? as u64)
 }
 
-fn do_dup3(p: &mut Process, old: usize, new: usize, cloexec: bool) -> SysResult {
-    let file = p.files.get(old)?;
+fn do_dup3(p: &mut Thread, old: usize, new: usize, cloexec: bool) -> SysResult {
+    let file = p.files().get(old)?;
     let limit = nofile_limit(p);
-    p.files.insert_at(new, file, cloexec, limit)?;
+    p.files().insert_at(new, file, cloexec, limit)?;
     Ok(new as u64)
 }
 
-pub fn sys_dup2(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_dup2(p: &mut Thread, a: Args) -> SysResult {
     let (old, new) = (a.fd(0)?, a.fd(1)?);
     if old == new {
-        p.files.get(old)?;
+        p.files().get(old)?;
         return Ok(new as u64);
     }
     do_dup3(p, old, new, false)
 }
 
-pub fn sys_dup3(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_dup3(p: &mut Thread, a: Args) -> SysResult {
     let (old, new, flags) = (a.fd(0)?, a.fd(1)?, a.uint(2));
     if old == new || flags & !O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
@@ -1046,7 +1045,7 @@ pub fn sys_dup3(p: &mut Process, a: Args) -> SysResult {
     do_dup3(p, old, new, flags & O_CLOEXEC != 0)
 }
 
-pub fn sys_fcntl(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_fcntl(p: &mut Thread, a: Args) -> SysResult {
     const F_DUPFD: u32 = 0;
     const F_GETFD: u32 = 1;
     const F_SETFD: u32 = 2;
@@ -1056,9 +1055,11 @@ pub fn sys_fcntl(p: &mut Process, a: Args) -> SysResult {
     const F_SETLK: u32 = 6;
     const F_SETLKW: u32 = 7;
     const F_DUPFD_CLOEXEC: u32 = 1030;
+    const F_SETPIPE_SZ: u32 = 1031;
+    const F_GETPIPE_SZ: u32 = 1032;
     const FD_CLOEXEC: u64 = 1;
     let fd = a.fd(0)?;
-    let file = p.files.get(fd)?;
+    let file = p.files().get(fd)?;
     match a.uint(1) {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = a.fd(2).map_err(|_| Errno::EINVAL)?;
@@ -1066,12 +1067,12 @@ pub fn sys_fcntl(p: &mut Process, a: Args) -> SysResult {
             if min >= limit {
                 return Err(Errno::EINVAL);
             }
-            Ok(p.files
+            Ok(p.files()
                 .insert_from(min, file, a.uint(1) == F_DUPFD_CLOEXEC, limit)? as u64)
         }
-        F_GETFD => Ok(p.files.cloexec(fd)? as u64),
+        F_GETFD => Ok(p.files().cloexec(fd)? as u64),
         F_SETFD => {
-            p.files.set_cloexec(fd, a.raw(2) & FD_CLOEXEC != 0)?;
+            p.files().set_cloexec(fd, a.raw(2) & FD_CLOEXEC != 0)?;
             Ok(0)
         }
         F_GETFL => Ok(file.flags() as u64 & !(O_CLOEXEC as u64)),
@@ -1079,19 +1080,27 @@ pub fn sys_fcntl(p: &mut Process, a: Args) -> SysResult {
             file.set_status_flags(a.uint(2));
             Ok(0)
         }
-        // Record locks: with one process no other lock can conflict, so every lock request
-        // is granted and F_GETLK reports the region unlocked (l_type = F_UNLCK).
+        F_GETPIPE_SZ => match &file.kind {
+            FileKind::Pipe(end) => Ok(end.pipe.capacity() as u64),
+            _ => Err(Errno::EBADF),
+        },
+        F_SETPIPE_SZ => match &file.kind {
+            FileKind::Pipe(end) => Ok(end.pipe.set_capacity(a.usize(2))? as u64),
+            _ => Err(Errno::EBADF),
+        },
+        // Record locks are not arbitrated between processes yet: every request is granted
+        // and F_GETLK reports the region unlocked (l_type = F_UNLCK).
         F_SETLK | F_SETLKW => Ok(0),
         F_GETLK => {
             const F_UNLCK: i16 = 2;
-            p.mm.write(a.ptr(2), &F_UNLCK.to_le_bytes())?;
+            p.mm().write(a.ptr(2), &F_UNLCK.to_le_bytes())?;
             Ok(0)
         }
         _ => Err(Errno::EINVAL),
     }
 }
 
-pub fn sys_ioctl(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_ioctl(p: &mut Thread, a: Args) -> SysResult {
     const TCGETS: u32 = 0x5401;
     const TCSETS: u32 = 0x5402;
     const TCSETSW: u32 = 0x5403;
@@ -1111,17 +1120,17 @@ pub fn sys_ioctl(p: &mut Process, a: Args) -> SysResult {
     const FIONCLEX: u32 = 0x5450;
     const FIOCLEX: u32 = 0x5451;
     let fd = a.fd(0)?;
-    let file = p.files.get(fd)?;
+    let file = p.files().get(fd)?;
     let arg = a.ptr(2);
     let tty = file.is_tty();
     match a.uint(1) {
         FIOCLEX | FIONCLEX => {
-            p.files.set_cloexec(fd, a.uint(1) == FIOCLEX)?;
+            p.files().set_cloexec(fd, a.uint(1) == FIOCLEX)?;
             Ok(0)
         }
         FIONBIO => {
             let mut b = [0u8; 4];
-            p.mm.read(arg, &mut b)?;
+            p.mm().read(arg, &mut b)?;
             let flags = file.flags();
             let on = i32::from_le_bytes(b) != 0;
             file.set_status_flags(if on {
@@ -1133,39 +1142,39 @@ pub fn sys_ioctl(p: &mut Process, a: Args) -> SysResult {
         }
         FIONREAD => {
             let n = file.available() as i32;
-            p.mm.write(arg, &n.to_le_bytes())?;
+            p.mm().write(arg, &n.to_le_bytes())?;
             Ok(0)
         }
         _ if !tty => Err(Errno::ENOTTY),
         TCGETS => {
             let t = crate::drivers::stdio::termios();
-            p.mm.write(arg, &t)?;
+            p.mm().write(arg, &t)?;
             Ok(0)
         }
         TCSETS | TCSETSW | TCSETSF => {
             let mut t = [0u8; 36];
-            p.mm.read(arg, &mut t)?;
+            p.mm().read(arg, &mut t)?;
             crate::drivers::stdio::set_termios(t);
             Ok(0)
         }
         TIOCGWINSZ => {
             let w = crate::drivers::stdio::winsize();
-            p.mm.write(arg, &w)?;
+            p.mm().write(arg, &w)?;
             Ok(0)
         }
         TIOCSWINSZ => {
             let mut w = [0u8; 8];
-            p.mm.read(arg, &mut w)?;
+            p.mm().read(arg, &mut w)?;
             crate::drivers::stdio::set_winsize(w);
             Ok(0)
         }
         TIOCGPGRP | TIOCGSID => {
-            p.mm.write(arg, &(p.pid as i32).to_le_bytes())?;
+            p.mm().write(arg, &(p.pid as i32).to_le_bytes())?;
             Ok(0)
         }
         TIOCSPGRP => {
             let mut b = [0u8; 4];
-            p.mm.read(arg, &mut b)?;
+            p.mm().read(arg, &mut b)?;
             if i32::from_le_bytes(b) != p.pid as i32 {
                 return Err(Errno::EPERM);
             }
@@ -1185,14 +1194,14 @@ const POLLRDNORM: i16 = 0x40;
 const POLLWRNORM: i16 = 0x100;
 
 /// Checks every pollfd once; returns how many have events.
-fn poll_once(p: &Process, fds: &mut [u8]) -> u64 {
+fn poll_once(p: &Thread, fds: &mut [u8]) -> u64 {
     let mut count = 0;
     for entry in fds.chunks_exact_mut(8) {
         let fd = i32::from_le_bytes(entry[0..4].try_into().expect("4"));
         let events = i16::from_le_bytes(entry[4..6].try_into().expect("2"));
         let mut revents: i16 = 0;
         if fd >= 0 {
-            match p.files.get(fd as usize) {
+            match p.files().get(fd as usize) {
                 Err(_) => revents = POLLNVAL,
                 Ok(file) => {
                     let (r, w) = file.ready();
@@ -1208,6 +1217,9 @@ fn poll_once(p: &Process, fds: &mut [u8]) -> u64 {
                     {
                         revents |= POLLHUP; // end of input
                     }
+                    if file.hung_up() {
+                        revents |= POLLHUP;
+                    }
                 }
             }
         }
@@ -1219,36 +1231,42 @@ fn poll_once(p: &Process, fds: &mut [u8]) -> u64 {
     count
 }
 
-fn do_poll(p: &mut Process, fds_addr: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
+fn do_poll(p: &mut Thread, fds_addr: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
     if nfds > nofile_limit(p) {
         return Err(Errno::EINVAL);
     }
     let mut fds = alloc::vec![0u8; nfds * 8];
-    p.mm.read(fds_addr, &mut fds)?;
+    p.mm().read(fds_addr, &mut fds)?;
     let deadline = timeout_ns.map(|t| crate::time::uptime_ns().saturating_add(t));
     loop {
         let n = poll_once(p, &mut fds);
         let expired = deadline.is_some_and(|d| crate::time::uptime_ns() >= d);
         if n > 0 || expired {
-            p.mm.write(fds_addr, &fds)?;
+            p.mm().write(fds_addr, &fds)?;
             return Ok(n);
         }
-        crate::arch::x86_64::cpu::wait_for_interrupt();
+        if p.signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        // Re-check at the next tick (or earlier, on the console's input).
+        crate::drivers::uart::add_waiter(p.tid);
+        let tick = crate::time::uptime_ns() + 10_000_000;
+        crate::sched::block(Some(deadline.map_or(tick, |d| d.min(tick))));
     }
 }
 
-pub fn sys_poll(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_poll(p: &mut Thread, a: Args) -> SysResult {
     let timeout = a.int(2);
     let ns = (timeout >= 0).then(|| timeout as u64 * 1_000_000);
     do_poll(p, a.ptr(0), a.usize(1), ns)
 }
 
-pub fn sys_ppoll(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
     let ns = if a.ptr(2) == 0 {
         None
     } else {
         let mut b = [0u8; 16];
-        p.mm.read(a.ptr(2), &mut b)?;
+        p.mm().read(a.ptr(2), &mut b)?;
         let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
         let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
         if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
@@ -1259,13 +1277,13 @@ pub fn sys_ppoll(p: &mut Process, a: Args) -> SysResult {
     do_poll(p, a.ptr(0), a.usize(1), ns)
 }
 
-pub fn sys_fsync(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_fsync(p: &mut Thread, a: Args) -> SysResult {
     // Memory is the storage: data is durable as soon as it is written.
-    p.files.get(a.fd(0)?)?;
+    p.files().get(a.fd(0)?)?;
     Ok(0)
 }
 
-pub fn sys_sync(_p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_sync(_p: &mut Thread, _a: Args) -> SysResult {
     Ok(0)
 }
 
@@ -1287,23 +1305,69 @@ fn statfs_bytes() -> [u8; 120] {
     b
 }
 
-pub fn sys_statfs(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_statfs(p: &mut Thread, a: Args) -> SysResult {
     lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
-    p.mm.write(a.ptr(1), &statfs_bytes())?;
+    p.mm().write(a.ptr(1), &statfs_bytes())?;
     Ok(0)
 }
 
-pub fn sys_fstatfs(p: &mut Process, a: Args) -> SysResult {
-    p.files.get(a.fd(0)?)?;
-    p.mm.write(a.ptr(1), &statfs_bytes())?;
+pub fn sys_fstatfs(p: &mut Thread, a: Args) -> SysResult {
+    p.files().get(a.fd(0)?)?;
+    p.mm().write(a.ptr(1), &statfs_bytes())?;
     Ok(0)
 }
 
-pub fn sys_fadvise64(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_fadvise64(p: &mut Thread, a: Args) -> SysResult {
     // Advice about caching: everything is in memory already, so there is nothing to do.
-    p.files.get(a.fd(0)?)?;
+    p.files().get(a.fd(0)?)?;
     if a.int(3) > 5 || a.int(3) < 0 {
         return Err(Errno::EINVAL);
     }
     Ok(0)
+}
+
+fn do_pipe(p: &mut Thread, fds_addr: u64, flags: u32) -> SysResult {
+    const O_DIRECT: u32 = 0o40000;
+    if flags & !(O_CLOEXEC | fs::file::O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pipe = fs::pipe::Pipe::new();
+    let status = flags & fs::file::O_NONBLOCK;
+    let read = OpenFile::new(
+        FileKind::Pipe(fs::pipe::PipeEnd::new(pipe.clone(), false)),
+        status,
+        Vec::new(),
+    );
+    let write = OpenFile::new(
+        FileKind::Pipe(fs::pipe::PipeEnd::new(pipe, true)),
+        status | fs::file::O_WRONLY,
+        Vec::new(),
+    );
+    let limit = p.nofile_limit();
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = p.files().insert_from(0, read, cloexec, limit)?;
+    let wfd = match p.files().insert_from(0, write, cloexec, limit) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = p.files().close(rfd);
+            return Err(e);
+        }
+    };
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+    b[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    if let Err(e) = p.mm().write(fds_addr, &b) {
+        let _ = p.files().close(rfd);
+        let _ = p.files().close(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn sys_pipe(p: &mut Thread, a: Args) -> SysResult {
+    do_pipe(p, a.ptr(0), 0)
+}
+
+pub fn sys_pipe2(p: &mut Thread, a: Args) -> SysResult {
+    do_pipe(p, a.ptr(0), a.uint(1))
 }

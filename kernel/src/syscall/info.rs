@@ -1,13 +1,13 @@
 //! uname and sysinfo.
 
 use super::{Args, SysResult};
-use crate::proc::Process;
+use crate::proc::Thread;
 
 pub const SYSNAME: &str = "Linux";
 /// A Linux release string: programs compare versions (glibc refuses very old kernels).
 pub const RELEASE: &str = "6.1.0-isounik";
 
-pub fn sys_uname(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_uname(p: &mut Thread, a: Args) -> SysResult {
     let mut buf = [0u8; 65 * 6];
     let hostname = crate::fs::hostname();
     let version = concat!("#1 Iso-UniK ", env!("CARGO_PKG_VERSION"));
@@ -23,11 +23,11 @@ pub fn sys_uname(p: &mut Process, a: Args) -> SysResult {
         let n = f.len().min(64);
         buf[i * 65..i * 65 + n].copy_from_slice(&f[..n]);
     }
-    p.mm.write(a.ptr(0), &buf)?;
+    p.mm().write(a.ptr(0), &buf)?;
     Ok(0)
 }
 
-pub fn sys_sysinfo(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_sysinfo(p: &mut Thread, a: Args) -> SysResult {
     let stats = crate::mm::stats();
     let mut b = [0u8; 112];
     let uptime = crate::time::uptime_ns() / 1_000_000_000;
@@ -35,8 +35,10 @@ pub fn sys_sysinfo(p: &mut Process, a: Args) -> SysResult {
     // loads[3] stay 0
     b[32..40].copy_from_slice(&((stats.total_frames as u64) * 4096).to_le_bytes()); // totalram
     b[40..48].copy_from_slice(&((stats.free_frames as u64) * 4096).to_le_bytes()); // freeram
-    b[80..82].copy_from_slice(&1u16.to_le_bytes()); // procs
+    b[80..82].copy_from_slice(
+        &(crate::proc::process_count().min(u16::MAX as usize) as u16).to_le_bytes(),
+    ); // procs
     b[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
-    p.mm.write(a.ptr(0), &b)?;
+    p.mm().write(a.ptr(0), &b)?;
     Ok(0)
 }

@@ -5,7 +5,7 @@ use isounik_linux::errno::Errno;
 
 use super::{Args, SysResult};
 use crate::mm::vm::{Backing, Prot, Vma, VmaName, MMAP_MIN_ADDR, MMAP_TOP};
-use crate::proc::Process;
+use crate::proc::Thread;
 
 const PROT_ALL: u64 = 0x7;
 const MAP_SHARED: u64 = 0x01;
@@ -33,11 +33,11 @@ fn page_len(len: u64) -> Result<u64, Errno> {
         .ok_or(Errno::ENOMEM)
 }
 
-pub fn sys_brk(p: &mut Process, a: Args) -> SysResult {
-    Ok(p.mm.set_brk(a.ptr(0)))
+pub fn sys_brk(p: &mut Thread, a: Args) -> SysResult {
+    Ok(p.mm().set_brk(a.ptr(0)))
 }
 
-pub fn sys_mmap(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
     let (addr, len, prot, flags, offset) = (a.ptr(0), a.raw(1), a.raw(2), a.raw(3), a.raw(5));
     if prot & !PROT_ALL & !0x0300_0000 != 0 {
         return Err(Errno::EINVAL); // unknown bits (PROT_GROWSDOWN/UP are accepted and ignored)
@@ -61,7 +61,7 @@ pub fn sys_mmap(p: &mut Process, a: Args) -> SysResult {
             return Err(Errno::EINVAL);
         }
         let file = p
-            .files
+            .files()
             .get(a.fd(4)?)?
             .mappable_file(prot & 2 != 0 && flags & MAP_TYPE != MAP_PRIVATE)?;
         let file_bytes = file.size().saturating_sub(offset);
@@ -88,24 +88,25 @@ pub fn sys_mmap(p: &mut Process, a: Args) -> SysResult {
             .checked_add(len)
             .filter(|e| *e <= USER_END)
             .ok_or(Errno::ENOMEM)?;
-        if flags & MAP_FIXED_NOREPLACE != 0 && p.mm.vmas().any(|v| v.start < end && addr < v.end) {
+        if flags & MAP_FIXED_NOREPLACE != 0 && p.mm().vmas().any(|v| v.start < end && addr < v.end)
+        {
             return Err(Errno::EEXIST);
         }
-        p.mm.unmap_range(addr, end);
+        p.mm().unmap_range(addr, end);
         addr
     } else {
         // A hint is honoured when that range is free.
         let hint = addr & !(PAGE_SIZE - 1);
         let hint_free = hint >= MMAP_MIN_ADDR
             && hint.checked_add(len).is_some_and(|e| e <= MMAP_TOP)
-            && !p.mm.vmas().any(|v| v.start < hint + len && hint < v.end);
+            && !p.mm().vmas().any(|v| v.start < hint + len && hint < v.end);
         if hint != 0 && hint_free {
             hint
         } else {
-            p.mm.find_free(len, MMAP_TOP).ok_or(Errno::ENOMEM)?
+            p.mm().find_free(len, MMAP_TOP).ok_or(Errno::ENOMEM)?
         }
     };
-    p.mm.insert(Vma {
+    p.mm().insert(Vma {
         start,
         end: start + len,
         prot: Prot::from_linux(prot),
@@ -127,13 +128,13 @@ fn user_range(addr: u64, len: u64) -> Result<(u64, u64), Errno> {
     Ok((addr, end))
 }
 
-pub fn sys_munmap(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_munmap(p: &mut Thread, a: Args) -> SysResult {
     let (start, end) = user_range(a.ptr(0), a.raw(1))?;
-    p.mm.unmap_range(start, end);
+    p.mm().unmap_range(start, end);
     Ok(0)
 }
 
-pub fn sys_mprotect(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mprotect(p: &mut Thread, a: Args) -> SysResult {
     let prot = a.raw(2);
     if prot & !PROT_ALL & !0x0300_0000 != 0 {
         return Err(Errno::EINVAL);
@@ -146,11 +147,11 @@ pub fn sys_mprotect(p: &mut Process, a: Args) -> SysResult {
         };
     }
     let (start, end) = user_range(a.ptr(0), a.raw(1))?;
-    p.mm.protect_range(start, end, Prot::from_linux(prot))?;
+    p.mm().protect_range(start, end, Prot::from_linux(prot))?;
     Ok(0)
 }
 
-pub fn sys_mremap(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_mremap(p: &mut Thread, a: Args) -> SysResult {
     let (old, old_len, new_len, flags, new_addr) =
         (a.ptr(0), a.raw(1), a.raw(2), a.raw(3), a.ptr(4));
     if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || !page_aligned(old) {
@@ -161,7 +162,7 @@ pub fn sys_mremap(p: &mut Process, a: Args) -> SysResult {
     }
     let old_len = page_len(old_len)?;
     let new_len = page_len(new_len)?;
-    let vma = p.mm.find(old).cloned().ok_or(Errno::EFAULT)?;
+    let vma = p.mm().find(old).cloned().ok_or(Errno::EFAULT)?;
     if old + old_len > vma.end {
         return Err(Errno::EFAULT);
     }
@@ -170,33 +171,33 @@ pub fn sys_mremap(p: &mut Process, a: Args) -> SysResult {
         if dst < old + old_len && old < dst_end {
             return Err(Errno::EINVAL);
         }
-        p.mm.unmap_range(dst, dst_end);
+        p.mm().unmap_range(dst, dst_end);
         if new_len < old_len {
-            p.mm.unmap_range(old + new_len, old + old_len);
+            p.mm().unmap_range(old + new_len, old + old_len);
         }
         let keep = new_len.min(old_len);
-        p.mm.move_range(old, keep, dst)?;
+        p.mm().move_range(old, keep, dst)?;
         if new_len > keep {
             let mut grown = vma.clone();
             grown.start = dst + keep;
             grown.end = dst + new_len;
             grown.backing = Backing::Anonymous;
-            p.mm.insert(grown)?;
+            p.mm().insert(grown)?;
         }
         return Ok(dst);
     }
     if new_len <= old_len {
-        p.mm.unmap_range(old + new_len, old + old_len);
+        p.mm().unmap_range(old + new_len, old + old_len);
         return Ok(old);
     }
-    if old + old_len == vma.end && p.mm.grow_in_place(old, old + old_len, new_len - old_len) {
+    if old + old_len == vma.end && p.mm().grow_in_place(old, old + old_len, new_len - old_len) {
         return Ok(old);
     }
     if flags & MREMAP_MAYMOVE == 0 {
         return Err(Errno::ENOMEM);
     }
-    let dst = p.mm.find_free(new_len, MMAP_TOP).ok_or(Errno::ENOMEM)?;
-    p.mm.move_range(old, old_len, dst)?;
+    let dst = p.mm().find_free(new_len, MMAP_TOP).ok_or(Errno::ENOMEM)?;
+    p.mm().move_range(old, old_len, dst)?;
     let mut tail = vma;
     tail.start = dst + old_len;
     tail.end = dst + new_len;
@@ -204,42 +205,43 @@ pub fn sys_mremap(p: &mut Process, a: Args) -> SysResult {
         *file_bytes = 0;
     }
     tail.backing = Backing::Anonymous;
-    p.mm.insert(tail)?;
+    p.mm().insert(tail)?;
     Ok(dst)
 }
 
-pub fn sys_madvise(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_madvise(p: &mut Thread, a: Args) -> SysResult {
     const MADV_DONTNEED: u64 = 4;
     let (start, end) = user_range(a.ptr(0), a.raw(1).max(1))?;
     if a.raw(2) == MADV_DONTNEED {
         // Private anonymous pages read as zeros again: drop them (the mapping stays).
-        let vmas: alloc::vec::Vec<Vma> =
-            p.mm.vmas()
-                .filter(|v| v.start < end && start < v.end)
-                .cloned()
-                .collect();
+        let vmas: alloc::vec::Vec<Vma> = p
+            .mm()
+            .vmas()
+            .filter(|v| v.start < end && start < v.end)
+            .cloned()
+            .collect();
         for v in vmas {
             if matches!(v.backing, Backing::Anonymous) {
                 let (s, e) = (v.start.max(start), v.end.min(end));
-                p.mm.unmap_range(s, e);
+                p.mm().unmap_range(s, e);
                 let mut again = v.clone();
                 again.start = s;
                 again.end = e;
-                p.mm.insert(again)?;
+                p.mm().insert(again)?;
             }
         }
     }
     Ok(0)
 }
 
-pub fn sys_msync(_p: &mut Process, a: Args) -> SysResult {
+pub fn sys_msync(_p: &mut Thread, a: Args) -> SysResult {
     if !page_aligned(a.ptr(0)) {
         return Err(Errno::EINVAL);
     }
     Ok(0)
 }
 
-pub fn sys_mlock(_p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_mlock(_p: &mut Thread, _a: Args) -> SysResult {
     // Nothing is ever paged out: every page is already locked in memory.
     Ok(0)
 }

@@ -3,12 +3,14 @@
 //! exactly one place (`isounik_linux::errno::syscall_return`).
 
 mod fs;
+mod futex;
 mod info;
 mod mem;
 mod process;
 mod signal;
 mod time;
 
+pub use futex::wake_address as futex_wake_address;
 pub use info::RELEASE;
 
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -17,10 +19,10 @@ use isounik_abi::log::{MARK, STRACE};
 use isounik_linux::errno::{syscall_return, Errno};
 use isounik_linux::syscall::nr;
 
-use crate::proc::Process;
+use crate::proc::Thread;
 
 pub type SysResult = Result<u64, Errno>;
-type Handler = fn(&mut Process, Args) -> SysResult;
+type Handler = fn(&mut Thread, Args) -> SysResult;
 
 /// The six argument registers (rdi, rsi, rdx, r10, r8, r9), decoded on demand.
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +126,8 @@ const CALLS: &[(u32, Handler)] = &[
     (nr::STATFS, fs::sys_statfs),
     (nr::FSTATFS, fs::sys_fstatfs),
     (nr::FADVISE64, fs::sys_fadvise64),
+    (nr::PIPE, fs::sys_pipe),
+    (nr::PIPE2, fs::sys_pipe2),
     // memory
     (nr::BRK, mem::sys_brk),
     (nr::MMAP, mem::sys_mmap),
@@ -160,12 +164,20 @@ const CALLS: &[(u32, Handler)] = &[
     (nr::SETGID, process::sys_setuid),
     (nr::GETPGRP, process::sys_getpgrp),
     (nr::GETPGID, process::sys_getpgid),
-    (nr::GETSID, process::sys_getpgid),
+    (nr::GETSID, process::sys_getsid),
+    (nr::SETSID, process::sys_setsid),
+    (nr::SETPGID, process::sys_setpgid),
+    (nr::FORK, process::sys_fork),
+    (nr::VFORK, process::sys_vfork),
+    (nr::CLONE, process::sys_clone),
+    (nr::WAIT4, process::sys_wait4),
+    (nr::WAITID, process::sys_waitid),
     (nr::SCHED_YIELD, process::sys_sched_yield),
     (nr::SCHED_GETAFFINITY, process::sys_sched_getaffinity),
     (nr::PRCTL, process::sys_prctl),
     (nr::GETRANDOM, process::sys_getrandom),
     (nr::RSEQ, process::sys_enosys_quiet),
+    (nr::FUTEX, futex::sys_futex),
     (nr::EXECVE, process::sys_execve),
     // signals (state only until delivery arrives)
     (nr::RT_SIGACTION, signal::sys_rt_sigaction),
@@ -174,6 +186,14 @@ const CALLS: &[(u32, Handler)] = &[
     (nr::KILL, signal::sys_kill),
     (nr::TGKILL, signal::sys_tgkill),
     (nr::TKILL, signal::sys_tkill),
+    (nr::RT_SIGRETURN, signal::sys_rt_sigreturn),
+    (nr::RT_SIGSUSPEND, signal::sys_rt_sigsuspend),
+    (nr::RT_SIGPENDING, signal::sys_rt_sigpending),
+    (nr::RT_SIGTIMEDWAIT, signal::sys_rt_sigtimedwait),
+    (nr::PAUSE, signal::sys_pause),
+    (nr::ALARM, signal::sys_alarm),
+    (nr::SETITIMER, signal::sys_setitimer),
+    (nr::GETITIMER, signal::sys_getitimer),
     // time
     (nr::CLOCK_GETTIME, time::sys_clock_gettime),
     (nr::CLOCK_GETRES, time::sys_clock_getres),
@@ -205,9 +225,11 @@ pub fn init(strace: bool) {
 }
 
 /// Handles the system call the process just made (number in rax).
-pub fn dispatch(p: &mut Process) {
+pub fn dispatch(p: &mut Thread) {
     let r = &p.ctx.regs;
     let number = r.rax;
+    p.syscall_nr = number;
+    p.restart = false;
     let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
     let handler = TABLE
         .get()
@@ -223,17 +245,16 @@ pub fn dispatch(p: &mut Process) {
     }
 }
 
-fn trace(p: &mut Process, number: u64, args: Args, ret: u64) {
-    let mm = &mut p.mm;
-    let mm = core::cell::RefCell::new(mm);
+fn trace(p: &mut Thread, number: u64, args: Args, ret: u64) {
+    let mm = p.mm.clone();
     let read = |addr: u64, max: usize| -> Option<alloc::vec::Vec<u8>> {
         let mut buf = alloc::vec![0u8; max];
         // Read what is readable, up to `max`, page by page.
         let mut got = 0;
+        let mut mm = mm.lock();
         while got < max {
             let chunk = ((4096 - (addr + got as u64) % 4096) as usize).min(max - got);
             if mm
-                .borrow_mut()
                 .read(addr + got as u64, &mut buf[got..got + chunk])
                 .is_err()
             {
@@ -247,5 +268,5 @@ fn trace(p: &mut Process, number: u64, args: Args, ret: u64) {
         })
     };
     let line = isounik_linux::strace::format_call(number as u32, args.0, &read, ret);
-    kprintln!("{MARK}{STRACE} {} {line}", p.pid);
+    kprintln!("{MARK}{STRACE} {} {line}", p.tid);
 }

@@ -5,16 +5,156 @@ use alloc::vec::Vec;
 use isounik_linux::errno::Errno;
 
 use super::{Args, SysResult};
-use crate::proc::{ExitStatus, Process};
+use crate::proc::{self, wait, CloneRequest, ExitStatus, Thread};
 
-pub fn sys_exit(p: &mut Process, a: Args) -> SysResult {
-    // One thread per process so far: exit ends the process.
+/// Ends the calling thread (the process ends with its last thread).
+pub fn sys_exit(p: &mut Thread, a: Args) -> SysResult {
     p.exit = Some(ExitStatus::Exited(a.int(0) as u8));
     Ok(0)
 }
 
-pub fn sys_exit_group(p: &mut Process, a: Args) -> SysResult {
-    p.exit = Some(ExitStatus::Exited(a.int(0) as u8));
+pub fn sys_exit_group(p: &mut Thread, a: Args) -> SysResult {
+    proc::signal::group_exit(p, ExitStatus::Exited(a.int(0) as u8));
+    Ok(0)
+}
+
+const SIGCHLD: u64 = 17;
+
+pub fn sys_fork(p: &mut Thread, _a: Args) -> SysResult {
+    let req = CloneRequest {
+        flags: SIGCHLD,
+        exit_signal: SIGCHLD as u8,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+    };
+    Ok(proc::clone_thread(p, req)? as u64)
+}
+
+pub fn sys_vfork(p: &mut Thread, _a: Args) -> SysResult {
+    // The child gets a copy-on-write copy of memory rather than ours (POSIX allows it and
+    // nothing may rely on the sharing); the parent still waits until it execs or exits.
+    let req = CloneRequest {
+        flags: proc::CLONE_VFORK | SIGCHLD,
+        exit_signal: SIGCHLD as u8,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+    };
+    Ok(proc::clone_thread(p, req)? as u64)
+}
+
+/// clone(flags, stack, parent_tid, child_tid, tls) on x86-64.
+pub fn sys_clone(p: &mut Thread, a: Args) -> SysResult {
+    let flags = a.raw(0);
+    const SUPPORTED: u64 = 0xff
+        | proc::CLONE_VM
+        | proc::CLONE_FS
+        | proc::CLONE_FILES
+        | proc::CLONE_SIGHAND
+        | proc::CLONE_VFORK
+        | proc::CLONE_PARENT
+        | proc::CLONE_THREAD
+        | proc::CLONE_SETTLS
+        | proc::CLONE_PARENT_SETTID
+        | proc::CLONE_CHILD_CLEARTID
+        | proc::CLONE_CHILD_SETTID
+        | 0x400000 /* CLONE_DETACHED */
+        | 0x40000 /* CLONE_SYSVSEM */;
+    if flags & !SUPPORTED != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut flags = flags;
+    if flags & proc::CLONE_VFORK != 0
+        && flags & proc::CLONE_VM != 0
+        && flags & proc::CLONE_THREAD == 0
+    {
+        // vfork-style clone: give the child its own copy (see sys_vfork).
+        flags &= !proc::CLONE_VM;
+    }
+    let req = CloneRequest {
+        flags,
+        exit_signal: (flags & 0xff) as u8,
+        stack: a.ptr(1),
+        parent_tid: a.ptr(2),
+        child_tid: a.ptr(3),
+        tls: a.raw(4),
+    };
+    Ok(proc::clone_thread(p, req)? as u64)
+}
+
+fn selector(pid: i32) -> wait::Selector {
+    match pid {
+        -1 => wait::Selector::Any,
+        0 => wait::Selector::Group(0),
+        p if p < -1 => wait::Selector::Group((-p) as u32),
+        p => wait::Selector::Pid(p as u32),
+    }
+}
+
+pub fn sys_wait4(p: &mut Thread, a: Args) -> SysResult {
+    let options = a.uint(2);
+    if options
+        & !(wait::WNOHANG
+            | wait::WUNTRACED
+            | wait::WCONTINUED
+            | 0x4000_0000
+            | 0x8000_0000
+            | 0x2000_0000)
+        != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    match wait::wait(p, selector(a.int(0)), options | wait::WEXITED)? {
+        None => Ok(0),
+        Some(w) => {
+            if a.ptr(1) != 0 {
+                p.mm().write(a.ptr(1), &w.status.to_le_bytes())?;
+            }
+            if a.ptr(3) != 0 {
+                p.mm().write(a.ptr(3), &[0u8; 144])?;
+            }
+            Ok(w.pid as u64)
+        }
+    }
+}
+
+pub fn sys_waitid(p: &mut Thread, a: Args) -> SysResult {
+    const P_ALL: u32 = 0;
+    const P_PID: u32 = 1;
+    const P_PGID: u32 = 2;
+    let (idtype, id, infop, options) = (a.uint(0), a.uint(1), a.ptr(2), a.uint(3));
+    let sel = match idtype {
+        P_ALL => wait::Selector::Any,
+        P_PID => wait::Selector::Pid(id),
+        P_PGID => wait::Selector::Group(id),
+        _ => return Err(Errno::EINVAL),
+    };
+    if options & (wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let found = wait::wait(p, sel, options)?;
+    if infop != 0 {
+        let info = match found {
+            Some(w) => {
+                let status = if w.code == 1 {
+                    (w.status >> 8) & 0xff
+                } else if w.code == 6 {
+                    18
+                } else if w.code == 5 {
+                    (w.status >> 8) & 0xff
+                } else {
+                    w.status & 0x7f
+                };
+                isounik_linux::structs::Siginfo::child(w.code, w.pid as i32, 0, status, 0, 0)
+                    .to_bytes()
+            }
+            None => [0u8; 128],
+        };
+        p.mm().write(infop, &info)?;
+    }
     Ok(0)
 }
 
@@ -23,7 +163,7 @@ const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 const ARCH_GET_GS: u64 = 0x1004;
 
-pub fn sys_arch_prctl(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_arch_prctl(p: &mut Thread, a: Args) -> SysResult {
     let value = a.raw(1);
     match a.raw(0) {
         ARCH_SET_FS => {
@@ -35,7 +175,7 @@ pub fn sys_arch_prctl(p: &mut Process, a: Args) -> SysResult {
         }
         ARCH_GET_FS => {
             let fs = p.ctx.fs_base;
-            p.mm.write(value, &fs.to_le_bytes())?;
+            p.mm().write(value, &fs.to_le_bytes())?;
             Ok(0)
         }
         // The user GS base is not switched yet; nothing in static libcs uses it.
@@ -44,12 +184,12 @@ pub fn sys_arch_prctl(p: &mut Process, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_set_tid_address(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_set_tid_address(p: &mut Thread, a: Args) -> SysResult {
     p.clear_child_tid = a.ptr(0);
-    Ok(p.pid as u64)
+    Ok(p.tid as u64)
 }
 
-pub fn sys_set_robust_list(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_set_robust_list(p: &mut Thread, a: Args) -> SysResult {
     if a.raw(1) != 24 {
         return Err(Errno::EINVAL);
     }
@@ -57,13 +197,70 @@ pub fn sys_set_robust_list(p: &mut Process, a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_get_robust_list(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_get_robust_list(p: &mut Thread, a: Args) -> SysResult {
     if a.int(0) != 0 && a.uint(0) != p.pid {
         return Err(Errno::ESRCH);
     }
     let (head, len) = p.robust_list;
-    p.mm.write(a.ptr(1), &head.to_le_bytes())?;
-    p.mm.write(a.ptr(2), &len.to_le_bytes())?;
+    p.mm().write(a.ptr(1), &head.to_le_bytes())?;
+    p.mm().write(a.ptr(2), &len.to_le_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_setsid(p: &mut Thread, _a: Args) -> SysResult {
+    let pid = p.pid;
+    // A process group leader cannot start a session.
+    let leads_group = proc::all_processes()
+        .iter()
+        .any(|q| q.pid != pid && q.inner.lock().pgid == pid);
+    let mut inner = p.inner();
+    if inner.pgid == pid && leads_group {
+        return Err(Errno::EPERM);
+    }
+    inner.sid = pid;
+    inner.pgid = pid;
+    Ok(pid as u64)
+}
+
+pub fn sys_setpgid(p: &mut Thread, a: Args) -> SysResult {
+    let target = if a.int(0) == 0 {
+        p.pid
+    } else {
+        a.int(0) as u32
+    };
+    let pgid = if a.int(1) == 0 {
+        target
+    } else {
+        a.int(1) as u32
+    };
+    if a.int(0) < 0 || a.int(1) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let proc = proc::process(target).ok_or(Errno::ESRCH)?;
+    let my_sid = p.inner().sid;
+    if target != p.pid && proc.inner.lock().ppid != p.pid {
+        return Err(Errno::ESRCH);
+    }
+    let mut inner = proc.inner.lock();
+    if inner.sid != my_sid {
+        return Err(Errno::EPERM);
+    }
+    if inner.sid == target {
+        return Err(Errno::EPERM); // a session leader keeps its group
+    }
+    if pgid != target {
+        // Joining a group: it must exist in the same session.
+        drop(inner);
+        let exists = proc::all_processes().iter().any(|q| {
+            let qi = q.inner.lock();
+            qi.pgid == pgid && qi.sid == my_sid
+        });
+        if !exists {
+            return Err(Errno::EPERM);
+        }
+        inner = proc.inner.lock();
+    }
+    inner.pgid = pgid;
     Ok(0)
 }
 
@@ -75,9 +272,9 @@ fn rlimit_index(resource: u64) -> Result<usize, Errno> {
     }
 }
 
-fn read_rlimit(p: &mut Process, addr: u64) -> Result<(u64, u64), Errno> {
+fn read_rlimit(p: &mut Thread, addr: u64) -> Result<(u64, u64), Errno> {
     let mut b = [0u8; 16];
-    p.mm.read(addr, &mut b)?;
+    p.mm().read(addr, &mut b)?;
     let soft = u64::from_le_bytes(b[..8].try_into().expect("8"));
     let hard = u64::from_le_bytes(b[8..].try_into().expect("8"));
     if soft > hard {
@@ -86,19 +283,19 @@ fn read_rlimit(p: &mut Process, addr: u64) -> Result<(u64, u64), Errno> {
     Ok((soft, hard))
 }
 
-fn write_rlimit(p: &mut Process, addr: u64, (soft, hard): (u64, u64)) -> Result<(), Errno> {
+fn write_rlimit(p: &mut Thread, addr: u64, (soft, hard): (u64, u64)) -> Result<(), Errno> {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&soft.to_le_bytes());
     b[8..].copy_from_slice(&hard.to_le_bytes());
-    p.mm.write(addr, &b)
+    p.mm().write(addr, &b)
 }
 
-pub fn sys_prlimit64(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_prlimit64(p: &mut Thread, a: Args) -> SysResult {
     if a.int(0) != 0 && a.uint(0) != p.pid {
         return Err(Errno::ESRCH);
     }
     let i = rlimit_index(a.raw(1))?;
-    let old = p.rlimits[i];
+    let old = p.inner().rlimits[i];
     let new = if a.ptr(2) != 0 {
         Some(read_rlimit(p, a.ptr(2))?)
     } else {
@@ -108,25 +305,25 @@ pub fn sys_prlimit64(p: &mut Process, a: Args) -> SysResult {
         write_rlimit(p, a.ptr(3), old)?;
     }
     if let Some(new) = new {
-        p.rlimits[i] = new;
+        p.inner().rlimits[i] = new;
     }
     Ok(0)
 }
 
-pub fn sys_getrlimit(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_getrlimit(p: &mut Thread, a: Args) -> SysResult {
     let i = rlimit_index(a.raw(0))?;
-    let limit = p.rlimits[i];
+    let limit = p.inner().rlimits[i];
     write_rlimit(p, a.ptr(1), limit)?;
     Ok(0)
 }
 
-pub fn sys_setrlimit(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_setrlimit(p: &mut Thread, a: Args) -> SysResult {
     let i = rlimit_index(a.raw(0))?;
-    p.rlimits[i] = read_rlimit(p, a.ptr(1))?;
+    p.inner().rlimits[i] = read_rlimit(p, a.ptr(1))?;
     Ok(0)
 }
 
-pub fn sys_getrusage(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_getrusage(p: &mut Thread, a: Args) -> SysResult {
     let who = a.int(0);
     if !(-1..=1).contains(&who) {
         return Err(Errno::EINVAL);
@@ -136,52 +333,53 @@ pub fn sys_getrusage(p: &mut Process, a: Args) -> SysResult {
     let ns = crate::time::uptime_ns();
     b[0..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
     b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-    p.mm.write(a.ptr(1), &b)?;
+    p.mm().write(a.ptr(1), &b)?;
     Ok(0)
 }
 
-pub fn sys_umask(p: &mut Process, a: Args) -> SysResult {
-    let old = p.umask;
-    p.umask = a.uint(0) & 0o777;
+pub fn sys_umask(p: &mut Thread, a: Args) -> SysResult {
+    let mut fs = p.fs.lock();
+    let old = fs.umask;
+    fs.umask = a.uint(0) & 0o777;
     Ok(old as u64)
 }
 
-pub fn sys_getpid(p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_getpid(p: &mut Thread, _a: Args) -> SysResult {
     Ok(p.pid as u64)
 }
 
-pub fn sys_gettid(p: &mut Process, _a: Args) -> SysResult {
-    Ok(p.pid as u64)
+pub fn sys_gettid(p: &mut Thread, _a: Args) -> SysResult {
+    Ok(p.tid as u64)
 }
 
-pub fn sys_getppid(p: &mut Process, _a: Args) -> SysResult {
-    Ok(p.ppid as u64)
+pub fn sys_getppid(p: &mut Thread, _a: Args) -> SysResult {
+    Ok(p.ppid() as u64)
 }
 
 /// Every process runs as root (uid and gid 0) for now.
-pub fn sys_getuid(_p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_getuid(_p: &mut Thread, _a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_getresuid(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_getresuid(p: &mut Thread, a: Args) -> SysResult {
     for i in 0..3 {
-        p.mm.write(a.ptr(i), &0u32.to_le_bytes())?;
+        p.mm().write(a.ptr(i), &0u32.to_le_bytes())?;
     }
     Ok(0)
 }
 
-pub fn sys_getgroups(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_getgroups(p: &mut Thread, a: Args) -> SysResult {
     let size = a.int(0);
     if size < 0 {
         return Err(Errno::EINVAL);
     }
     if size >= 1 {
-        p.mm.write(a.ptr(1), &0u32.to_le_bytes())?;
+        p.mm().write(a.ptr(1), &0u32.to_le_bytes())?;
     }
     Ok(1)
 }
 
-pub fn sys_setuid(_p: &mut Process, a: Args) -> SysResult {
+pub fn sys_setuid(_p: &mut Thread, a: Args) -> SysResult {
     // Root may become root; other identities arrive with users.
     if a.uint(0) == 0 {
         Ok(0)
@@ -190,29 +388,44 @@ pub fn sys_setuid(_p: &mut Process, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_getpgrp(p: &mut Process, _a: Args) -> SysResult {
-    Ok(p.pid as u64)
+pub fn sys_getpgrp(p: &mut Thread, _a: Args) -> SysResult {
+    Ok(p.inner().pgid as u64)
 }
 
-pub fn sys_getpgid(p: &mut Process, a: Args) -> SysResult {
-    match a.int(0) {
-        0 => Ok(p.pid as u64),
-        pid if pid as u32 == p.pid => Ok(p.pid as u64),
-        _ => Err(Errno::ESRCH),
-    }
+pub fn sys_getpgid(p: &mut Thread, a: Args) -> SysResult {
+    let pid = if a.int(0) == 0 {
+        p.pid
+    } else {
+        a.int(0) as u32
+    };
+    let proc = proc::process(pid).ok_or(Errno::ESRCH)?;
+    let pgid = proc.inner.lock().pgid;
+    Ok(pgid as u64)
 }
 
-pub fn sys_sched_yield(_p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_getsid(p: &mut Thread, a: Args) -> SysResult {
+    let pid = if a.int(0) == 0 {
+        p.pid
+    } else {
+        a.int(0) as u32
+    };
+    let proc = proc::process(pid).ok_or(Errno::ESRCH)?;
+    let sid = proc.inner.lock().sid;
+    Ok(sid as u64)
+}
+
+pub fn sys_sched_yield(_p: &mut Thread, _a: Args) -> SysResult {
+    crate::sched::yield_now();
     Ok(0)
 }
 
-pub fn sys_sched_getaffinity(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_sched_getaffinity(p: &mut Thread, a: Args) -> SysResult {
     let len = a.usize(1);
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     // One CPU: CPU 0.
-    p.mm.write(a.ptr(2), &1u64.to_le_bytes())?;
+    p.mm().write(a.ptr(2), &1u64.to_le_bytes())?;
     Ok(8)
 }
 
@@ -225,23 +438,24 @@ const PR_GET_NAME: u64 = 16;
 const PR_SET_NO_NEW_PRIVS: u64 = 38;
 const PR_GET_NO_NEW_PRIVS: u64 = 39;
 
-pub fn sys_prctl(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_prctl(p: &mut Thread, a: Args) -> SysResult {
     match a.raw(0) {
         PR_SET_NAME => {
-            let name = p.mm.read_cstr(a.ptr(1), 4096)?;
+            let name = p.mm().read_cstr(a.ptr(1), 4096)?;
             let n = name.len().min(15);
-            p.name = [0; 16];
-            p.name[..n].copy_from_slice(&name[..n]);
+            let mut inner = p.inner();
+            inner.name = [0; 16];
+            inner.name[..n].copy_from_slice(&name[..n]);
             Ok(0)
         }
         PR_GET_NAME => {
-            let name = p.name;
-            p.mm.write(a.ptr(1), &name)?;
+            let name = p.inner().name;
+            p.mm().write(a.ptr(1), &name)?;
             Ok(0)
         }
         PR_SET_PDEATHSIG | PR_SET_DUMPABLE | PR_SET_NO_NEW_PRIVS => Ok(0),
         PR_GET_PDEATHSIG => {
-            p.mm.write(a.ptr(1), &0i32.to_le_bytes())?;
+            p.mm().write(a.ptr(1), &0i32.to_le_bytes())?;
             Ok(0)
         }
         PR_GET_DUMPABLE => Ok(1),
@@ -250,7 +464,7 @@ pub fn sys_prctl(p: &mut Process, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_getrandom(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_getrandom(p: &mut Thread, a: Args) -> SysResult {
     const GRND_NONBLOCK: u64 = 1;
     const GRND_RANDOM: u64 = 2;
     const GRND_INSECURE: u64 = 4;
@@ -263,25 +477,25 @@ pub fn sys_getrandom(p: &mut Process, a: Args) -> SysResult {
     while done < len {
         let n = (len - done).min(chunk.len());
         crate::random::fill(&mut chunk[..n]);
-        p.mm.write(a.ptr(0) + done as u64, &chunk[..n])?;
+        p.mm().write(a.ptr(0) + done as u64, &chunk[..n])?;
         done += n;
     }
     Ok(len as u64)
 }
 
 /// `rseq` and other calls that static C libraries probe for and fall back from.
-pub fn sys_enosys_quiet(_p: &mut Process, _a: Args) -> SysResult {
+pub fn sys_enosys_quiet(_p: &mut Thread, _a: Args) -> SysResult {
     Err(Errno::ENOSYS)
 }
 
-fn read_string_array(p: &mut Process, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn read_string_array(p: &mut Thread, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut out = Vec::new();
     if addr == 0 {
         return Ok(out);
     }
     loop {
         let mut ptr = [0u8; 8];
-        p.mm.read(addr, &mut ptr)?;
+        p.mm().read(addr, &mut ptr)?;
         let s = u64::from_le_bytes(ptr);
         if s == 0 {
             return Ok(out);
@@ -289,7 +503,7 @@ fn read_string_array(p: &mut Process, mut addr: u64) -> Result<Vec<Vec<u8>>, Err
         if out.len() >= 100_000 {
             return Err(Errno::E2BIG);
         }
-        out.push(p.mm.read_cstr(s, 128 * 1024).map_err(|e| {
+        out.push(p.mm().read_cstr(s, 128 * 1024).map_err(|e| {
             if e == Errno::ENAMETOOLONG {
                 Errno::E2BIG
             } else {
@@ -300,11 +514,11 @@ fn read_string_array(p: &mut Process, mut addr: u64) -> Result<Vec<Vec<u8>>, Err
     }
 }
 
-pub fn sys_execve(p: &mut Process, a: Args) -> SysResult {
-    let path = p.mm.read_cstr(a.ptr(0), 4095)?;
+pub fn sys_execve(p: &mut Thread, a: Args) -> SysResult {
+    let path = p.mm().read_cstr(a.ptr(0), 4095)?;
     let argv = read_string_array(p, a.ptr(1))?;
     let envp = read_string_array(p, a.ptr(2))?;
-    crate::proc::exec_in_place(p, &path, argv, envp)?;
+    proc::exec_in_place(p, &path, argv, envp)?;
     // The new program starts with the registers `exec_in_place` set; rax must stay 0.
     Ok(0)
 }

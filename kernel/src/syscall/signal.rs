@@ -1,72 +1,96 @@
-//! Signal state: dispositions, the blocked mask, the alternate stack. Delivery arrives with
-//! multiple processes; until then a signal sent to the process itself takes its default
-//! action only for signals that terminate.
+//! Signal system calls: dispositions, masks, sending, waiting, returning from handlers,
+//! alarms.
 
 use isounik_linux::errno::Errno;
 
 use super::{Args, SysResult};
-use crate::proc::Process;
+use crate::proc::{self, signal, Thread};
+use crate::sched;
 
-const SIGKILL: u64 = 9;
-const SIGSTOP: u64 = 19;
 const SIG_BLOCK: u64 = 0;
 const SIG_UNBLOCK: u64 = 1;
 const SIG_SETMASK: u64 = 2;
-/// SIGKILL and SIGSTOP can be neither caught nor blocked.
-const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
-pub fn sys_rt_sigaction(p: &mut Process, a: Args) -> SysResult {
+fn signal_number(raw: u64) -> Result<u8, Errno> {
+    if raw > 64 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(raw as u8)
+    }
+}
+
+pub fn sys_rt_sigaction(p: &mut Thread, a: Args) -> SysResult {
     let sig = a.raw(0);
-    if a.raw(3) != 8 {
+    if a.raw(3) != 8 || sig == 0 || sig > 64 {
         return Err(Errno::EINVAL);
     }
-    if sig == 0 || sig > 64 {
+    if (sig == 9 || sig == 19) && a.ptr(1) != 0 {
         return Err(Errno::EINVAL);
     }
-    if (sig == SIGKILL || sig == SIGSTOP) && a.ptr(1) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let old = p.signals.actions[sig as usize];
-    if a.ptr(1) != 0 {
+    let new = if a.ptr(1) != 0 {
         let mut new = [0u8; 32];
-        p.mm.read(a.ptr(1), &mut new)?;
-        if a.ptr(2) != 0 {
-            p.mm.write(a.ptr(2), &old)?;
+        p.mm().read(a.ptr(1), &mut new)?;
+        Some(new)
+    } else {
+        None
+    };
+    let old = p.sighand.lock().actions[sig as usize];
+    if a.ptr(2) != 0 {
+        p.mm().write(a.ptr(2), &old)?;
+    }
+    if let Some(new) = new {
+        p.sighand.lock().actions[sig as usize] = new;
+        // Setting SIG_IGN discards what is pending (POSIX).
+        if u64::from_le_bytes(new[..8].try_into().expect("8")) == 1 {
+            p.shared.pending.fetch_and(
+                !signal::bit(sig as u8),
+                core::sync::atomic::Ordering::Relaxed,
+            );
+            p.inner().pending &= !signal::bit(sig as u8);
         }
-        p.signals.actions[sig as usize] = new;
-    } else if a.ptr(2) != 0 {
-        p.mm.write(a.ptr(2), &old)?;
     }
     Ok(0)
 }
 
-pub fn sys_rt_sigprocmask(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_rt_sigprocmask(p: &mut Thread, a: Args) -> SysResult {
     if a.raw(3) != 8 {
         return Err(Errno::EINVAL);
     }
-    let old = p.signals.blocked;
+    let old = p.blocked();
     if a.ptr(1) != 0 {
         let mut b = [0u8; 8];
-        p.mm.read(a.ptr(1), &mut b)?;
+        p.mm().read(a.ptr(1), &mut b)?;
         let set = u64::from_le_bytes(b);
-        p.signals.blocked = match a.raw(0) {
+        let new = match a.raw(0) {
             SIG_BLOCK => old | set,
             SIG_UNBLOCK => old & !set,
             SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
-        } & !UNBLOCKABLE;
+        };
+        p.set_blocked(new);
     }
     if a.ptr(2) != 0 {
-        p.mm.write(a.ptr(2), &old.to_le_bytes())?;
+        p.mm().write(a.ptr(2), &old.to_le_bytes())?;
     }
     Ok(0)
 }
 
-pub fn sys_sigaltstack(p: &mut Process, a: Args) -> SysResult {
-    let old = p.signals.alt_stack;
+pub fn sys_rt_sigpending(p: &mut Thread, a: Args) -> SysResult {
+    if a.raw(1) != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let pending = (p.shared.pending.load(core::sync::atomic::Ordering::Relaxed)
+        | p.inner().pending)
+        & p.blocked();
+    p.mm().write(a.ptr(0), &pending.to_le_bytes())?;
+    Ok(0)
+}
+
+pub fn sys_sigaltstack(p: &mut Thread, a: Args) -> SysResult {
+    let old = p.alt_stack;
     if a.ptr(0) != 0 {
         let mut new = [0u8; 24];
-        p.mm.read(a.ptr(0), &mut new)?;
+        p.mm().read(a.ptr(0), &mut new)?;
         let flags = i32::from_le_bytes(new[8..12].try_into().expect("4"));
         const SS_DISABLE: i32 = 2;
         const SS_AUTODISARM: i32 = 1 << 31;
@@ -77,60 +101,219 @@ pub fn sys_sigaltstack(p: &mut Process, a: Args) -> SysResult {
         if flags & SS_DISABLE == 0 && size < 2048 {
             return Err(Errno::ENOMEM);
         }
-        if a.ptr(1) != 0 {
-            p.mm.write(a.ptr(1), &old)?;
+        // Changing the stack while running on it is EPERM.
+        let (sp, osize) = (
+            u64::from_le_bytes(old[..8].try_into().expect("8")),
+            u64::from_le_bytes(old[16..24].try_into().expect("8")),
+        );
+        let rsp = p.ctx.regs.rsp;
+        if osize != 0 && old[8] & 2 == 0 && rsp > sp && rsp <= sp + osize {
+            return Err(Errno::EPERM);
         }
-        p.signals.alt_stack = new;
+        if a.ptr(1) != 0 {
+            p.mm().write(a.ptr(1), &old)?;
+        }
+        p.alt_stack = new;
     } else if a.ptr(1) != 0 {
-        p.mm.write(a.ptr(1), &old)?;
+        p.mm().write(a.ptr(1), &old)?;
     }
     Ok(0)
 }
 
-/// A signal to this process: SIG 0 checks existence; signals whose disposition is the
-/// default terminate the process (without delivery to handlers yet).
-fn signal_self(p: &mut Process, sig: u64) -> SysResult {
-    if sig > 64 {
+pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
+    let sig = signal_number(a.raw(1))?;
+    match a.int(0) {
+        0 => {
+            let pgid = p.inner().pgid;
+            signal::send_to_group(pgid, sig)?;
+        }
+        -1 => {
+            // Every process but init and the caller (as Linux).
+            for q in proc::all_processes() {
+                if q.pid != 1 && q.pid != p.pid && q.inner.lock().zombie.is_none() {
+                    signal::send_to_process(&q, sig);
+                }
+            }
+        }
+        pid if pid < -1 => signal::send_to_group((-pid) as u32, sig)?,
+        pid => {
+            let target = proc::process(pid as u32).ok_or(Errno::ESRCH)?;
+            if target.inner.lock().zombie.is_none() {
+                signal::send_to_process(&target, sig);
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn sys_tgkill(p: &mut Thread, a: Args) -> SysResult {
+    let sig = signal_number(a.raw(2))?;
+    let ts = proc::thread_shared(a.uint(1)).ok_or(Errno::ESRCH)?;
+    if ts.pid != a.uint(0) {
+        return Err(Errno::ESRCH);
+    }
+    let _ = p;
+    signal::send_to_thread(a.uint(1), sig)?;
+    Ok(0)
+}
+
+pub fn sys_tkill(_p: &mut Thread, a: Args) -> SysResult {
+    let sig = signal_number(a.raw(1))?;
+    signal::send_to_thread(a.uint(0), sig)?;
+    Ok(0)
+}
+
+pub fn sys_rt_sigreturn(p: &mut Thread, _a: Args) -> SysResult {
+    match signal::sigreturn(p) {
+        Ok(rax) => Ok(rax),
+        Err(_) => {
+            proc::kill_by_signal(
+                p.pid,
+                signal::SIGSEGV,
+                "rt_sigreturn with an unreadable or invalid frame",
+            );
+            signal::group_exit(p, proc::ExitStatus::Signaled(signal::SIGSEGV));
+            Ok(0)
+        }
+    }
+}
+
+/// Blocks until a signal arrives (with `mask` in force meanwhile); always EINTR.
+fn suspend(p: &mut Thread, mask: u64) -> SysResult {
+    let old = p.blocked();
+    p.set_blocked(mask);
+    while !p.signal_pending() {
+        sched::block(None);
+    }
+    // The handler runs with the temporary mask and its frame records `old`, which
+    // sigreturn restores (or deliver() does, when no handler runs).
+    p.saved_mask = Some(old);
+    Err(Errno::EINTR)
+}
+
+pub fn sys_rt_sigsuspend(p: &mut Thread, a: Args) -> SysResult {
+    if a.raw(1) != 8 {
         return Err(Errno::EINVAL);
     }
-    if sig == 0 {
-        return Ok(0);
+    let mut b = [0u8; 8];
+    p.mm().read(a.ptr(0), &mut b)?;
+    suspend(p, u64::from_le_bytes(b))
+}
+
+pub fn sys_pause(p: &mut Thread, _a: Args) -> SysResult {
+    let mask = p.blocked();
+    suspend(p, mask)
+}
+
+pub fn sys_rt_sigtimedwait(p: &mut Thread, a: Args) -> SysResult {
+    if a.raw(3) != 8 {
+        return Err(Errno::EINVAL);
     }
-    let handler = u64::from_le_bytes(p.signals.actions[sig as usize][..8].try_into().expect("8"));
-    const SIG_IGN: u64 = 1;
-    // Signals that are ignored by default (SIGCHLD, SIGURG, SIGWINCH) or explicitly.
-    let ignored_by_default = matches!(sig, 17 | 23 | 28);
-    let blocked = p.signals.blocked & (1 << (sig - 1)) != 0 && sig != SIGKILL;
-    if handler == SIG_IGN || (handler == 0 && ignored_by_default) || blocked {
-        return Ok(0);
+    let mut b = [0u8; 8];
+    p.mm().read(a.ptr(0), &mut b)?;
+    let set = u64::from_le_bytes(b) & !signal::UNBLOCKABLE;
+    let deadline = if a.ptr(2) != 0 {
+        let mut t = [0u8; 16];
+        p.mm().read(a.ptr(2), &mut t)?;
+        let sec = i64::from_le_bytes(t[..8].try_into().expect("8"));
+        let nsec = i64::from_le_bytes(t[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(crate::time::uptime_ns() + sec as u64 * 1_000_000_000 + nsec as u64)
+    } else {
+        None
+    };
+    loop {
+        if let Some(sig) = signal::take_from(p, set) {
+            if a.ptr(1) != 0 {
+                let info = isounik_linux::structs::Siginfo::kernel(sig as u32);
+                p.mm().write(a.ptr(1), &info.to_bytes())?;
+            }
+            return Ok(sig as u64);
+        }
+        if p.signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        if deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        sched::block(deadline);
     }
-    if handler != 0 && sig != SIGKILL {
-        // A handler is installed but delivery does not exist yet: do not kill silently.
-        return Err(Errno::ENOSYS);
+}
+
+const ITIMER_REAL: u32 = 0;
+
+fn read_timeval_pair(p: &mut Thread, addr: u64) -> Result<(u64, u64), Errno> {
+    let mut b = [0u8; 32];
+    p.mm().read(addr, &mut b)?;
+    let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
+    let ns = |sec: i64, usec: i64| -> Result<u64, Errno> {
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+    };
+    Ok((ns(f(0), f(1))?, ns(f(2), f(3))?))
+}
+
+fn timeval_pair_bytes(interval: u64, value: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, ns) in [interval, value].iter().enumerate() {
+        b[i * 16..i * 16 + 8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[i * 16 + 8..i * 16 + 16]
+            .copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
     }
-    crate::proc::kill_by_signal(p, sig as u8, "sent by the process itself");
+    b
+}
+
+/// The current ITIMER_REAL as (interval, remaining), in ns.
+fn real_timer_now(p: &Thread) -> (u64, u64) {
+    match p.inner().real_timer {
+        Some((expiry, interval)) => (
+            interval,
+            expiry.saturating_sub(crate::time::uptime_ns()).max(1),
+        ),
+        None => (0, 0),
+    }
+}
+
+fn set_real_timer(p: &Thread, value: u64, interval: u64) {
+    let timer = (value != 0).then(|| (crate::time::uptime_ns() + value, interval));
+    p.inner().real_timer = timer;
+    crate::time::arm_process_timer(p.pid, timer.map(|(expiry, _)| expiry));
+}
+
+pub fn sys_setitimer(p: &mut Thread, a: Args) -> SysResult {
+    if a.uint(0) != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let (interval, value) = if a.ptr(1) != 0 {
+        read_timeval_pair(p, a.ptr(1))?
+    } else {
+        (0, 0)
+    };
+    let (old_interval, old_value) = real_timer_now(p);
+    if a.ptr(2) != 0 {
+        p.mm()
+            .write(a.ptr(2), &timeval_pair_bytes(old_interval, old_value))?;
+    }
+    set_real_timer(p, value, interval);
     Ok(0)
 }
 
-pub fn sys_kill(p: &mut Process, a: Args) -> SysResult {
-    let pid = a.int(0);
-    if pid == p.pid as i32 || pid == 0 || pid == -1 || pid == -(p.pid as i32) {
-        signal_self(p, a.raw(1))
-    } else {
-        Err(Errno::ESRCH)
+pub fn sys_getitimer(p: &mut Thread, a: Args) -> SysResult {
+    if a.uint(0) != ITIMER_REAL {
+        return Err(Errno::EINVAL);
     }
+    let (interval, value) = real_timer_now(p);
+    p.mm()
+        .write(a.ptr(1), &timeval_pair_bytes(interval, value))?;
+    Ok(0)
 }
 
-pub fn sys_tgkill(p: &mut Process, a: Args) -> SysResult {
-    if a.uint(0) != p.pid || a.uint(1) != p.pid {
-        return Err(Errno::ESRCH);
-    }
-    signal_self(p, a.raw(2))
-}
-
-pub fn sys_tkill(p: &mut Process, a: Args) -> SysResult {
-    if a.uint(0) != p.pid {
-        return Err(Errno::ESRCH);
-    }
-    signal_self(p, a.raw(1))
+pub fn sys_alarm(p: &mut Thread, a: Args) -> SysResult {
+    let (_, old) = real_timer_now(p);
+    set_real_timer(p, a.uint(0) as u64 * 1_000_000_000, 0);
+    Ok(old.div_ceil(1_000_000_000))
 }

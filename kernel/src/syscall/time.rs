@@ -3,7 +3,7 @@
 use isounik_linux::errno::Errno;
 
 use super::{Args, SysResult};
-use crate::proc::Process;
+use crate::proc::Thread;
 use crate::time;
 
 const CLOCK_REALTIME: u32 = 0;
@@ -36,9 +36,9 @@ fn timespec_bytes(ns: u64) -> [u8; 16] {
     b
 }
 
-fn read_timespec(p: &mut Process, addr: u64) -> Result<u64, Errno> {
+fn read_timespec(p: &mut Thread, addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
-    p.mm.read(addr, &mut b)?;
+    p.mm().read(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
     let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
@@ -49,38 +49,38 @@ fn read_timespec(p: &mut Process, addr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-pub fn sys_clock_gettime(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_clock_gettime(p: &mut Thread, a: Args) -> SysResult {
     let ns = clock_ns(a.uint(0))?;
-    p.mm.write(a.ptr(1), &timespec_bytes(ns))?;
+    p.mm().write(a.ptr(1), &timespec_bytes(ns))?;
     Ok(0)
 }
 
-pub fn sys_clock_getres(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_clock_getres(p: &mut Thread, a: Args) -> SysResult {
     clock_ns(a.uint(0))?;
     if a.ptr(1) != 0 {
-        p.mm.write(a.ptr(1), &timespec_bytes(1))?;
+        p.mm().write(a.ptr(1), &timespec_bytes(1))?;
     }
     Ok(0)
 }
 
-pub fn sys_gettimeofday(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_gettimeofday(p: &mut Thread, a: Args) -> SysResult {
     if a.ptr(0) != 0 {
         let ns = time::realtime_ns();
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
         b[8..].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-        p.mm.write(a.ptr(0), &b)?;
+        p.mm().write(a.ptr(0), &b)?;
     }
     if a.ptr(1) != 0 {
-        p.mm.write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC
+        p.mm().write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC
     }
     Ok(0)
 }
 
-pub fn sys_time(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_time(p: &mut Thread, a: Args) -> SysResult {
     let secs = time::realtime_ns() / 1_000_000_000;
     if a.ptr(0) != 0 {
-        p.mm.write(a.ptr(0), &secs.to_le_bytes())?;
+        p.mm().write(a.ptr(0), &secs.to_le_bytes())?;
     }
     Ok(secs)
 }
@@ -91,13 +91,13 @@ fn sleep_until(deadline_uptime_ns: u64) {
     }
 }
 
-pub fn sys_nanosleep(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_nanosleep(p: &mut Thread, a: Args) -> SysResult {
     let ns = read_timespec(p, a.ptr(0))?;
     sleep_until(time::uptime_ns().saturating_add(ns));
     Ok(0)
 }
 
-pub fn sys_clock_nanosleep(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_clock_nanosleep(p: &mut Thread, a: Args) -> SysResult {
     let clock = a.uint(0);
     if clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID {
         return Err(Errno::EINVAL);
@@ -115,12 +115,12 @@ pub fn sys_clock_nanosleep(p: &mut Process, a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_times(p: &mut Process, a: Args) -> SysResult {
+pub fn sys_times(p: &mut Thread, a: Args) -> SysResult {
     let ticks = time::uptime_ns() / 10_000_000; // USER_HZ = 100
     if a.ptr(0) != 0 {
         let mut b = [0u8; 32];
         b[..8].copy_from_slice(&ticks.to_le_bytes());
-        p.mm.write(a.ptr(0), &b)?;
+        p.mm().write(a.ptr(0), &b)?;
     }
     Ok(ticks)
 }

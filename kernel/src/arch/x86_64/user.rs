@@ -88,6 +88,25 @@ impl UserContext {
         }
     }
 
+    /// A copy of the whole user state (registers, FS base, PKRU, FPU), for fork and clone.
+    pub fn clone_state(&self) -> Self {
+        UserContext {
+            regs: self.regs,
+            fs_base: self.fs_base,
+            pkru: self.pkru,
+            fpu: XsaveArea(self.fpu.0),
+        }
+    }
+
+    /// The saved FPU image (XSAVE standard form, or FXSAVE without XSAVE).
+    pub fn fpu_bytes(&self) -> &[u8] {
+        &self.fpu.0
+    }
+
+    pub fn fpu_bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.fpu.0
+    }
+
     /// Runs the thread in ring 3 until it makes a system call, raises an exception, or an
     /// interrupt arrives. The caller handles the reason and calls again to continue.
     pub fn execute(&mut self) -> UserExit {
