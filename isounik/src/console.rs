@@ -52,10 +52,35 @@ pub fn forward(mut input: impl Read, mut guest: impl Write) -> io::Result<()> {
     guest.flush()
 }
 
-/// Starts feeding `input` to the guest console. The socket's write side is never shut down:
-/// QEMU would take that for a disconnect and drop the guest's output too.
-pub fn spawn_input(input: Input, socket: UnixStream) -> JoinHandle<()> {
+/// A one-way latch: input waits until the guest has set up its console (`@console-ready`).
+#[derive(Clone, Default)]
+pub struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    pub fn open(&self) {
+        let (open, cv) = &*self.0;
+        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    fn wait(&self) {
+        let (open, cv) = &*self.0;
+        let mut guard = open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*guard {
+            guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Starts feeding `input` to the guest console once `ready` opens. The socket's write side
+/// is never shut down: QEMU would take that for a disconnect and drop the guest's output.
+pub fn spawn_input(input: Input, socket: UnixStream, ready: Gate) -> JoinHandle<()> {
     thread::spawn(move || {
+        ready.wait();
         let _ = match input {
             Input::Closed => (&socket).write_all(&EOF_MARK),
             Input::Stdin => forward(io::stdin().lock(), &socket),

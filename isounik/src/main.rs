@@ -176,6 +176,11 @@ struct RunArgs {
     /// Forward stdin to the guest even when it is a terminal
     #[arg(short, long)]
     interactive: bool,
+    /// Give the program a terminal: the console becomes a tty (line editing, ^C, job
+    /// control) and, when stdin is a terminal, it is put in raw mode for the session.
+    /// Use `-it` for an interactive shell.
+    #[arg(short = 't', long)]
+    tty: bool,
     /// The program: a host path, or a name looked up in the host's PATH
     #[arg(value_name = "PROGRAM")]
     program: Option<OsString>,
@@ -385,12 +390,28 @@ fn run(args: RunArgs) -> Result<u8> {
             .map_err(|e| anyhow::anyhow!("cannot get random bytes from the host: {e}"))?;
         let base = time_and_seed(SystemTime::now(), seed);
         let strace = args.strace.then_some(cmdline::STRACE);
+        let mut tty_words = Vec::new();
+        if args.tty {
+            tty_words.push("console=tty".to_owned());
+            if let Some((rows, cols)) = terminal_size() {
+                tty_words.push(format!("winsize={rows}x{cols}"));
+            }
+        }
         Ok(kernel_cmdline(
-            base.iter().map(String::as_str).chain(strace),
+            base.iter()
+                .map(String::as_str)
+                .chain(strace)
+                .chain(tty_words.iter().map(String::as_str)),
             &args.vm.append,
         ))
     };
     let input = Input::choose(args.interactive, std::io::stdin().is_terminal());
+    // Raw mode for the whole session, restored when the guard drops (also on errors).
+    let _raw = if args.tty && std::io::stdin().is_terminal() {
+        Some(RawTerminal::enter()?)
+    } else {
+        None
+    };
     let initrd = prepared.as_ref().map(|p| p.archive.as_slice());
     with_guest(
         &args.vm,
@@ -471,6 +492,49 @@ fn info(args: InfoArgs) -> Result<u8> {
     let kernel = KernelImage::select(args.kernel.as_deref().map(Path::new))?;
     println!("kernel:        {}", kernel.describe());
     Ok(0)
+}
+
+/// The host terminal's size (rows, columns), if stdin is a terminal.
+fn terminal_size() -> Option<(u16, u16)> {
+    let ws = nix::pty::Winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    nix::ioctl_read_bad!(tiocgwinsz, nix::libc::TIOCGWINSZ, nix::pty::Winsize);
+    let mut ws = ws;
+    // SAFETY: TIOCGWINSZ writes one `struct winsize` into `ws`, which lives on our stack.
+    let r = unsafe { tiocgwinsz(0, &mut ws) };
+    (r.is_ok() && ws.ws_row > 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
+}
+
+/// Puts the host terminal in raw mode (keys go to the guest unprocessed: its own line
+/// discipline handles them) and restores the previous mode on drop.
+struct RawTerminal {
+    saved: nix::sys::termios::Termios,
+}
+
+impl RawTerminal {
+    fn enter() -> Result<RawTerminal> {
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).context("cannot read the terminal's mode")?;
+        let mut raw = saved.clone();
+        cfmakeraw(&mut raw);
+        tcsetattr(&stdin, SetArg::TCSANOW, &raw).context("cannot put the terminal in raw mode")?;
+        Ok(RawTerminal { saved })
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = nix::sys::termios::tcsetattr(
+            std::io::stdin(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
+    }
 }
 
 #[cfg(test)]

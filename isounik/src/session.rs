@@ -202,6 +202,8 @@ const CHANNELS: [&str; 4] = ["con", "log", "out", "err"];
 /// The session loop's view of the relays.
 struct Relay {
     log: KernelLog,
+    /// Opened when the guest says its console can take input.
+    console_ready: console::Gate,
     /// How many channels have not reached their end yet.
     open: usize,
 }
@@ -216,7 +218,12 @@ impl Relay {
     ) -> Option<Signal> {
         match event {
             Event::Log(line) => {
-                let shown = abi_log::parse(&line).is_some_and(|record| on_record(&record));
+                let record = abi_log::parse(&line);
+                if record == Some(Record::ConsoleReady) {
+                    self.console_ready.open();
+                    return None;
+                }
+                let shown = record.is_some_and(|record| on_record(&record));
                 if guest.verbose && !shown {
                     eprintln!("{}", log::render(&line, guest.kernel.symbols()));
                 }
@@ -405,7 +412,8 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>) -> bool) -
         .try_into()
         .map_err(|_| anyhow::anyhow!("expected {} connections", CHANNELS.len()))?;
 
-    console::spawn_input(guest.input, console.try_clone()?);
+    let console_ready = console::Gate::new();
+    console::spawn_input(guest.input, console.try_clone()?, console_ready.clone());
     for (socket, target) in [
         (console, Target::Stdout),
         (stdout, Target::Stdout),
@@ -420,6 +428,7 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>) -> bool) -
 
     let mut relay = Relay {
         log,
+        console_ready,
         open: CHANNELS.len(),
     };
     let ending = relay.until_qemu_ends(&mut qemu, deadline, &inbox, guest, on_record)?;

@@ -87,6 +87,7 @@ extern "C" fn kmain_on_stack() -> ! {
     apic::init(lapic, ioapic, trap::SPURIOUS_VECTOR);
     drivers::uart::init();
     apic::route_irq(isounik_abi::io::CONSOLE_IRQ, trap::UART_VECTOR);
+    kprintln!("{MARK}{} ", isounik_abi::log::CONSOLE_READY);
     match time::init() {
         Ok(source) => kdebug!(
             "TSC {} kHz (from {:?}), APIC timer {} ticks per {} ms",

@@ -22,6 +22,14 @@ pub fn main(line: &str, boot: &BootInfo) -> ! {
     time::init_wall_clock(cmdline::get(line, cmdline::TIME).and_then(|t| t.parse().ok()));
     crate::random::init(cmdline::get(line, cmdline::SEED));
     crate::drivers::stdio::set_tty(cmdline::get(line, cmdline::CONSOLE) == Some("tty"));
+    if let Some((rows, cols)) = cmdline::get(line, "winsize").and_then(|w| w.split_once('x')) {
+        if let (Ok(rows), Ok(cols)) = (rows.parse::<u16>(), cols.parse::<u16>()) {
+            let mut w = [0u8; 8];
+            w[..2].copy_from_slice(&rows.to_le_bytes());
+            w[2..4].copy_from_slice(&cols.to_le_bytes());
+            crate::drivers::stdio::set_winsize(w);
+        }
+    }
     crate::syscall::init(cmdline::get(line, cmdline::STRACE).is_some());
     let initrd = boot
         .modules()
@@ -115,8 +123,10 @@ fn run_program(program: fs::BootProgram) -> ! {
             })
         }
     }
-    // The boot task has nothing left to do: the VM ends when PID 1 exits.
+    // The boot task stays as the sender of keyboard signals (^C, ^Z, ^\), which the
+    // interrupt handler cannot send itself; the VM ends when PID 1 exits.
     loop {
+        crate::drivers::tty::dispatch_signal();
         crate::sched::block(None);
     }
 }

@@ -48,6 +48,9 @@ pub mod log {
     /// `@signal 1 11 segmentation fault at 0x0 (read, page not present), rip 0x401000`.
     /// The host shows it on stderr whether or not `--verbose` is given.
     pub const SIGNAL: &str = "signal";
+    /// `@console-ready`: the console UART is set up; the host may start sending input (bytes
+    /// sent earlier could be lost when the guest enables the UART's FIFO).
+    pub const CONSOLE_READY: &str = "console-ready";
     /// `@error <message>`: a problem the user must see (a program that cannot be started,
     /// a malformed initramfs). The host shows it on stderr as `isounik: <message>`.
     pub const ERROR: &str = "error";
@@ -103,6 +106,7 @@ pub mod log {
             reason: &'a str,
         },
         Error(&'a str),
+        ConsoleReady,
     }
 
     /// Parses one log line (without its newline). `None` for ordinary message lines and for
@@ -147,6 +151,7 @@ pub mod log {
                 })
             }
             ERROR => Some(Record::Error(args.trim())),
+            CONSOLE_READY => Some(Record::ConsoleReady),
             _ => None,
         }
     }

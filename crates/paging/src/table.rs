@@ -382,7 +382,10 @@ impl PageTable {
                         if e1 & PRESENT == 0 {
                             continue;
                         }
-                        let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
+                        let va = ((i4 as u64) << 39)
+                            | ((i3 as u64) << 30)
+                            | ((i2 as u64) << 21)
+                            | ((i1 as u64) << 12);
                         let (mine, theirs) = share(va, e1);
                         mem.table(pt)[i1] = mine;
                         mem.table(child_pt)[i1] = theirs;
@@ -735,9 +738,30 @@ mod tests {
         let mut bits = vec![0u64; 16];
         let (mut mem, mut alloc) = setup(&mut bits);
         let mut parent = PageTable::new(&mut mem, &mut alloc).unwrap();
-        let rw = Attrs { writable: true, ..Attrs::user(0) };
-        parent.map(&mut mem, &mut alloc, 0x40_0000, 0x1000, PageSize::Size4K, rw).unwrap();
-        parent.map(&mut mem, &mut alloc, 0x7fff_0000_0000, 0x2000, PageSize::Size4K, rw).unwrap();
+        let rw = Attrs {
+            writable: true,
+            ..Attrs::user(0)
+        };
+        parent
+            .map(
+                &mut mem,
+                &mut alloc,
+                0x40_0000,
+                0x1000,
+                PageSize::Size4K,
+                rw,
+            )
+            .unwrap();
+        parent
+            .map(
+                &mut mem,
+                &mut alloc,
+                0x7fff_0000_0000,
+                0x2000,
+                PageSize::Size4K,
+                rw,
+            )
+            .unwrap();
         let mut child = PageTable::new(&mut mem, &mut alloc).unwrap();
         let mut seen = 0;
         parent
@@ -751,7 +775,10 @@ mod tests {
             let m = t.translate(&mut mem, 0x40_0000).unwrap();
             assert_eq!(m.phys, 0x1000);
             assert_eq!(m.flags & WRITABLE, 0);
-            assert_eq!(t.translate(&mut mem, 0x7fff_0000_0000).unwrap().phys, 0x2000);
+            assert_eq!(
+                t.translate(&mut mem, 0x7fff_0000_0000).unwrap().phys,
+                0x2000
+            );
         }
         // Separate tables: unmapping in the child leaves the parent alone.
         assert_eq!(child.unmap(&mut mem, 0x40_0000), Some(0x1000));

@@ -1,3 +1,4 @@
 pub mod debugcon;
 pub mod stdio;
+pub mod tty;
 pub mod uart;

@@ -99,6 +99,7 @@ pub fn termios() -> [u8; 36] {
 pub fn set_termios(t: [u8; 36]) {
     let oflag = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
     set_onlcr(oflag & 0o1 != 0 && oflag & 0o4 != 0);
+    super::tty::apply_termios(&t);
     *TERMIOS.lock() = t;
 }
 

@@ -67,10 +67,11 @@ fn wake_waiters() {
     }
 }
 
-/// 115200 8N1 without the FIFO, receive interrupts on. The FIFO stays off: changing its
-/// enable bit clears the receive buffer (QEMU's 16550 does), losing a byte the host sent
-/// early; without it every byte interrupts at once and the host holds the rest back until
-/// the data register is read.
+/// 115200 8N1, 16-byte FIFO with a 1-byte trigger, receive interrupts on. Enabling the
+/// FIFO clears the receive buffer, so the host sends nothing before the kernel logs
+/// `@console-ready` (after this). The FIFO matters: without it the host can hand over only
+/// one byte per read of the data register, which splits escape sequences (terminal
+/// replies, arrow keys) across tens of milliseconds.
 pub fn init() {
     drain_into_ring();
     outb(IER, 0);
@@ -78,7 +79,7 @@ pub fn init() {
     outb(DATA, 1);
     outb(IER, 0);
     outb(LCR, 0x03);
-    outb(FCR, 0x00);
+    outb(FCR, 0x07);
     outb(MCR, MCR_NORMAL);
     // A missing UART reads as 0xff.
     PRESENT.store(inb(LSR) != 0xff, Ordering::Relaxed);
@@ -117,6 +118,7 @@ fn drain_into_ring() {
     while inb(LSR) & LSR_DATA_READY != 0 {
         let raw = inb(DATA);
         match ring.decoder.feed(raw) {
+            Input::Byte(b) if super::tty::intercept(b) => {}
             Input::Byte(b) => {
                 if ring.len == INPUT_CAPACITY {
                     ring.dropped += 1;

@@ -148,7 +148,8 @@ impl Device {
     /// Whether a read would not block, and whether a write would not block.
     pub fn ready(self) -> (bool, bool) {
         match self {
-            Device::HostStdin | Device::Tty => (uart::input_ready(), true),
+            Device::Tty => (crate::drivers::tty::readable(), true),
+            Device::HostStdin => (uart::input_ready(), true),
             Device::HostStdout | Device::HostStderr => (false, true),
             _ => (true, true),
         }
@@ -157,7 +158,8 @@ impl Device {
     /// Bytes a read would return without waiting (FIONREAD).
     pub fn available(self) -> usize {
         match self {
-            Device::HostStdin | Device::Tty => uart::available(),
+            Device::Tty => crate::drivers::tty::available(),
+            Device::HostStdin => uart::available(),
             _ => 0,
         }
     }

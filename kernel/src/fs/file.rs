@@ -157,6 +157,9 @@ impl OpenFile {
                 if at.is_some() {
                     return Err(Errno::ESPIPE);
                 }
+                if *d == Device::Tty {
+                    return crate::drivers::tty::read(t, buf, nonblock);
+                }
                 // The console: wait for input as a blocked task, not a spinning CPU.
                 loop {
                     match d.read(buf, true) {

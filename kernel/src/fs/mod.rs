@@ -218,7 +218,7 @@ pub fn resolve(p: &Thread, start: &Node, path: &[u8], follow: bool) -> Result<No
         Node::Inode(id) => *id,
         Node::Proc(pn) => {
             if !path.starts_with(b"/") {
-                path = join(&pn.path(), &path);
+                path = join(&join(b"/proc", &pn.path()), &path);
             }
             root
         }
@@ -291,6 +291,37 @@ pub fn resolve_parent(
         // Nothing can be created or removed inside /proc.
         Parent::Foreign { .. } => Err(Errno::EACCES),
     }
+}
+
+/// The absolute path of the file `path` finally names, following every symlink (also those
+/// of /proc), without `.` or `..`: what /proc/self/exe shows after execve.
+pub fn canonical_path(p: &Thread, start: &Node, path: &[u8]) -> Option<Vec<u8>> {
+    let mut path = if path.starts_with(b"/") {
+        path.to_vec()
+    } else {
+        join(&path_of(start), path)
+    };
+    for _ in 0..MAX_HOPS {
+        match resolve(p, start, &path, false).ok()? {
+            Node::Inode(id) => {
+                if with_vfs(|v| v.file_type(id)) == Ok(FileType::Symlink) {
+                    let target = with_vfs(|v| v.readlink(id).map(|t| t.to_vec())).ok()?;
+                    path = if target.starts_with(b"/") {
+                        target
+                    } else {
+                        let dir = path.rsplitn(2, |b| *b == b'/').nth(1).unwrap_or(b"");
+                        join(if dir.is_empty() { b"/" } else { dir }, &target)
+                    };
+                    continue;
+                }
+                let (dir, name, _) = resolve_parent(p, start, &path).ok()?;
+                return Some(join(&path_of(&Node::Inode(dir)), &name));
+            }
+            Node::Proc(pn) if pn.is_symlink() => path = procfs::readlink(p, &pn).ok()?,
+            Node::Proc(pn) => return Some(join(b"/proc", &pn.path())),
+        }
+    }
+    None
 }
 
 /// An absolute path naming `node`, for getcwd and /proc links.

@@ -49,11 +49,9 @@ impl ExitStatus {
     pub fn wait_status(self) -> i32 {
         match self {
             ExitStatus::Exited(code) => (code as i32) << 8,
-            // Signals whose default action dumps core set the core flag, as Linux reports
-            // them (no core file is written).
-            ExitStatus::Signaled(sig) => {
-                sig as i32 | if signal::dumps_core(sig) { 0x80 } else { 0 }
-            }
+            // No core file is ever written, so the core flag stays clear (as on Linux with
+            // the default RLIMIT_CORE of 0).
+            ExitStatus::Signaled(sig) => sig as i32,
         }
     }
 }
@@ -539,7 +537,11 @@ pub fn exec_in_place(
 ) -> Result<(), Errno> {
     let cwd = t.cwd();
     let file = crate::fs::open_executable(&cwd, Some(t), path).map_err(|e| e.errno)?;
-    let shown = String::from_utf8_lossy(path).into_owned();
+    // /proc/self/exe names the file, not the path used (which may be /proc/self/exe).
+    let shown = String::from_utf8_lossy(
+        &crate::fs::canonical_path(t, &cwd, path).unwrap_or_else(|| path.to_vec()),
+    )
+    .into_owned();
     let loaded = match exec::load(&file, &shown, &argv, &envp, crate::random::bytes16()) {
         Ok(l) => l,
         Err(e) => {

@@ -46,6 +46,7 @@ fn run(t: &mut Thread) {
             UserExit::Interrupt(vector) => irq::dispatch(vector),
             UserExit::Exception { vector, error, cr2 } => handle_exception(t, vector, error, cr2),
         }
+        crate::drivers::tty::dispatch_signal();
         if sched::need_resched() {
             sched::yield_now();
         }

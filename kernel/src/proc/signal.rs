@@ -40,10 +40,6 @@ pub const fn bit(sig: u8) -> u64 {
     1 << (sig - 1)
 }
 
-pub fn dumps_core(sig: u8) -> bool {
-    matches!(sig::default_action(sig as u32), DefaultAction::CoreDump)
-}
-
 fn action(t: &Thread, sig: u8) -> Sigaction {
     Sigaction::from_bytes(&t.sighand.lock().actions[sig as usize]).unwrap_or_default()
 }

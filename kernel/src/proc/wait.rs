@@ -147,9 +147,8 @@ pub fn wait(t: &mut Thread, sel: Selector, options: u32) -> Result<Option<Waited
                         remove_process(c.pid);
                     }
                     let code = match status {
-                        ExitStatus::Exited(_) => 1, // CLD_EXITED
-                        ExitStatus::Signaled(s) if super::signal::dumps_core(s) => 3, // CLD_DUMPED
-                        ExitStatus::Signaled(_) => 2, // CLD_KILLED
+                        ExitStatus::Exited(_) => 1,   // CLD_EXITED
+                        ExitStatus::Signaled(_) => 2, // CLD_KILLED (no core is dumped)
                     };
                     return Ok(Some(Waited {
                         pid: c.pid,

@@ -1168,16 +1168,32 @@ pub fn sys_ioctl(p: &mut Thread, a: Args) -> SysResult {
             crate::drivers::stdio::set_winsize(w);
             Ok(0)
         }
-        TIOCGPGRP | TIOCGSID => {
-            p.mm().write(arg, &(p.pid as i32).to_le_bytes())?;
+        TIOCGPGRP => {
+            let fg = crate::drivers::tty::foreground() as i32;
+            p.mm().write(arg, &fg.to_le_bytes())?;
+            Ok(0)
+        }
+        TIOCGSID => {
+            let sid = p.inner().sid as i32;
+            p.mm().write(arg, &sid.to_le_bytes())?;
             Ok(0)
         }
         TIOCSPGRP => {
             let mut b = [0u8; 4];
             p.mm().read(arg, &mut b)?;
-            if i32::from_le_bytes(b) != p.pid as i32 {
+            let pgrp = i32::from_le_bytes(b);
+            if pgrp <= 0 {
+                return Err(Errno::EINVAL);
+            }
+            let my_sid = p.inner().sid;
+            let exists = crate::proc::all_processes().iter().any(|q| {
+                let qi = q.inner.lock();
+                qi.pgid == pgrp as u32 && qi.sid == my_sid
+            });
+            if !exists {
                 return Err(Errno::EPERM);
             }
+            crate::drivers::tty::set_foreground(pgrp as u32);
             Ok(0)
         }
         TIOCSCTTY | TIOCNOTTY | TCSBRK | TCXONC | TCFLSH => Ok(0),
@@ -1274,7 +1290,21 @@ pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
         }
         Some(sec as u64 * 1_000_000_000 + nsec as u64)
     };
-    do_poll(p, a.ptr(0), a.usize(1), ns)
+    let old = p.blocked();
+    if a.ptr(3) != 0 {
+        let mut set = [0u8; 8];
+        p.mm().read(a.ptr(3), &mut set)?;
+        p.set_blocked(u64::from_le_bytes(set));
+    }
+    let r = do_poll(p, a.ptr(0), a.usize(1), ns);
+    if a.ptr(3) != 0 {
+        if matches!(r, Err(Errno::EINTR)) {
+            p.saved_mask = Some(old);
+        } else {
+            p.set_blocked(old);
+        }
+    }
+    r
 }
 
 pub fn sys_fsync(p: &mut Thread, a: Args) -> SysResult {
@@ -1370,4 +1400,137 @@ pub fn sys_pipe(p: &mut Thread, a: Args) -> SysResult {
 
 pub fn sys_pipe2(p: &mut Thread, a: Args) -> SysResult {
     do_pipe(p, a.ptr(0), a.uint(1))
+}
+
+/// select/pselect6 on top of the poll machinery: fd_set bitmaps in, ready bitmaps out.
+fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64>) -> SysResult {
+    if nfds > p.nofile_limit().max(1024) {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = nfds.div_ceil(64) * 8;
+    let mut masks = [
+        alloc::vec![0u8; bytes],
+        alloc::vec![0u8; bytes],
+        alloc::vec![0u8; bytes],
+    ];
+    for (mask, addr) in masks.iter_mut().zip(sets) {
+        if addr != 0 {
+            p.mm().read(addr, mask)?;
+        }
+    }
+    let is_set = |m: &[u8], fd: usize| m[fd / 8] & (1 << (fd % 8)) != 0;
+    // Build a pollfd list for the descriptors named in any set.
+    let mut fds = Vec::new();
+    let mut order = Vec::new();
+    for fd in 0..nfds {
+        let mut events: i16 = 0;
+        if is_set(&masks[0], fd) {
+            events |= POLLIN;
+        }
+        if is_set(&masks[1], fd) {
+            events |= POLLOUT;
+        }
+        if is_set(&masks[2], fd) {
+            events |= POLLPRI;
+        }
+        if events != 0 {
+            p.files().get(fd)?; // EBADF for a closed descriptor, as select does
+            fds.extend_from_slice(&(fd as i32).to_le_bytes());
+            fds.extend_from_slice(&events.to_le_bytes());
+            fds.extend_from_slice(&0i16.to_le_bytes());
+            order.push(fd);
+        }
+    }
+    let deadline = timeout_ns.map(|t| crate::time::uptime_ns().saturating_add(t));
+    loop {
+        poll_once(p, &mut fds);
+        let mut out = [
+            alloc::vec![0u8; bytes],
+            alloc::vec![0u8; bytes],
+            alloc::vec![0u8; bytes],
+        ];
+        let mut count = 0;
+        for (i, fd) in order.iter().enumerate() {
+            let revents = i16::from_le_bytes(fds[i * 8 + 6..i * 8 + 8].try_into().expect("2"));
+            let wanted = i16::from_le_bytes(fds[i * 8 + 4..i * 8 + 6].try_into().expect("2"));
+            let hits = [
+                revents & (POLLIN | POLLHUP) != 0 && wanted & POLLIN != 0,
+                revents & POLLOUT != 0 && wanted & POLLOUT != 0,
+                revents & POLLPRI != 0 && wanted & POLLPRI != 0,
+            ];
+            for (set, hit) in out.iter_mut().zip(hits) {
+                if hit {
+                    set[fd / 8] |= 1 << (fd % 8);
+                    count += 1;
+                }
+            }
+        }
+        let expired = deadline.is_some_and(|d| crate::time::uptime_ns() >= d);
+        if count > 0 || expired {
+            for (mask, addr) in out.iter().zip(sets) {
+                if addr != 0 {
+                    p.mm().write(addr, mask)?;
+                }
+            }
+            return Ok(count);
+        }
+        if p.signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        crate::drivers::uart::add_waiter(p.tid);
+        let tick = crate::time::uptime_ns() + 10_000_000;
+        crate::sched::block(Some(deadline.map_or(tick, |d| d.min(tick))));
+    }
+}
+
+pub fn sys_select(p: &mut Thread, a: Args) -> SysResult {
+    let timeout = if a.ptr(4) == 0 {
+        None
+    } else {
+        let mut b = [0u8; 16];
+        p.mm().read(a.ptr(4), &mut b)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+        let usec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+    };
+    do_select(p, a.usize(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout)
+}
+
+pub fn sys_pselect6(p: &mut Thread, a: Args) -> SysResult {
+    let timeout = if a.ptr(4) == 0 {
+        None
+    } else {
+        let mut b = [0u8; 16];
+        p.mm().read(a.ptr(4), &mut b)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+        let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(sec as u64 * 1_000_000_000 + nsec as u64)
+    };
+    // The sigmask argument (a.ptr(5)) is applied for the duration of the wait.
+    let old = p.blocked();
+    if a.ptr(5) != 0 {
+        let mut desc = [0u8; 16];
+        p.mm().read(a.ptr(5), &mut desc)?;
+        let set_addr = u64::from_le_bytes(desc[..8].try_into().expect("8"));
+        if set_addr != 0 {
+            let mut set = [0u8; 8];
+            p.mm().read(set_addr, &mut set)?;
+            p.set_blocked(u64::from_le_bytes(set));
+        }
+    }
+    let r = do_select(p, a.usize(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout);
+    if a.ptr(5) != 0 {
+        if matches!(r, Err(Errno::EINTR)) {
+            p.saved_mask = Some(old);
+        } else {
+            p.set_blocked(old);
+        }
+    }
+    r
 }

@@ -119,6 +119,8 @@ const CALLS: &[(u32, Handler)] = &[
     (nr::DUP3, fs::sys_dup3),
     (nr::POLL, fs::sys_poll),
     (nr::PPOLL, fs::sys_ppoll),
+    (nr::SELECT, fs::sys_select),
+    (nr::PSELECT6, fs::sys_pselect6),
     (nr::SENDFILE, fs::sys_sendfile),
     (nr::FSYNC, fs::sys_fsync),
     (nr::FDATASYNC, fs::sys_fsync),

@@ -85,16 +85,27 @@ pub fn sys_time(p: &mut Thread, a: Args) -> SysResult {
     Ok(secs)
 }
 
-fn sleep_until(deadline_uptime_ns: u64) {
-    while time::uptime_ns() < deadline_uptime_ns {
-        crate::arch::x86_64::cpu::wait_for_interrupt();
+/// Sleeps as a blocked task until the deadline (uptime ns). A signal ends the sleep early:
+/// EINTR, with the time left written to `remain` (if not null) for relative sleeps.
+fn sleep_until(p: &mut Thread, deadline: u64, remain: u64) -> SysResult {
+    loop {
+        let now = time::uptime_ns();
+        if now >= deadline {
+            return Ok(0);
+        }
+        if p.signal_pending() {
+            if remain != 0 {
+                p.mm().write(remain, &timespec_bytes(deadline - now))?;
+            }
+            return Err(Errno::EINTR);
+        }
+        crate::sched::block(Some(deadline));
     }
 }
 
 pub fn sys_nanosleep(p: &mut Thread, a: Args) -> SysResult {
     let ns = read_timespec(p, a.ptr(0))?;
-    sleep_until(time::uptime_ns().saturating_add(ns));
-    Ok(0)
+    sleep_until(p, time::uptime_ns().saturating_add(ns), a.ptr(1))
 }
 
 pub fn sys_clock_nanosleep(p: &mut Thread, a: Args) -> SysResult {
@@ -104,15 +115,15 @@ pub fn sys_clock_nanosleep(p: &mut Thread, a: Args) -> SysResult {
     }
     clock_ns(clock)?;
     let ns = read_timespec(p, a.ptr(2))?;
-    let deadline = if a.raw(1) & TIMER_ABSTIME != 0 {
+    let absolute = a.raw(1) & TIMER_ABSTIME != 0;
+    let deadline = if absolute {
         // Convert an absolute deadline on this clock to uptime.
         let now = clock_ns(clock)?;
         time::uptime_ns() + ns.saturating_sub(now)
     } else {
         time::uptime_ns().saturating_add(ns)
     };
-    sleep_until(deadline);
-    Ok(0)
+    sleep_until(p, deadline, if absolute { 0 } else { a.ptr(3) })
 }
 
 pub fn sys_times(p: &mut Thread, a: Args) -> SysResult {
