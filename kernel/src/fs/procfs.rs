@@ -124,16 +124,57 @@ pub enum Lookup {
 pub fn readlink(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
     match node {
         ProcNode::SelfLink => Ok(alloc::format!("{}", p.pid).into_bytes()),
-        ProcNode::Exe(_) => Ok(p.inner().exe.clone().into_bytes()),
-        ProcNode::Cwd(_) => Ok(super::path_of(&p.cwd())),
+        ProcNode::Exe(pid) => Ok(snapshot(*pid)?.exe.into_bytes()),
+        ProcNode::Cwd(pid) if *pid == p.pid => Ok(super::path_of(&p.cwd())),
+        // Another process's working directory and descriptors live in its threads.
+        ProcNode::Cwd(_) => Err(Errno::EACCES),
         ProcNode::Fd(_, fd) => Ok(p.files().get(*fd)?.describe()),
         _ => Err(Errno::EINVAL),
     }
 }
 
-fn parse_pid(p: &Thread, name: &[u8]) -> Option<u32> {
+fn parse_pid(_p: &Thread, name: &[u8]) -> Option<u32> {
     let pid: u32 = core::str::from_utf8(name).ok()?.parse().ok()?;
-    (pid == p.pid).then_some(pid)
+    crate::proc::process(pid).map(|_| pid)
+}
+
+/// What /proc shows of process `pid` (any process, zombies included).
+struct Snapshot {
+    name: Vec<u8>,
+    state: char,
+    ppid: u32,
+    pgid: u32,
+    sid: u32,
+    exe: String,
+    cmdline: Vec<u8>,
+    threads: usize,
+}
+
+fn snapshot(pid: u32) -> Result<Snapshot, Errno> {
+    let process = crate::proc::process(pid).ok_or(Errno::ENOENT)?;
+    let inner = process.inner.lock();
+    let end = inner.name.iter().position(|b| *b == 0).unwrap_or(16);
+    let state = if inner.zombie.is_some() {
+        'Z'
+    } else if inner.stopped.is_some() {
+        'T'
+    } else {
+        'S'
+    };
+    Ok(Snapshot {
+        name: inner.name[..end].to_vec(),
+        state,
+        ppid: inner.ppid,
+        pgid: inner.pgid,
+        sid: inner.sid,
+        exe: inner.exe.clone(),
+        cmdline: if inner.zombie.is_some() {
+            Vec::new()
+        } else {
+            inner.cmdline.clone()
+        },
+        threads: inner.threads.len().max(1),
+    })
 }
 
 /// Resolves `rest` (relative to /proc) for process `p`.
@@ -273,11 +314,13 @@ pub fn list(p: &Thread, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Errn
     let entry = |n: ProcNode, name: &[u8], t: u8| (name.to_vec(), inode_number(&n), t);
     match node {
         ProcNode::Root => {
-            out.push(entry(
-                ProcNode::Pid(p.pid),
-                alloc::format!("{}", p.pid).as_bytes(),
-                DT_DIR,
-            ));
+            for q in crate::proc::all_processes() {
+                out.push(entry(
+                    ProcNode::Pid(q.pid),
+                    alloc::format!("{}", q.pid).as_bytes(),
+                    DT_DIR,
+                ));
+            }
             out.push(entry(ProcNode::SelfLink, b"self", DT_LNK));
             for (name, f) in GLOBAL_FILES {
                 out.push(entry(ProcNode::File(f), name.as_bytes(), DT_REG));
@@ -292,6 +335,9 @@ pub fn list(p: &Thread, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Errn
             }
         }
         ProcNode::FdDir(pid) => {
+            if *pid != p.pid {
+                return Err(Errno::EACCES);
+            }
             for fd in p.files().open_fds() {
                 out.push(entry(
                     ProcNode::Fd(*pid, fd),
@@ -309,6 +355,45 @@ pub fn list(p: &Thread, node: &ProcNode) -> Result<Vec<(Vec<u8>, u64, u8)>, Errn
 pub fn contents(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
     match node {
+        ProcNode::PidFile(pid, PidFile::Maps | PidFile::Environ) if *pid != p.pid => {
+            return Err(Errno::EACCES)
+        }
+        ProcNode::PidFile(
+            pid,
+            f @ (PidFile::Cmdline | PidFile::Comm | PidFile::Status | PidFile::Stat),
+        ) if *pid != p.pid || matches!(f, PidFile::Stat | PidFile::Status) => {
+            let snap = snapshot(*pid)?;
+            let name = String::from_utf8_lossy(&snap.name).into_owned();
+            match f {
+                PidFile::Cmdline => return Ok(snap.cmdline),
+                PidFile::Comm => {
+                    let mut v = snap.name;
+                    v.push(b'\n');
+                    return Ok(v);
+                }
+                PidFile::Status => {
+                    let _ = write!(
+                        s,
+                        "Name:\t{name}\nState:\t{} ({})\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\n",
+                        snap.state,
+                        match snap.state {
+                            'Z' => "zombie",
+                            'T' => "stopped",
+                            _ => "sleeping",
+                        },
+                        snap.ppid,
+                        snap.threads
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        s,
+                        "{pid} ({name}) {} {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 0 0 0",
+                        snap.state, snap.ppid, snap.pgid, snap.sid, snap.threads
+                    );
+                }
+            }
+        }
         ProcNode::PidFile(_, PidFile::Maps) => {
             for v in p.mm().vmas() {
                 let perms = [

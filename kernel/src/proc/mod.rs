@@ -103,6 +103,9 @@ pub struct ProcInner {
     pub rlimits: [(u64, u64); 16],
     /// Signals sent to the process (any thread may take them).
     pub pending: u64,
+    /// The siginfo of pending process signals that carry one (kill's sender, SIGCHLD's
+    /// child).
+    pub siginfo: Vec<(u8, isounik_linux::structs::Siginfo)>,
     /// Tasks blocked in wait4/waitid for a child of this process.
     pub child_waiters: Vec<Tid>,
     /// The parent task blocked in vfork until this child execs or exits.
@@ -289,6 +292,7 @@ pub fn spawn_init(
             name,
             rlimits: default_rlimits(),
             pending: 0,
+            siginfo: Vec::new(),
             child_waiters: Vec::new(),
             vfork_parent: None,
             real_timer: None,
@@ -433,6 +437,7 @@ pub fn clone_thread(t: &mut Thread, req: CloneRequest) -> Result<Pid, Errno> {
                 name: parent.name,
                 rlimits: parent.rlimits,
                 pending: 0,
+                siginfo: Vec::new(),
                 child_waiters: Vec::new(),
                 vfork_parent: (f & CLONE_VFORK != 0).then_some(t.tid),
                 real_timer: None,
@@ -564,7 +569,8 @@ pub fn exec_in_place(
         let mut inner = t.inner();
         inner.exe = shown.clone();
         inner.cmdline = join_args(&argv);
-        let base = shown.rsplit('/').next().unwrap_or(&shown).as_bytes();
+        // comm is the last component of the path as given (Linux: "exe" for /proc/self/exe).
+        let base = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
         inner.name = [0; 16];
         let n = base.len().min(15);
         inner.name[..n].copy_from_slice(&base[..n]);

@@ -55,8 +55,13 @@ fn ignored_by(p: &Process, sig: u8) -> bool {
     }
 }
 
-/// Sends `sig` to process `p` (kill). SIGCONT resumes it; SIGKILL ends every thread.
+/// Sends `sig` to process `p` from the kernel (SI_KERNEL).
 pub fn send_to_process(p: &Arc<Process>, sig: u8) {
+    send_to_process_with(p, sig, Siginfo::kernel(sig as u32));
+}
+
+/// Sends `sig` with `info` to process `p`. SIGCONT resumes it; SIGKILL ends every thread.
+pub fn send_to_process_with(p: &Arc<Process>, sig: u8, info: Siginfo) {
     if sig == 0 {
         return;
     }
@@ -74,6 +79,10 @@ pub fn send_to_process(p: &Arc<Process>, sig: u8) {
         let mut inner = p.inner.lock();
         if inner.zombie.is_some() {
             return;
+        }
+        if inner.pending & bit(sig) == 0 {
+            inner.siginfo.retain(|(s, _)| *s != sig);
+            inner.siginfo.push((sig, info));
         }
         inner.pending |= bit(sig);
         inner.threads.clone()
@@ -159,8 +168,9 @@ pub fn has_deliverable(t: &Thread) -> bool {
     deliverable(t) != 0 || t.inner().group_exit.is_some()
 }
 
-/// Takes the lowest deliverable signal (synchronous faults first, as Linux).
-fn dequeue(t: &Thread) -> Option<u8> {
+/// Takes the lowest deliverable signal (synchronous faults first, as Linux), with its
+/// siginfo when the sender left one.
+fn dequeue(t: &Thread) -> Option<(u8, Option<Siginfo>)> {
     let set = deliverable(t);
     if set == 0 {
         return None;
@@ -170,10 +180,16 @@ fn dequeue(t: &Thread) -> Option<u8> {
     let sig = pick.trailing_zeros() as u8 + 1;
     if t.shared.pending.load(Ordering::Relaxed) & bit(sig) != 0 {
         t.shared.pending.fetch_and(!bit(sig), Ordering::Relaxed);
-    } else {
-        t.inner().pending &= !bit(sig);
+        return Some((sig, None));
     }
-    Some(sig)
+    let mut inner = t.inner();
+    inner.pending &= !bit(sig);
+    let info = inner
+        .siginfo
+        .iter()
+        .position(|(s, _)| *s == sig)
+        .map(|i| inner.siginfo.remove(i).1);
+    Some((sig, info))
 }
 
 /// Ends every thread of the process with `status` (exit_group, fatal signals).
@@ -242,7 +258,7 @@ pub fn deliver(t: &mut Thread) {
             sched::block(None);
             continue;
         }
-        let Some(sig) = dequeue(t) else { break };
+        let Some((sig, info)) = dequeue(t) else { break };
         if sig == SIGKILL {
             group_exit(t, ExitStatus::Signaled(SIGKILL));
             return;
@@ -274,7 +290,7 @@ pub fn deliver(t: &mut Thread) {
                         t.ctx.regs.rax = (-(Errno::EINTR as i64)) as u64;
                     }
                 }
-                let info = Siginfo::kernel(sig as u32);
+                let info = info.unwrap_or_else(|| Siginfo::kernel(sig as u32));
                 if setup_frame(t, sig, &a, info).is_err() {
                     super::kill_by_signal(
                         t.pid,

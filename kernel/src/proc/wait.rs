@@ -41,6 +41,17 @@ pub enum Selector {
 /// Tells the parent of `child` about `event`: SIGCHLD (unless it asked not to) and a wake-up
 /// of its waiting threads.
 pub fn notify_parent(child: &Arc<Process>, event: ChildEvent) {
+    let info = {
+        let inner = child.inner.lock();
+        let (code, status) = match (event, inner.zombie, inner.stopped) {
+            (ChildEvent::Exited, Some(ExitStatus::Exited(c)), _) => (1, c as i32),
+            (ChildEvent::Exited, Some(ExitStatus::Signaled(s)), _) => (2, s as i32),
+            (ChildEvent::Stopped, _, Some(s)) => (5, s as i32),
+            (ChildEvent::Continued, _, _) => (6, super::signal::SIGCONT as i32),
+            _ => (1, 0),
+        };
+        isounik_linux::structs::Siginfo::child(code, child.pid as i32, 0, status, 0, 0)
+    };
     let ppid = child.inner.lock().ppid;
     let Some(parent) = process(ppid) else { return };
     let a = {
@@ -50,7 +61,7 @@ pub fn notify_parent(child: &Arc<Process>, event: ChildEvent) {
     };
     let quiet_stop = event != ChildEvent::Exited && a.sa_flags & sig::SA_NOCLDSTOP != 0;
     if !quiet_stop {
-        super::signal::send_to_process(&parent, super::signal::SIGCHLD);
+        super::signal::send_to_process_with(&parent, super::signal::SIGCHLD, info);
     }
     let waiters = core::mem::take(&mut parent.inner.lock().child_waiters);
     for tid in waiters {

@@ -33,10 +33,9 @@ pub fn sys_fork(p: &mut Thread, _a: Args) -> SysResult {
 }
 
 pub fn sys_vfork(p: &mut Thread, _a: Args) -> SysResult {
-    // The child gets a copy-on-write copy of memory rather than ours (POSIX allows it and
-    // nothing may rely on the sharing); the parent still waits until it execs or exits.
+    // The child runs in our memory (on our stack) while we wait for it to exec or exit.
     let req = CloneRequest {
-        flags: proc::CLONE_VFORK | SIGCHLD,
+        flags: proc::CLONE_VM | proc::CLONE_VFORK | SIGCHLD,
         exit_signal: SIGCHLD as u8,
         stack: 0,
         parent_tid: 0,
@@ -65,14 +64,6 @@ pub fn sys_clone(p: &mut Thread, a: Args) -> SysResult {
         | 0x40000 /* CLONE_SYSVSEM */;
     if flags & !SUPPORTED != 0 {
         return Err(Errno::EINVAL);
-    }
-    let mut flags = flags;
-    if flags & proc::CLONE_VFORK != 0
-        && flags & proc::CLONE_VM != 0
-        && flags & proc::CLONE_THREAD == 0
-    {
-        // vfork-style clone: give the child its own copy (see sys_vfork).
-        flags &= !proc::CLONE_VM;
     }
     let req = CloneRequest {
         flags,

@@ -87,7 +87,16 @@ pub fn sys_rt_sigpending(p: &mut Thread, a: Args) -> SysResult {
 }
 
 pub fn sys_sigaltstack(p: &mut Thread, a: Args) -> SysResult {
-    let old = p.alt_stack;
+    // The flags reported are SS_ONSTACK while running on the stack, SS_DISABLE if it is off.
+    let mut old = p.alt_stack;
+    {
+        let sp = u64::from_le_bytes(old[..8].try_into().expect("8"));
+        let size = u64::from_le_bytes(old[16..24].try_into().expect("8"));
+        let rsp = p.ctx.regs.rsp;
+        if old[8] & 2 == 0 && size != 0 && rsp > sp && rsp <= sp + size {
+            old[8..12].copy_from_slice(&1i32.to_le_bytes());
+        }
+    }
     if a.ptr(0) != 0 {
         let mut new = [0u8; 24];
         p.mm().read(a.ptr(0), &mut new)?;
@@ -131,7 +140,11 @@ pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
             // Every process but init and the caller (as Linux).
             for q in proc::all_processes() {
                 if q.pid != 1 && q.pid != p.pid && q.inner.lock().zombie.is_none() {
-                    signal::send_to_process(&q, sig);
+                    signal::send_to_process_with(
+                        &q,
+                        sig,
+                        isounik_linux::structs::Siginfo::kill(sig as u32, p.pid as i32, 0),
+                    );
                 }
             }
         }
@@ -139,7 +152,11 @@ pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
         pid => {
             let target = proc::process(pid as u32).ok_or(Errno::ESRCH)?;
             if target.inner.lock().zombie.is_none() {
-                signal::send_to_process(&target, sig);
+                signal::send_to_process_with(
+                    &target,
+                    sig,
+                    isounik_linux::structs::Siginfo::kill(sig as u32, p.pid as i32, 0),
+                );
             }
         }
     }
