@@ -108,6 +108,11 @@ pub fn init(initramfs: Option<&[u8]>) -> Result<Option<BootProgram>, String> {
         let _ = vfs.set_times(proc_inode, Some(atime), Some(mtime));
     }
     PROC_MOUNT_INODE.call_once(|| proc_inode);
+    // Names and directory entries live on the kernel heap: bound the inode count so that
+    // creating files can end in ENOSPC, never in a kernel allocation failure (about one
+    // inode per 2 KiB of memory).
+    let frames = crate::mm::stats().total_frames;
+    vfs.set_inode_limit((frames * 2).max(4096));
     if let Some((atime, mtime)) = root_times {
         let _ = vfs.set_times(root, Some(atime), Some(mtime));
     }

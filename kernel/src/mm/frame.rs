@@ -30,7 +30,7 @@ pub struct Frame {
 /// Frames kept back from programs and file data for the libOS itself (its heap, page
 /// tables): a program that exhausts memory gets ENOMEM or SIGSEGV while the kernel keeps
 /// working. The larger of 4 MiB and 1/32 of memory.
-fn reserve(m: &super::Memory) -> usize {
+pub(super) fn reserve(m: &super::Memory) -> usize {
     (m.frames.total_frames() / 32).max(1024)
 }
 

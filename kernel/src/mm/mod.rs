@@ -4,6 +4,7 @@
 pub mod frame;
 mod heap;
 mod phys;
+pub mod scan;
 pub mod vm;
 
 use core::ops::Range;
@@ -286,8 +287,15 @@ impl Memory {
         Ok(va)
     }
 
-    /// A new libOS stack with an unmapped guard page below it; returns its range.
+    /// A new libOS stack with an unmapped guard page below it; returns its range. Stacks of
+    /// new tasks come from the memory programs may use: a fork bomb cannot eat the kernel's
+    /// reserve.
     pub fn new_kernel_stack(&mut self) -> Result<Range<u64>, MapError> {
+        if self.frames.free_frames()
+            < frame::reserve(self) + (KERNEL_STACK_SIZE / PAGE_SIZE) as usize + 8
+        {
+            return Err(MapError::OutOfFrames);
+        }
         let guard = self.stacks_next;
         let bottom = guard + PAGE_SIZE;
         self.map_fresh(

@@ -362,7 +362,14 @@ impl AddressSpace {
             } else {
                 frame
             };
-            return self.install(page, frame, vma.prot, writable);
+            self.install(page, frame, vma.prot, writable)?;
+            // Code pages are checked as they come in too: the file may have changed since it
+            // was mapped (W^X and the WRPKRU scan, ARCHITECTURE.md §4.1).
+            if vma.prot.exec && self.find_wrpkru(page, page + PAGE_SIZE).is_some() {
+                self.drop_page(page);
+                return Err(FaultError::Denied);
+            }
+            return Ok(());
         }
         if access == Access::Write && entry & flags::WRITABLE == 0 {
             // Copy-on-write (or a page made writable by mprotect).
@@ -408,6 +415,52 @@ impl AddressSpace {
             .map_err(|_| FaultError::NoMemory)?;
         bytes[n..valid].fill(0);
         Ok(frame)
+    }
+
+    /// The current contents of the page at `va` (not faulted in: a page that is not present
+    /// shows what its backing would give).
+    fn page_contents(&self, va: u64) -> [u8; PAGE_SIZE as usize] {
+        let entry = self.entry(va);
+        if entry & flags::PRESENT != 0 {
+            return *Frame::clone_raw(entry & flags::ADDR_MASK).bytes();
+        }
+        let mut out = [0u8; PAGE_SIZE as usize];
+        if let Some(vma) = self.find(va) {
+            if let Ok(frame) = self.fill(vma, va) {
+                out = *frame.bytes();
+            }
+        }
+        out
+    }
+
+    /// The address of the first WRPKRU instruction (`0f 01 ef`) in `[start, end)`, looking
+    /// also at the two bytes on either side that could complete one across the edges
+    /// (ARCHITECTURE.md §4.1: no application code page may ever contain it).
+    pub fn find_wrpkru(&self, start: u64, end: u64) -> Option<u64> {
+        let from = start.saturating_sub(2) & !(PAGE_SIZE - 1);
+        let to = (end + 2).min(USER_END).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let mut tail: [u8; 2] = [0; 2];
+        let mut va = from;
+        while va < to {
+            let page = if self.find(va).is_some() {
+                self.page_contents(va)
+            } else {
+                [0u8; PAGE_SIZE as usize]
+            };
+            let mut window = [0u8; PAGE_SIZE as usize + 2];
+            window[..2].copy_from_slice(&tail);
+            window[2..].copy_from_slice(&page);
+            if let Some(i) = super::scan::find_wrpkru(&window) {
+                let at = va + i as u64 - 2;
+                // Only matches that touch the range count.
+                if at + 3 > start && at < end {
+                    return Some(at);
+                }
+            }
+            tail.copy_from_slice(&page[PAGE_SIZE as usize - 2..]);
+            va += PAGE_SIZE;
+        }
+        None
     }
 
     /// Makes `[addr, addr + len)` accessible for `access` from the kernel, faulting pages in.

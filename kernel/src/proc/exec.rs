@@ -150,6 +150,14 @@ fn parse(file: &FileRef, path: &str) -> Result<(u16, u64, u64, Vec<Segment>), Ex
             ));
         }
         if seg.kind == PT_LOAD {
+            if seg.flags & PF_W != 0 && seg.flags & PF_X != 0 {
+                return Err(fail(
+                    Errno::EPERM,
+                    alloc::format!(
+                        "{path}: refused: a segment is both writable and executable (W^X)"
+                    ),
+                ));
+            }
             if seg.filesz > seg.memsz {
                 return Err(bad("a segment's file size exceeds its memory size"));
             }
@@ -175,6 +183,19 @@ fn parse(file: &FileRef, path: &str) -> Result<(u16, u64, u64, Vec<Segment>), Ex
     }
     if !segments.iter().any(|s| s.kind == PT_LOAD) {
         return Err(bad("no loadable segment"));
+    }
+    for s in segments
+        .iter()
+        .filter(|s| s.kind == PT_LOAD && s.flags & PF_X != 0)
+    {
+        if let Some(at) = crate::mm::scan::find_wrpkru_in_file(file, s.offset, s.filesz)
+            .map_err(|e| fail(e, "read error"))?
+        {
+            return Err(fail(
+                Errno::EPERM,
+                alloc::format!("{path}: refused: executable code contains the WRPKRU instruction (0f 01 ef) at file offset {at:#x}, which could change protection keys"),
+            ));
+        }
     }
     Ok((kind, entry, phoff, segments))
 }

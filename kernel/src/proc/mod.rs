@@ -26,8 +26,20 @@ pub use run::{kill_by_signal, thread_entry};
 
 pub type Pid = u32;
 
-/// Most processes alive at once (a fork bomb meets EAGAIN, the system survives).
-pub const MAX_PROCESSES: usize = 4096;
+/// Default for the most processes alive at once (a fork bomb meets EAGAIN and the system
+/// survives); `max_procs=N` on the kernel command line changes it.
+pub const MAX_PROCESSES: usize = 1024;
+
+static PROCESS_LIMIT: AtomicU32 = AtomicU32::new(MAX_PROCESSES as u32);
+
+/// Sets the process limit (from the command line), at least 2.
+pub fn set_process_limit(n: usize) {
+    PROCESS_LIMIT.store(n.clamp(2, 1 << 20) as u32, Ordering::Relaxed);
+}
+
+pub fn process_limit() -> usize {
+    PROCESS_LIMIT.load(Ordering::Relaxed) as usize
+}
 
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,7 +159,7 @@ pub fn default_rlimits() -> [(u64, u64); 16] {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); 16];
     r[3] = (8 << 20, RLIM_INFINITY); // RLIMIT_STACK
     r[4] = (0, RLIM_INFINITY); // RLIMIT_CORE
-    r[6] = (MAX_PROCESSES as u64, MAX_PROCESSES as u64); // RLIMIT_NPROC
+    r[6] = (process_limit() as u64, process_limit() as u64); // RLIMIT_NPROC
     r[7] = (1024, 4096); // RLIMIT_NOFILE
     r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
     r[13] = (0, 0); // RLIMIT_NICE
@@ -181,7 +193,7 @@ pub fn process_count() -> usize {
 fn allocate_id() -> Result<u32, Errno> {
     let procs = PROCESSES.lock();
     let threads = THREADS.lock();
-    if procs.len() >= MAX_PROCESSES || threads.len() >= MAX_PROCESSES * 2 {
+    if procs.len() >= process_limit() || threads.len() >= process_limit() * 4 {
         return Err(Errno::EAGAIN);
     }
     for _ in 0..1 << 22 {

@@ -43,6 +43,10 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
         return Err(Errno::EINVAL); // unknown bits (PROT_GROWSDOWN/UP are accepted and ignored)
     }
     let len = page_len(len)?;
+    // W^X: no mapping is ever writable and executable at once.
+    if prot & 2 != 0 && prot & 4 != 0 {
+        return Err(Errno::EPERM);
+    }
     match flags & MAP_TYPE {
         MAP_PRIVATE => {}
         MAP_SHARED | MAP_SHARED_VALIDATE => {
@@ -53,6 +57,11 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
             }
         }
         _ => return Err(Errno::EINVAL),
+    }
+    // Like Linux's heuristic overcommit: a request larger than all free memory is refused
+    // at once (ENOMEM) instead of failing page by page later.
+    if len / PAGE_SIZE > crate::mm::stats().free_frames as u64 + (1 << 18) {
+        return Err(Errno::ENOMEM);
     }
     let backing = if flags & MAP_ANONYMOUS != 0 {
         Backing::Anonymous
@@ -147,7 +156,16 @@ pub fn sys_mprotect(p: &mut Thread, a: Args) -> SysResult {
         };
     }
     let (start, end) = user_range(a.ptr(0), a.raw(1))?;
-    p.mm().protect_range(start, end, Prot::from_linux(prot))?;
+    let new = Prot::from_linux(prot);
+    if new.write && new.exec {
+        return Err(Errno::EPERM); // W^X
+    }
+    let mut mm = p.mm();
+    // Code that becomes executable is scanned as it is now (it may have been written).
+    if new.exec && mm.find_wrpkru(start, end).is_some() {
+        return Err(Errno::EPERM);
+    }
+    mm.protect_range(start, end, new)?;
     Ok(0)
 }
 
