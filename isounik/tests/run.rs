@@ -524,3 +524,54 @@ fn build_output_is_deterministic_and_holds_the_boot_files() {
         "not a newc archive on stdout"
     );
 }
+
+/// `#!` scripts run their interpreter, as program and through execve from a shell, with
+/// Linux's argument rules (one optional interpreter argument).
+#[test]
+fn shebang_scripts_run_their_interpreter() {
+    let dir = new_dir("shebang").join("scripts");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(
+        &dir.join("hello.sh"),
+        "#!/bin/busybox sh\necho \"script $0 $*\"\nexit 5\n",
+    );
+    chmod(&dir.join("hello.sh"), 0o755);
+    write(&dir.join("count.awk"), "#!/bin/busybox awk -f\n");
+    chmod(&dir.join("count.awk"), 0o755);
+    // As the program itself (the interpreter must be in the guest too), from a path outside
+    // /dev (where the fixtures live, but the guest mounts its own /dev).
+    let script = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hello.sh");
+    std::fs::copy(dir.join("hello.sh"), &script).unwrap();
+    let ran = guest(&[
+        OsString::from("--add"),
+        OsString::from(BUSYBOX),
+        script.clone().into(),
+        OsString::from("a"),
+    ]);
+    assert_eq!(ran.code(), Some(5), "{}", ran.describe());
+    assert_eq!(
+        common::text(&ran.output.stdout),
+        format!("script {} a\n", script.display())
+    );
+
+    // Through execve from a shell; the whole rest of the #! line is one argument.
+    let add = format!("{}:/data", dir.display());
+    let ran = guest(&os(&[
+        "--add",
+        &add,
+        BUSYBOX,
+        "sh",
+        "-c",
+        "/data/hello.sh x y; echo \"status $?\"; /data/count.awk; echo \"awk $?\"",
+    ]));
+    assert_eq!(ran.code(), Some(0), "{}", ran.describe());
+    assert_eq!(
+        common::text(&ran.output.stdout),
+        "script /data/hello.sh x y\nstatus 5\nawk 127\n"
+    );
+    assert!(
+        common::text(&ran.output.stderr).contains("awk -f: applet not found"),
+        "{}",
+        ran.describe()
+    );
+}

@@ -396,3 +396,56 @@ fn build_stack(
     mm.write(rsp, &bytes)?;
     Ok(rsp)
 }
+
+/// Linux's limit on the `#!` line (BINPRM_BUF_SIZE).
+const SHEBANG_MAX: usize = 256;
+/// How many `#!` interpreters may chain (Linux allows 4 levels).
+pub const MAX_INTERPRETER_DEPTH: usize = 4;
+
+/// A `#!` line: the interpreter path and its optional single argument.
+pub type Shebang = (Vec<u8>, Option<Vec<u8>>);
+
+/// For a `#!` script: the interpreter path and its optional single argument (everything
+/// after the first blank, trimmed, as Linux passes it). `None` for other files.
+pub fn shebang(file: &FileRef) -> Result<Option<Shebang>, Errno> {
+    let mut head = [0u8; SHEBANG_MAX];
+    let n = file.read_at(0, &mut head)?;
+    let head = &head[..n];
+    if !head.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let line_end = head
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or(Errno::ENOEXEC)?;
+    let line = head[2..line_end].trim_ascii();
+    if line.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let split = line.iter().position(|b| *b == b' ' || *b == b'\t');
+    Ok(Some(match split {
+        None => (line.to_vec(), None),
+        Some(i) => {
+            let arg = line[i..].trim_ascii();
+            (line[..i].to_vec(), (!arg.is_empty()).then(|| arg.to_vec()))
+        }
+    }))
+}
+
+/// Rewrites (path, argv) for a script: argv becomes [interpreter, (arg), script path,
+/// argv[1..]] and the interpreter is executed instead.
+pub fn apply_shebang(
+    path: &[u8],
+    argv: &[Vec<u8>],
+    interp: Vec<u8>,
+    arg: Option<Vec<u8>>,
+) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut new_argv = Vec::with_capacity(argv.len() + 2);
+    new_argv.push(interp.clone());
+    if let Some(a) = arg {
+        new_argv.push(a);
+    }
+    new_argv.push(path.to_vec());
+    new_argv.extend(argv.iter().skip(1).cloned());
+    (interp, new_argv)
+}

@@ -274,7 +274,23 @@ pub fn spawn_init(
     cwd: Node,
     files: FdTable,
 ) -> Result<Pid, exec::ExecError> {
-    let file = crate::fs::open_executable(&cwd, None, path.as_bytes())?;
+    let mut path_bytes = path.as_bytes().to_vec();
+    let mut argv = argv;
+    let mut file = crate::fs::open_executable(&cwd, None, &path_bytes)?;
+    for _ in 0..exec::MAX_INTERPRETER_DEPTH {
+        match exec::shebang(&file).map_err(|e| exec::ExecError {
+            errno: e,
+            message: alloc::format!("{path}: bad #! line"),
+        })? {
+            Some((interp, arg)) => {
+                (path_bytes, argv) = exec::apply_shebang(&path_bytes, &argv, interp, arg);
+                file = crate::fs::open_executable(&cwd, None, &path_bytes)?;
+            }
+            None => break,
+        }
+    }
+    let shown_path = String::from_utf8_lossy(&path_bytes).into_owned();
+    let path = shown_path.as_str();
     let loaded = exec::load(&file, path, &argv, &envp, crate::random::bytes16())?;
     let pid = allocate_id().map_err(|e| exec::ExecError {
         errno: e,
@@ -553,7 +569,20 @@ pub fn exec_in_place(
     envp: Vec<Vec<u8>>,
 ) -> Result<(), Errno> {
     let cwd = t.cwd();
-    let file = crate::fs::open_executable(&cwd, Some(t), path).map_err(|e| e.errno)?;
+    let mut file = crate::fs::open_executable(&cwd, Some(t), path).map_err(|e| e.errno)?;
+    // `#!` scripts run their interpreter (up to four levels, as Linux).
+    let mut script_path = path.to_vec();
+    let mut argv = argv;
+    let mut depth = 0;
+    while let Some((interp, arg)) = exec::shebang(&file)? {
+        depth += 1;
+        if depth > exec::MAX_INTERPRETER_DEPTH {
+            return Err(Errno::ELOOP);
+        }
+        (script_path, argv) = exec::apply_shebang(&script_path, &argv, interp, arg);
+        file = crate::fs::open_executable(&cwd, Some(t), &script_path).map_err(|e| e.errno)?;
+    }
+    let path = script_path.as_slice();
     // /proc/self/exe names the file, not the path used (which may be /proc/self/exe).
     let shown = String::from_utf8_lossy(
         &crate::fs::canonical_path(t, &cwd, path).unwrap_or_else(|| path.to_vec()),
