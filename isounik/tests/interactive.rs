@@ -98,6 +98,25 @@ fn interactive_shell_on_a_terminal() {
     writer.write_all(b"echo abX\x7fc\r").unwrap();
     at = screen.expect(at, "abc\r\n", limit);
 
+    // ^D ends a reader's input; ^Z stops a job, `fg` resumes it, ^C ends it.
+    writer.write_all(b"cat\r").unwrap();
+    at = screen.expect(at, "cat\r\n", limit);
+    writer.write_all(b"xyz\r").unwrap();
+    at = screen.expect(at, "xyz\r\nxyz", limit);
+    writer.write_all(b"\x04").unwrap();
+    at = screen.expect(at, "/ # ", limit);
+    writer.write_all(b"sleep 30\r").unwrap();
+    at = screen.expect(at, "sleep 30", limit);
+    thread::sleep(Duration::from_millis(300));
+    writer.write_all(b"\x1a").unwrap();
+    at = screen.expect(at, "Stopped", limit);
+    at = screen.expect(at, "/ # ", limit);
+    writer.write_all(b"fg\r").unwrap();
+    at = screen.expect(at, "sleep 30", limit);
+    thread::sleep(Duration::from_millis(300));
+    writer.write_all(b"\x03").unwrap();
+    at = screen.expect(at, "/ # ", limit);
+
     writer.write_all(b"exit 3\r").unwrap();
     let _ = at;
     let deadline = Instant::now() + limit;

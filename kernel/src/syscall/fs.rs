@@ -443,7 +443,8 @@ pub fn sys_sendfile(p: &mut Thread, a: Args) -> SysResult {
         if let Some(o) = at.as_mut() {
             *o += w as u64;
         }
-        if w < n {
+        // A pipe or terminal returns what it has: do not wait for more (as read does).
+        if w < n || !matches!(input.kind, FileKind::Regular(_) | FileKind::ProcFile(..)) {
             break;
         }
     }
