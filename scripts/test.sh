@@ -11,3 +11,7 @@ else
     echo "note: cargo clippy is not installed; skipping the kernel lint" >&2
 fi
 cargo test --release --workspace
+# The program suites once more with system calls entering through the MPK gate (the
+# hostile suite already runs every attack in both modes).
+ISOUNIK_TEST_SYSCALL_ENTRY=gate cargo test --release -p isounik \
+    --test programs --test run --test busybox --test shell --test processes

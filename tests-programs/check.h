@@ -47,4 +47,88 @@
         printf("ok: %s fails with %s\n", #expr, #err);                                 \
     } while (0)
 
+/* Helpers of the hostile-program suite (hostile_*.c), only where ISOUNIK_HOSTILE is defined
+ * before including this file. */
+#ifdef ISOUNIK_HOSTILE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+
+/* RDPKRU (0f 01 ee): the current PKRU (0 when the OS has not enabled PKU: CPUID.7.0:ECX.OSPKE,
+ * so that the programs also run natively on machines without PKU). */
+static inline unsigned rdpkru(void) {
+    unsigned eax, ebx, ecx, edx;
+    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
+    if (!(ecx & (1u << 4))) return 0;
+    __asm__ volatile(".byte 0x0f,0x01,0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+    return eax;
+}
+
+/* What the last probe saw: the signal (0 if none), si_code, si_addr, and PKRU in the handler. */
+static sigjmp_buf probe_env;
+static volatile int probe_sig, probe_code;
+static void *volatile probe_addr;
+static volatile unsigned probe_pkru;
+
+static void probe_handler(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    probe_sig = sig;
+    probe_code = si->si_code;
+    probe_addr = si->si_addr;
+    probe_pkru = rdpkru();
+    siglongjmp(probe_env, 1);
+}
+
+/* Installs probe_handler for the synchronous fault signals. */
+static inline void probe_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = probe_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE};
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* Runs `fn(arg)` and returns the fault signal it raised, or 0. */
+static inline int probe(void (*fn)(void *), void *arg) {
+    probe_sig = 0;
+    probe_code = 0;
+    probe_addr = 0;
+    if (sigsetjmp(probe_env, 1) == 0) fn(arg);
+    return probe_sig;
+}
+
+static inline void probe_read_fn(void *p) {
+    volatile uint64_t v = *(volatile uint64_t *)p;
+    (void)v;
+}
+static inline void probe_write_fn(void *p) { *(volatile uint64_t *)p = 0x4141414141414141ULL; }
+
+static inline const char *segv_code_name(int code) {
+    switch (code) {
+    case 1: return "SEGV_MAPERR";
+    case 2: return "SEGV_ACCERR";
+    case 4: return "SEGV_PKUERR";
+    default: return "other";
+    }
+}
+
+static inline const char *signal_name(int sig) {
+    switch (sig) {
+    case 0: return "none";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGALRM: return "SIGALRM";
+    default: return "another signal";
+    }
+}
+
+/* A hex argument (kernel addresses passed by the test from the kernel's ELF). */
+static inline uint64_t hexarg(const char *s) { return strtoull(s, NULL, 16); }
+#endif
+
 #endif

@@ -3,6 +3,7 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod bench;
 mod console;
 mod guest_path;
 mod kernel;
@@ -29,7 +30,7 @@ use isounik_abi::cmdline;
 use crate::console::Input;
 use crate::kernel::KernelImage;
 use crate::launch::{AddSpec, Program, ProgramError};
-use crate::qemu::{AccelChoice, Machine, MemSize};
+use crate::qemu::{Accel, AccelChoice, Machine, MemSize};
 use crate::records::Reporter;
 use crate::rootfs::{BootFiles, Contents};
 use crate::session::Guest;
@@ -111,6 +112,10 @@ enum Command {
     Selftest(SelftestArgs),
     /// Show the QEMU, KVM and kernel this isounik would use
     Info(InfoArgs),
+    /// Measure system-call, process, pipe, signal and memory costs (and boot time), and
+    /// compare with a Linux guest under the same QEMU
+    #[command(after_help = bench::HELP)]
+    Bench(bench::BenchArgs),
 }
 
 /// Options of every boot.
@@ -137,6 +142,9 @@ struct VmArgs {
     /// Show the QEMU command line, QEMU's messages and the kernel log (on stderr)
     #[arg(short, long)]
     verbose: bool,
+    /// Count instructions: TCG with `-icount shift=0,align=off,sleep=off` (for `isounik bench`)
+    #[arg(long, hide = true)]
+    icount: bool,
 }
 
 /// What goes into the guest besides the program.
@@ -181,6 +189,11 @@ struct RunArgs {
     /// Use `-it` for an interactive shell.
     #[arg(short = 't', long)]
     tty: bool,
+    /// How the program enters the kernel: `trap` (the `syscall` instruction, a ring
+    /// transition) or `gate` (each `syscall` site is rewritten at its first use into a call
+    /// through the MPK gate, which answers simple calls in ring 3 with two PKRU writes)
+    #[arg(long, value_name = "MODE", default_value = "trap", value_parser = ["trap", "gate"])]
+    syscall_entry: String,
     /// The program: a host path, or a name looked up in the host's PATH
     #[arg(value_name = "PROGRAM")]
     program: Option<OsString>,
@@ -246,6 +259,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build(args),
         Command::Selftest(args) => run_selftest(args),
         Command::Info(args) => info(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -299,7 +313,11 @@ fn with_guest<T>(
 ) -> Result<T> {
     let kernel = KernelImage::select(vm.kernel.as_deref())?;
     let qemu = qemu::find(vm.qemu.as_deref())?;
-    let accel = kvm::resolve(vm.accel, kvm::probe)?;
+    let accel = match (kvm::resolve(vm.accel, kvm::probe)?, vm.icount) {
+        (accel, false) => accel,
+        (Accel::Tcg, true) => Accel::TcgIcount,
+        (accel, true) => bail!("--icount needs TCG, not {accel}"),
+    };
     boot(&Guest {
         qemu: &qemu,
         machine: vm.machine,
@@ -391,6 +409,9 @@ fn run(args: RunArgs) -> Result<u8> {
         let base = time_and_seed(SystemTime::now(), seed);
         let strace = args.strace.then_some(cmdline::STRACE);
         let mut tty_words = Vec::new();
+        if args.syscall_entry == "gate" {
+            tty_words.push("syscall_entry=gate".to_owned());
+        }
         if args.tty {
             tty_words.push("console=tty".to_owned());
             if let Some((rows, cols)) = terminal_size() {

@@ -49,13 +49,21 @@ pub enum AccelChoice {
 pub enum Accel {
     Tcg,
     Kvm,
+    /// TCG with `-icount shift=0,align=off,sleep=off`: one virtual nanosecond and one TSC
+    /// tick per guest instruction, so runs are deterministic and `rdtsc` deltas count
+    /// instructions (`isounik bench --mode icount`).
+    TcgIcount,
 }
 
+/// QEMU's deterministic instruction counting (see [`Accel::TcgIcount`]).
+pub const ICOUNT: &str = "shift=0,align=off,sleep=off";
+
 impl Accel {
-    fn qemu_args(self) -> [&'static str; 4] {
+    fn qemu_args(self) -> &'static [&'static str] {
         match self {
-            Accel::Tcg => ["-accel", "tcg", "-cpu", "max"],
-            Accel::Kvm => ["-accel", "kvm", "-cpu", "host"],
+            Accel::Tcg => &["-accel", "tcg", "-cpu", "max"],
+            Accel::Kvm => &["-accel", "kvm", "-cpu", "host"],
+            Accel::TcgIcount => &["-accel", "tcg", "-cpu", "max", "-icount", ICOUNT],
         }
     }
 }
@@ -65,6 +73,7 @@ impl fmt::Display for Accel {
         f.write_str(match self {
             Accel::Tcg => "tcg",
             Accel::Kvm => "kvm",
+            Accel::TcgIcount => "tcg (icount)",
         })
     }
 }
@@ -150,7 +159,7 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
     push(&"-M");
     push(&inv.machine.qemu_spec());
     for a in inv.accel.qemu_args() {
-        push(&a);
+        push(a);
     }
     push(&"-m");
     push(&inv.mem.to_string());
@@ -199,6 +208,44 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
         "isa-debug-exit,iobase={:#x},iosize=0x04",
         io::DEBUG_EXIT
     ));
+    args
+}
+
+/// A foreign Linux kernel (a bzImage) booted with the same machine, accelerator and memory
+/// as Iso-UniK, its console (COM1) on QEMU's stdout (`isounik bench --vs-linux`).
+pub struct LinuxInvocation<'a> {
+    pub machine: Machine,
+    pub accel: Accel,
+    pub mem: MemSize,
+    pub kernel: &'a Path,
+    pub initrd: &'a Path,
+    pub cmdline: &'a str,
+}
+
+/// QEMU's arguments for a [`LinuxInvocation`] (without the program name).
+pub fn linux_argv(inv: &LinuxInvocation<'_>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["-M".into(), inv.machine.qemu_spec().into()];
+    args.extend(inv.accel.qemu_args().iter().map(OsString::from));
+    args.extend(["-m".into(), inv.mem.to_string().into()]);
+    for a in [
+        "-nodefaults",
+        "-no-user-config",
+        "-no-reboot",
+        "-display",
+        "none",
+        "-serial",
+        "stdio",
+    ] {
+        args.push(a.into());
+    }
+    args.extend([
+        "-kernel".into(),
+        inv.kernel.as_os_str().to_owned(),
+        "-initrd".into(),
+        inv.initrd.as_os_str().to_owned(),
+        "-append".into(),
+        inv.cmdline.into(),
+    ]);
     args
 }
 
@@ -425,6 +472,51 @@ mod tests {
         assert_eq!(
             args[append..append + 4],
             ["-append", "time=1", "-initrd", "/tmp/x/initrd.cpio"]
+        );
+    }
+
+    #[test]
+    fn icount_and_linux_command_lines() {
+        let args = strings(linux_argv(&LinuxInvocation {
+            machine: Machine::Q35,
+            accel: Accel::TcgIcount,
+            mem: MemSize::from_mib(256),
+            kernel: Path::new("/boot/vmlinuz"),
+            initrd: Path::new("/tmp/i.cpio"),
+            cmdline: "console=ttyS0 quiet",
+        }));
+        assert_eq!(
+            args,
+            [
+                "-M",
+                "q35",
+                "-accel",
+                "tcg",
+                "-cpu",
+                "max",
+                "-icount",
+                "shift=0,align=off,sleep=off",
+                "-m",
+                "256M",
+                "-nodefaults",
+                "-no-user-config",
+                "-no-reboot",
+                "-display",
+                "none",
+                "-serial",
+                "stdio",
+                "-kernel",
+                "/boot/vmlinuz",
+                "-initrd",
+                "/tmp/i.cpio",
+                "-append",
+                "console=ttyS0 quiet"
+            ]
+        );
+        let args = invocation(Machine::Q35, Accel::TcgIcount);
+        assert_eq!(
+            args[2..8],
+            ["-accel", "tcg", "-cpu", "max", "-icount", ICOUNT]
         );
     }
 

@@ -308,3 +308,45 @@ fn timeout_stops_a_guest_that_never_finishes() {
         describe(&output)
     );
 }
+
+/// ARCHITECTURE.md §4.1 applied to the libOS itself: ring 3 can fetch libOS code in user
+/// pages (protection keys do not check fetches), so the only `0f 01 ef` (WRPKRU) bytes there
+/// may be the call gate's, each followed by its re-check. Every other WRPKRU is in `.stext`,
+/// which is mapped as supervisor pages (checked by the `layout` self test).
+#[test]
+fn the_only_wrpkru_reachable_from_ring_3_is_the_call_gate() {
+    let elf = std::fs::read(env!("ISOUNIK_KERNEL_ELF")).expect("kernel ELF");
+    let file = elf::ElfBytes::<elf::endian::LittleEndian>::minimal_parse(&elf).expect("ELF");
+    let (shdrs, strtab) = file.section_headers_with_strtab().expect("sections");
+    let (shdrs, strtab) = (shdrs.expect("section headers"), strtab.expect("names"));
+    let text = shdrs
+        .iter()
+        .find(|s| strtab.get(s.sh_name as usize).ok() == Some(".text"))
+        .expect(".text");
+    let (symtab, symstr) = file.symbol_table().expect("symbols").expect("symbol table");
+    let symbol = |name: &str| {
+        symtab
+            .iter()
+            .find(|s| symstr.get(s.st_name as usize).ok() == Some(name))
+            .unwrap_or_else(|| panic!("no symbol {name}"))
+            .st_value
+    };
+    let (gate_start, gate_end) = (symbol("gate_start"), symbol("gate_end"));
+    let bytes = &elf[text.sh_offset as usize..(text.sh_offset + text.sh_size) as usize];
+    let hits: Vec<u64> = bytes
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0x0f, 0x01, 0xef])
+        .map(|(i, _)| text.sh_addr + i as u64)
+        .collect();
+    assert!(
+        !hits.is_empty(),
+        "the call gate's WRPKRU should be in .text"
+    );
+    for hit in hits {
+        assert!(
+            (gate_start..gate_end).contains(&hit),
+            "WRPKRU bytes at {hit:#x} in user-executable .text outside the call gate ({gate_start:#x}..{gate_end:#x})"
+        );
+    }
+}

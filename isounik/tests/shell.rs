@@ -666,7 +666,8 @@ fn proc_shows_other_processes() {
     check(
         // (comm is left out: after busybox re-executes itself through /proc/self/exe,
         // hosts differ on whether it reads "sleep" or "busybox".)
-        "sleep 5 & p=$!; [ -d /proc/$p ] && echo in-proc; \
+        // (The short sleep lets the child exec before its cmdline is read.)
+        "sleep 5 & p=$!; sleep 0.5; [ -d /proc/$p ] && echo in-proc; \
          tr '\\0' ' ' </proc/$p/cmdline; echo; ls /proc | grep -qx $$ && echo shell-listed; \
          kill $p; wait $p; echo $?; [ -d /proc/$p ] || echo gone",
         "in-proc\nsleep 5 \nshell-listed\n143\ngone\n",

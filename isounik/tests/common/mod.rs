@@ -176,12 +176,17 @@ pub fn isounik(args: &[impl AsRef<OsStr>]) -> Ran {
 }
 
 /// `isounik run --machine microvm --timeout 60 ARGS` (the machine does not matter for
-/// programs, and microvm boots about four times faster than q35).
+/// programs, and microvm boots about four times faster than q35). With
+/// `ISOUNIK_TEST_SYSCALL_ENTRY=gate` in the environment, programs enter the kernel through
+/// the MPK gate (`--syscall-entry=gate`): the suites run once in each mode.
 pub fn guest_with(args: &[impl AsRef<OsStr>], stdin: &[u8]) -> Ran {
     let mut all: Vec<OsString> = ["run", "--machine", "microvm", "--timeout", GUEST_TIMEOUT]
         .iter()
         .map(OsString::from)
         .collect();
+    if let Ok(mode) = std::env::var("ISOUNIK_TEST_SYSCALL_ENTRY") {
+        all.push(OsString::from(format!("--syscall-entry={mode}")));
+    }
     all.extend(args.iter().map(|a| a.as_ref().to_owned()));
     isounik_with(&all, stdin, WATCHDOG)
 }

@@ -49,6 +49,8 @@ mod image {
     extern "C" {
         pub static __text_start: u8;
         pub static __text_end: u8;
+        pub static __stext_start: u8;
+        pub static __stext_end: u8;
         pub static __rodata_start: u8;
         pub static __rodata_end: u8;
         pub static __data_start: u8;
@@ -167,6 +169,15 @@ pub fn init(boot: &BootInfo) {
             Attrs {
                 executable: true,
                 ..libos
+            },
+        ),
+        (
+            sym_addr!(__stext_start),
+            sym_addr!(__stext_end),
+            Attrs {
+                writable: false,
+                executable: true,
+                ..Attrs::SUPERVISOR_DATA
             },
         ),
         (sym_addr!(__rodata_start), sym_addr!(__rodata_end), libos),

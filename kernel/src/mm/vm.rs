@@ -174,6 +174,70 @@ impl AddressSpace {
         self.table.root()
     }
 
+    /// Maps the call gate's trampoline at virtual address 0: execute-only for applications
+    /// (its key is denied to their data accesses), outside every VMA so that no system call
+    /// can unmap, remap or change it.
+    pub fn map_trampoline(&mut self) -> Result<(), Errno> {
+        static TRAMPOLINE: spin::Once<Option<Frame>> = spin::Once::new();
+        let frame = TRAMPOLINE
+            .call_once(|| {
+                let mut f = Frame::alloc_zeroed()?;
+                f.bytes_mut()?
+                    .copy_from_slice(&crate::arch::x86_64::gate::trampoline_page());
+                Some(f)
+            })
+            .clone()
+            .ok_or(Errno::ENOMEM)?;
+        let attrs = Attrs {
+            writable: false,
+            executable: true,
+            user: true,
+            pkey: isounik_abi::pkey::K_TRAMPOLINE,
+            uncached: false,
+            global: false,
+        };
+        let entry = frame.phys() | attrs.leaf_flags(isounik_paging::PageSize::Size4K);
+        let old = super::with(|m| self.table.set_entry(&mut Physmap, &mut m.frames, 0, entry))
+            .map_err(|_| Errno::ENOMEM)?;
+        frame.into_raw();
+        if old & flags::PRESENT != 0 {
+            // SAFETY: the replaced leaf held one frame reference.
+            drop(unsafe { Frame::from_raw(old & flags::ADDR_MASK) });
+        }
+        Ok(())
+    }
+
+    /// Gate mode: turns the `syscall` instruction at `site` (just executed, so it is one)
+    /// into `call *%rax` in this process's private copy of the code page. Sites that cannot
+    /// be rewritten (across a page boundary, not in code) are left to trap.
+    pub fn rewrite_syscall_site(&mut self, site: u64) {
+        let page = page_floor(site);
+        let offset = (site - page) as usize;
+        if offset > PAGE_SIZE as usize - 2 || site >= USER_END {
+            return;
+        }
+        let Some(vma) = self.find(site) else { return };
+        if !vma.prot.exec || vma.prot.write {
+            return;
+        }
+        let entry = self.entry(page);
+        if entry & flags::PRESENT == 0 {
+            return;
+        }
+        let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
+        if shared.bytes()[offset..offset + 2] != [0x0f, 0x05] {
+            return;
+        }
+        let Some(mut copy) = shared.duplicate() else {
+            return;
+        };
+        if let Some(bytes) = copy.bytes_mut() {
+            bytes[offset..offset + 2].copy_from_slice(&[0xff, 0xd0]);
+        }
+        let prot = vma.prot;
+        let _ = self.install(page, copy, prot, false);
+    }
+
     /// Makes this the CPU's address space.
     pub fn activate(&self) {
         // SAFETY: the table maps the libOS half exactly like the kernel table (shared upper

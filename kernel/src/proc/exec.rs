@@ -269,6 +269,9 @@ pub fn load(
             alloc::format!("{path}: malformed ELF file: a segment overlaps the stack"),
         )
     })?;
+    if crate::arch::x86_64::gate::enabled() {
+        mm.map_trampoline().map_err(|e| fail(e, "out of memory"))?;
+    }
     mm.activate();
     let aux = Auxv {
         phdr: phdr_addr,

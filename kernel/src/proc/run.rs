@@ -41,6 +41,9 @@ fn run(t: &mut Thread) {
                 mm.activate();
             }
         }
+        if crate::arch::x86_64::gate::enabled() {
+            crate::arch::x86_64::gate::publish(t.pid, t.tid, t.ppid());
+        }
         match t.ctx.execute() {
             UserExit::Syscall => syscall::dispatch(t),
             UserExit::Interrupt(vector) => irq::dispatch(vector),
@@ -82,6 +85,11 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
                         }
                     );
                     let code = match e {
+                        // The gate's trampoline at address 0 is not the program's memory:
+                        // a NULL access there reads as "nothing mapped", as on Linux.
+                        _ if pku && cr2 < 4096 && crate::arch::x86_64::gate::enabled() => {
+                            signal::SEGV_MAPERR
+                        }
                         _ if pku => signal::SEGV_PKUERR,
                         FaultError::NotMapped => signal::SEGV_MAPERR,
                         _ => signal::SEGV_ACCERR,

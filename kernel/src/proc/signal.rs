@@ -225,6 +225,9 @@ pub fn kill_other_threads(t: &mut Thread) {
 /// A fault in user code: deliver `sig` now if a handler can take it, else end the process
 /// with a report.
 pub fn force_fault_signal(t: &mut Thread, sig: u8, code: i32, addr: u64, reason: &str) {
+    // A fault inside the call gate (e.g. an unusable stack) must not leave the libOS rights
+    // to a signal handler: the thread continues with its application PKRU only.
+    t.ctx.pkru = t.ctx.app_pkru;
     let a = action(t, sig);
     let blocked = t.blocked() & bit(sig) != 0;
     if a.sa_handler > sig::SIG_IGN && !blocked {
@@ -243,6 +246,11 @@ pub fn deliver(t: &mut Thread) {
     let group = t.inner().group_exit;
     if let Some(status) = group {
         t.exit = Some(status);
+        return;
+    }
+    // Inside the call gate with libOS rights: deliver when it has left them (a few
+    // instructions later), never on a frame built from the gate's state.
+    if t.ctx.pkru != t.ctx.app_pkru {
         return;
     }
     let mut restart = core::mem::take(&mut t.restart);

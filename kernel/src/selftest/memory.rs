@@ -133,9 +133,16 @@ fn leaf(va: u64) -> Result<u64, alloc::string::String> {
 pub fn layout() -> TestResult {
     extern "C" {
         static __text_start: u8;
+        static __stext_start: u8;
         static __rodata_start: u8;
         static __data_start: u8;
     }
+    // Ring-0-only code (every WRPKRU but the call gate's) is out of ring 3's reach.
+    let stext = leaf((&raw const __stext_start) as u64)?;
+    ensure!(
+        stext & flags::USER == 0 && stext & flags::NO_EXECUTE == 0 && stext & flags::WRITABLE == 0,
+        "stext flags {stext:#x}"
+    );
     let text = leaf((&raw const __text_start) as u64)?;
     let rodata = leaf((&raw const __rodata_start) as u64)?;
     let data = leaf((&raw const __data_start) as u64)?;

@@ -73,11 +73,17 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
             .files()
             .get(a.fd(4)?)?
             .mappable_file(prot & 2 != 0 && flags & MAP_TYPE != MAP_PRIVATE)?;
-        let file_bytes = file.size().saturating_sub(offset);
+        let file_bytes = file.size().saturating_sub(offset).min(len);
+        // Code mapped from a file is scanned like code loaded by exec (W^X, no WRPKRU).
+        if prot & 4 != 0
+            && crate::mm::scan::find_wrpkru_in_file(&file, offset, file_bytes)?.is_some()
+        {
+            return Err(Errno::EPERM);
+        }
         Backing::File {
             file,
             offset,
-            file_bytes: file_bytes.min(len),
+            file_bytes,
         }
     };
     let name = match &backing {

@@ -242,6 +242,15 @@ pub fn dispatch(p: &mut Thread) {
     };
     let ret = syscall_return(result);
     p.ctx.regs.rax = ret;
+    // Gate mode: the site that trapped goes through the gate from now on.
+    if crate::arch::x86_64::gate::enabled()
+        && p.exit.is_none()
+        && number != nr::EXECVE as u64
+        && number != nr::RT_SIGRETURN as u64
+    {
+        let site = p.ctx.regs.rip.wrapping_sub(2);
+        p.mm().rewrite_syscall_site(site);
+    }
     if STRACE_ON.load(Ordering::Relaxed) {
         trace(p, number, args, ret);
     }

@@ -162,6 +162,10 @@ pub fn read_pkru() -> u32 {
     value
 }
 
+/// Writes PKRU (ring 0 only). The instruction lives in supervisor pages (`.stext`): ring 3
+/// cannot jump to it (ARCHITECTURE.md §4.1 applied to the libOS's own code).
+#[inline(never)]
+#[link_section = ".stext.write_pkru"]
 pub fn write_pkru(value: u32) {
     if !pku_enabled() {
         return;

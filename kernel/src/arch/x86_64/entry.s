@@ -63,7 +63,11 @@
     pop r15
     .endm
 
-    .section .text.entry, "ax"
+    # Supervisor code (U/S=0): ring 3 can never fetch it. Protection keys do not check
+    # instruction fetches, so any WRPKRU in a user page could be jumped to from ring 3 and
+    # followed by a `ret`/`iretq` chosen by the attacker; only the self-checking call gate
+    # may have WRPKRU in user pages.
+    .section .stext, "ax"
 
 # 256 stubs, 16 bytes apart from `trap_stubs`; vectors with a CPU-pushed error code
 # (8, 10-14, 17, 21, 29, 30) do not push a dummy one.

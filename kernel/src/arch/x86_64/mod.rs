@@ -3,6 +3,7 @@
 
 pub mod apic;
 pub mod cpu;
+pub mod gate;
 pub mod gdt;
 pub mod pit;
 pub mod port;

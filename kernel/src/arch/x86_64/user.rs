@@ -58,8 +58,12 @@ pub enum UserExit {
 pub struct UserContext {
     pub regs: GeneralRegs,
     pub fs_base: u64,
-    /// The PKRU the thread runs with (an application domain; never taken from user memory).
+    /// The PKRU the thread resumes with: its application domain, or the libOS rights when it
+    /// was interrupted inside the call gate (see `gate::resume_pkru`); never taken from user
+    /// memory.
     pub pkru: u32,
+    /// The thread's application domain.
+    pub app_pkru: u32,
     fpu: XsaveArea,
 }
 
@@ -84,6 +88,7 @@ impl UserContext {
             },
             fs_base: 0,
             pkru,
+            app_pkru: pkru,
             fpu,
         }
     }
@@ -94,6 +99,7 @@ impl UserContext {
             regs: self.regs,
             fs_base: self.fs_base,
             pkru: self.pkru,
+            app_pkru: self.app_pkru,
             fpu: XsaveArea(self.fpu.0),
         }
     }
@@ -218,7 +224,9 @@ pub extern "C" fn user_exit_collect(ctx: &mut UserContext, frame: &TrapFrame) ->
         rflags: frame.rflags,
     };
     // The PKRU of the interrupted user code is not taken back: the thread's PKRU is kernel
-    // state (ARCHITECTURE.md §4.3). It is recorded for the self tests only.
+    // state (ARCHITECTURE.md §4.3), except inside the call gate, which legitimately holds the
+    // libOS rights it set itself. The interrupted value is recorded for the self tests.
+    ctx.pkru = super::gate::resume_pkru(frame.rip, frame.pkru as u32, ctx.app_pkru);
     *LAST_EXIT.lock() = (frame.pkru, frame.error, cpu::read_cr2());
     frame.vector
 }

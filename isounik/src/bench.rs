@@ -1,0 +1,1359 @@
+//! `isounik bench`: the benchmark suite of `tests-programs/bench/` (embedded here, built
+//! with musl-gcc at run time) run in Iso-UniK and, with `--vs-linux`, in Debian's Linux
+//! kernel booted under the same QEMU (machine, `-cpu`, memory, accelerator), with the
+//! results as a table, a JSON file and a check of the project's targets.
+//!
+//! The Iso-UniK side runs through `isounik run` (this executable), whose stdout is the
+//! guest program's stdout byte for byte. The Linux side boots the kernel with an
+//! initramfs holding the same binaries, `/bin/busybox` and a static `/init` that runs the
+//! suite and powers off; the result lines come from the serial console.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+
+use crate::kvm::{self, Probe};
+use crate::qemu::{self, Accel, LinuxInvocation, Machine, MemSize};
+
+pub const HELP: &str = "\
+Runs the benchmark programs of tests-programs/bench/ (built with musl-gcc) in Iso-UniK and,
+with --vs-linux, in Debian's Linux kernel (linux-image-amd64, /boot/vmlinuz-*) booted under
+the same QEMU with the same machine, CPU model, memory and accelerator. Each benchmark is a
+warm-up batch then several timed batches; the table shows the median per operation.
+
+Modes:
+  icount  TCG with -icount shift=0,align=off,sleep=off: rdtsc deltas are guest instruction
+          counts (path lengths, deterministic), not cycles
+  tcg     wall time under plain TCG: emulated time, not hardware time (TCG flushes its TLB
+          on every PKRU write, so PKRU-heavy paths look slower than on hardware)
+  kvm     only when a KVM vCPU exposes PKU (see `isounik info`)
+
+Examples:
+  isounik bench --quick --vs-linux        Both systems, fewer iterations (a few minutes)
+  isounik bench --mode tcg --vs-linux     Wall time under TCG, full run
+  isounik bench --only null,fork --skip-boot --json /tmp/r.json";
+
+/// The embedded benchmark sources (`tests-programs/bench/`).
+const SOURCES: [(&str, &str); 3] = [
+    ("bench", include_str!("../../tests-programs/bench/bench.c")),
+    ("hello", include_str!("../../tests-programs/bench/hello.c")),
+    ("init", include_str!("../../tests-programs/bench/init.c")),
+];
+
+/// The benchmarks in table order: name, operation, what one operation is.
+pub const BENCHMARKS: [(&str, &str); 16] = [
+    ("null", "null syscall (getppid)"),
+    ("open_close", "open+close"),
+    ("stat", "stat"),
+    ("fork", "fork+exit+wait"),
+    ("vfork", "vfork+exit+wait"),
+    ("fork_exec", "fork+exec+exit (static hello)"),
+    ("fork_sh", "fork+exec sh -c hello (busybox)"),
+    ("posix_spawn", "posix_spawn+wait (hello)"),
+    ("pipe_lat", "pipe round trip, 2 processes"),
+    ("pipe_bw", "pipe transfer of 64 KiB"),
+    (
+        "ctx_yield",
+        "sched_yield pair, 2 processes (switching not verified)",
+    ),
+    ("sig_install", "sigaction install"),
+    ("sig_catch", "signal to self + handler"),
+    ("prot_fault", "write fault + SIGSEGV + mprotect"),
+    ("page_fault", "page fault, fresh anonymous page"),
+    ("mmap_1m", "mmap+munmap 1 MiB"),
+];
+
+/// What the issue asks for: (benchmark, mode, largest ratio Iso-UniK/Linux, text).
+/// The two-process context switch is measured as lmbench's lat_ctx does, by passing a
+/// token through pipes: that is `pipe_lat` (`ctx_yield` cannot tell whether the scheduler
+/// really switched on each yield: Linux's CFS may not).
+const TARGETS: [(&str, Mode, f64, &str); 7] = [
+    (
+        "null",
+        Mode::Icount,
+        0.5,
+        "null syscall (trap) <= 0.5x Linux instructions",
+    ),
+    (
+        "fork",
+        Mode::Icount,
+        0.3,
+        "fork+exit+wait <= 0.3x Linux instructions",
+    ),
+    (
+        "fork",
+        Mode::Tcg,
+        0.5,
+        "fork+exit+wait <= 0.5x Linux TCG wall time",
+    ),
+    (
+        "fork_exec",
+        Mode::Icount,
+        0.5,
+        "fork+exec+exit <= 0.5x Linux instructions",
+    ),
+    (
+        "fork_exec",
+        Mode::Tcg,
+        0.5,
+        "fork+exec+exit <= 0.5x Linux TCG wall time",
+    ),
+    (
+        "pipe_lat",
+        Mode::Icount,
+        1.0,
+        "pipe round trip = 2-process context switch (lat_ctx) no worse than Linux",
+    ),
+    (
+        "pipe_lat",
+        Mode::Tcg,
+        1.0,
+        "pipe round trip = 2-process context switch (lat_ctx) no worse than Linux",
+    ),
+];
+/// Boot to the application's first instruction <= 0.2x Linux's boot to init.
+const BOOT_TARGET: f64 = 0.2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Deterministic guest instruction counts (TCG -icount shift=0)
+    Icount,
+    /// Wall time under plain TCG
+    Tcg,
+    /// Wall time under KVM (only when a KVM vCPU exposes PKU)
+    Kvm,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Icount => "icount",
+            Mode::Tcg => "tcg",
+            Mode::Kvm => "kvm",
+        }
+    }
+
+    /// Whether the table shows rdtsc ticks (instructions) rather than nanoseconds.
+    fn counts_instructions(self) -> bool {
+        self == Mode::Icount
+    }
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// What to measure
+    #[arg(long, value_enum, default_value_t = Mode::Icount)]
+    mode: Mode,
+    /// Fewer iterations and repetitions (a few minutes in all)
+    #[arg(long)]
+    quick: bool,
+    /// Also boot Debian's Linux kernel (linux-image-amd64) and run the same suite there
+    #[arg(long)]
+    vs_linux: bool,
+    /// The Linux kernel to compare with [default: the newest /boot/vmlinuz-*]
+    #[arg(long, value_name = "PATH")]
+    linux_kernel: Option<PathBuf>,
+    /// Write the raw numbers here [default: target/bench/results-MODE.json]
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Run only these benchmarks (NAME[,NAME...]; see the table for names)
+    #[arg(long, value_name = "NAMES")]
+    only: Option<String>,
+    /// Do not measure boot times
+    #[arg(long)]
+    skip_boot: bool,
+    /// Guest memory (both systems)
+    #[arg(long, value_name = "SIZE", default_value = "256M")]
+    mem: MemSize,
+    /// QEMU binary [default: qemu-system-x86_64 from PATH]
+    #[arg(long, value_name = "PATH")]
+    qemu: Option<PathBuf>,
+    /// Time limit of each boot, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    timeout: u64,
+    /// Show the guests' output and isounik's messages
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// Result lines and statistics
+// ---------------------------------------------------------------------------------------
+
+/// One benchmark's numbers, per operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub name: String,
+    pub iterations: u64,
+    pub reps: u32,
+    /// rdtsc ticks (instructions under icount).
+    pub min: f64,
+    pub median: f64,
+    /// CLOCK_MONOTONIC nanoseconds.
+    pub ns_min: f64,
+    pub ns_median: f64,
+}
+
+impl Measure {
+    /// The number the table shows in `mode`.
+    fn value(&self, mode: Mode) -> f64 {
+        if mode.counts_instructions() {
+            self.median
+        } else {
+            self.ns_median
+        }
+    }
+}
+
+/// A line the benchmark programs print.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line {
+    Result(Measure),
+    Error {
+        name: String,
+        what: String,
+    },
+    /// `boot tsc=T`: the time stamp counter when the program started.
+    BootTsc(u64),
+    /// `boot uptime=U`: the Linux guest's /proc/uptime at init, in seconds.
+    BootUptime(f64),
+    Done,
+}
+
+/// `key=value` words.
+fn fields(words: &str) -> BTreeMap<&str, &str> {
+    words
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .collect()
+}
+
+/// Parses one line of the programs' output (other lines: `None`). Leading garbage (a
+/// console's carriage returns, kernel messages on the same line) is skipped.
+pub fn parse_line(line: &str) -> Option<Line> {
+    let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    if let Some(rest) = line.strip_prefix("bench-done") {
+        let _ = rest;
+        return Some(Line::Done);
+    }
+    if let Some(rest) = line.strip_prefix("boot ") {
+        let f = fields(rest);
+        if let Some(tsc) = f.get("tsc") {
+            return tsc.parse().ok().map(Line::BootTsc);
+        }
+        return f.get("uptime")?.parse().ok().map(Line::BootUptime);
+    }
+    let rest = line.strip_prefix("bench ")?;
+    let (name, rest) = rest.split_once(' ')?;
+    let f = fields(rest);
+    if let Some(what) = f.get("error") {
+        let errno = f.get("errno").unwrap_or(&"0");
+        return Some(Line::Error {
+            name: name.to_owned(),
+            what: format!("{what} (errno {errno})"),
+        });
+    }
+    let num = |key: &str| f.get(key)?.parse::<f64>().ok().filter(|v| v.is_finite());
+    Some(Line::Result(Measure {
+        name: name.to_owned(),
+        iterations: f.get("iterations")?.parse().ok()?,
+        reps: f.get("reps")?.parse().ok()?,
+        min: num("min")?,
+        median: num("median")?,
+        ns_min: num("ns_min")?,
+        ns_median: num("ns_median")?,
+    }))
+}
+
+/// The median (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+pub fn minimum(values: &[f64]) -> Option<f64> {
+    values
+        .iter()
+        .copied()
+        .filter(|x| !x.is_nan())
+        .reduce(f64::min)
+}
+
+/// Iso-UniK / Linux, when both are known and Linux's is positive.
+pub fn ratio(isounik: Option<f64>, linux: Option<f64>) -> Option<f64> {
+    match (isounik, linux) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// Boot-time samples of one system.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Boot {
+    /// Guest TSC at the first instruction of the program (Iso-UniK) or of /init (Linux).
+    pub tsc: Vec<f64>,
+    /// Host milliseconds from starting isounik (Iso-UniK) or QEMU (Linux) to that
+    /// program's first output line.
+    pub host_ms: Vec<f64>,
+    /// Linux's /proc/uptime at init, in milliseconds.
+    pub uptime_ms: Vec<f64>,
+}
+
+impl Boot {
+    /// The table's number: instructions (icount) or host milliseconds.
+    fn value(&self, mode: Mode) -> Option<f64> {
+        if mode.counts_instructions() {
+            median(&self.tsc)
+        } else {
+            median(&self.host_ms)
+        }
+    }
+}
+
+/// Everything measured on one system.
+#[derive(Clone, Debug, Default)]
+pub struct Side {
+    pub results: Vec<Measure>,
+    pub errors: Vec<(String, String)>,
+    pub boot: Boot,
+}
+
+impl Side {
+    fn get(&self, name: &str) -> Option<&Measure> {
+        self.results.iter().find(|m| m.name == name)
+    }
+
+    fn take(&mut self, lines: &[String]) -> bool {
+        let mut done = false;
+        for line in lines {
+            match parse_line(line) {
+                Some(Line::Result(m)) => self.results.push(m),
+                Some(Line::Error { name, what }) => self.errors.push((name, what)),
+                Some(Line::Done) => done = true,
+                Some(Line::BootTsc(_) | Line::BootUptime(_)) | None => {}
+            }
+        }
+        done
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running
+// ---------------------------------------------------------------------------------------
+
+/// A guest's stdout lines, when its first line arrived, and how it ended.
+struct Ran {
+    lines: Vec<String>,
+    first_line: Option<Duration>,
+    success: bool,
+    status: String,
+    stderr: String,
+}
+
+/// Runs `command`, collecting stdout lines (echoed with `verbose`) and stderr, killing it
+/// after `limit`.
+fn run_collecting(mut command: Command, limit: Duration, verbose: bool) -> Result<Ran> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if verbose {
+        eprintln!("isounik bench: {command:?}");
+    }
+    let start = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", command.get_program().to_string_lossy()))?;
+    let pid = child.id();
+    let finished = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let finished = Arc::clone(&finished);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + limit;
+            while !finished.load(Ordering::Relaxed) {
+                if Instant::now() >= deadline {
+                    // The child is ours and not yet reaped (the main thread waits only
+                    // after its stdout ends), so the pid still names it.
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            false
+        })
+    };
+    let mut stderr_pipe = child.stderr.take().context("no stderr pipe")?;
+    let stderr_thread = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let mut lines = Vec::new();
+    let mut first_line = None;
+    let stdout = child.stdout.take().context("no stdout pipe")?;
+    for line in BufRead::split(BufReader::new(stdout), b'\n') {
+        let Ok(line) = line else { break };
+        first_line.get_or_insert_with(|| start.elapsed());
+        let line = String::from_utf8_lossy(&line)
+            .trim_end_matches('\r')
+            .to_owned();
+        if verbose {
+            eprintln!("  | {line}");
+        }
+        lines.push(line);
+    }
+    let status = child.wait()?;
+    finished.store(true, Ordering::Relaxed);
+    let killed = watchdog.join().unwrap_or(false);
+    let stderr = stderr_thread.join().unwrap_or_default();
+    let status_text = if killed {
+        format!("killed after {} s", limit.as_secs())
+    } else {
+        status.to_string()
+    };
+    Ok(Ran {
+        lines,
+        first_line,
+        success: status.success() && !killed,
+        status: status_text,
+        stderr,
+    })
+}
+
+/// Builds the benchmark programs into `dir` with musl-gcc.
+fn build_programs(dir: &Path) -> Result<()> {
+    let source_dir = dir.join("src");
+    std::fs::create_dir_all(&source_dir)?;
+    for (name, source) in SOURCES {
+        let source_path = source_dir.join(format!("{name}.c"));
+        std::fs::write(&source_path, source)?;
+        let output = Command::new("musl-gcc")
+            .args(["-static", "-O2", "-Wall", "-Wextra", "-o"])
+            .arg(dir.join(name))
+            .arg(&source_path)
+            .stdin(Stdio::null())
+            .output();
+        let output = match output {
+            Ok(output) => output,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("musl-gcc not found; install it with: apt-get install musl-tools")
+            }
+            Err(e) => return Err(e).context("cannot run musl-gcc"),
+        };
+        if !output.status.success() {
+            bail!(
+                "musl-gcc failed on {name}.c:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `/bin/busybox` on the host, which must be static (busybox-static).
+fn busybox() -> Result<PathBuf> {
+    let path = PathBuf::from("/bin/busybox");
+    let data = std::fs::read(&path).map_err(|_| {
+        anyhow::anyhow!("/bin/busybox not found; install it with: apt-get install busybox-static")
+    })?;
+    let file = elf::ElfBytes::<elf::endian::AnyEndian>::minimal_parse(&data)
+        .context("/bin/busybox is not an ELF file")?;
+    let dynamic = file
+        .segments()
+        .is_some_and(|s| s.iter().any(|p| p.p_type == elf::abi::PT_INTERP));
+    if dynamic {
+        bail!(
+            "/bin/busybox is dynamically linked; install it with: apt-get install busybox-static"
+        );
+    }
+    Ok(path)
+}
+
+/// How both systems are booted.
+struct Setup {
+    mode: Mode,
+    accel: Accel,
+    mem: MemSize,
+    qemu: PathBuf,
+    bin: PathBuf,
+    busybox: PathBuf,
+    limit: Duration,
+    verbose: bool,
+    quick: bool,
+}
+
+impl Setup {
+    /// `isounik run` of `program` (in `bin`) with the same files as the Linux guest.
+    fn isounik(&self, program: &str, args: &[&str]) -> Result<Command> {
+        let exe = std::env::current_exe().context("cannot find isounik's own executable")?;
+        let mut command = Command::new(exe);
+        command.arg("run").arg("--mem").arg(self.mem.to_string());
+        command.arg("--qemu").arg(&self.qemu);
+        match self.accel {
+            Accel::Tcg => command.args(["--accel", "tcg"]),
+            Accel::TcgIcount => command.args(["--accel", "tcg", "--icount"]),
+            Accel::Kvm => command.args(["--accel", "kvm"]),
+        };
+        command
+            .arg("--timeout")
+            .arg(self.limit.as_secs().to_string());
+        let mut add = self.bin.clone().into_os_string();
+        add.push(":/bench");
+        command.arg("--add").arg(add);
+        let mut add = self.busybox.clone().into_os_string();
+        add.push(":/bin/busybox");
+        command.arg("--add").arg(add);
+        command.arg(self.bin.join(program)).args(args);
+        Ok(command)
+    }
+
+    fn bench_args(&self, names: &[String]) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.quick {
+            args.push("-q".to_owned());
+        }
+        args.extend(names.iter().cloned());
+        args
+    }
+
+    fn boot_samples(&self) -> usize {
+        if self.quick {
+            3
+        } else {
+            5
+        }
+    }
+}
+
+fn describe_failure(what: &str, ran: &Ran) -> String {
+    let mut text = format!("{what} ended with {}", ran.status);
+    let stderr = ran.stderr.trim();
+    if !stderr.is_empty() {
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        for line in tail.into_iter().rev() {
+            text.push_str("\n    ");
+            text.push_str(line);
+        }
+    }
+    text
+}
+
+/// The Iso-UniK side: the suite in one boot, then `hello boot` for the boot time.
+fn run_isounik(setup: &Setup, names: &[String], boot: bool) -> Result<Side> {
+    let mut side = Side::default();
+    if !names.is_empty() {
+        eprintln!(
+            "isounik bench: running the suite in Iso-UniK ({})",
+            setup.mode.name()
+        );
+        let args = setup.bench_args(names);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ran = run_collecting(setup.isounik("bench", &args)?, setup.limit, setup.verbose)?;
+        let done = side.take(&ran.lines);
+        if !done || !ran.success {
+            let error = describe_failure("Iso-UniK's benchmark run", &ran);
+            eprintln!("isounik bench: {error}");
+            side.errors.push((
+                "suite".into(),
+                error.lines().next().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    if boot {
+        eprintln!("isounik bench: measuring Iso-UniK's boot");
+        for _ in 0..setup.boot_samples() {
+            let ran = run_collecting(
+                setup.isounik("hello", &["boot"])?,
+                setup.limit,
+                setup.verbose,
+            )?;
+            let tsc = ran.lines.iter().find_map(|l| match parse_line(l) {
+                Some(Line::BootTsc(t)) => Some(t),
+                _ => None,
+            });
+            match (tsc, ran.first_line) {
+                (Some(tsc), Some(at)) if ran.success => {
+                    side.boot.tsc.push(tsc as f64);
+                    side.boot.host_ms.push(at.as_secs_f64() * 1e3);
+                }
+                _ => bail!("{}", describe_failure("Iso-UniK's boot probe", &ran)),
+            }
+        }
+    }
+    Ok(side)
+}
+
+/// The newest `/boot/vmlinuz-*`, or `explicit`.
+fn linux_kernel(explicit: Option<&Path>) -> Result<PathBuf> {
+    const INSTALL: &str = "install it with: apt-get install linux-image-amd64";
+    if let Some(path) = explicit {
+        if !path.is_file() {
+            bail!("--linux-kernel {}: no such file", path.display());
+        }
+        return Ok(path.to_owned());
+    }
+    let mut kernels: Vec<PathBuf> = std::fs::read_dir("/boot")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vmlinuz-"))
+        })
+        .collect();
+    kernels.sort();
+    match kernels.pop() {
+        Some(kernel) => Ok(kernel),
+        None => {
+            println!("{INSTALL}");
+            bail!("--vs-linux needs Debian's Linux kernel (/boot/vmlinuz-*), which is not installed; {INSTALL}")
+        }
+    }
+}
+
+/// The Linux guest's initramfs: /init, /bench/{bench,hello}, /bin/busybox, /dev/console.
+fn linux_initramfs(setup: &Setup) -> Result<Vec<u8>> {
+    use isounik_cpio::{Meta, Writer};
+    let mut w = Writer::new();
+    let dir = Meta::new(0o040755);
+    let exe = Meta::new(0o100755);
+    for d in ["bench", "bin", "dev", "proc", "root", "sys"] {
+        w.add(d.as_bytes(), dir, b"");
+    }
+    w.add(b"tmp", Meta::new(0o041777), b"");
+    w.add(
+        b"dev/console",
+        Meta {
+            rdev_major: 5,
+            rdev_minor: 1,
+            ..Meta::new(0o020600)
+        },
+        b"",
+    );
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    w.add(b"init", exe, &read(&setup.bin.join("init"))?);
+    w.add(b"bench/bench", exe, &read(&setup.bin.join("bench"))?);
+    w.add(b"bench/hello", exe, &read(&setup.bin.join("hello"))?);
+    w.add(b"bin/busybox", exe, &read(&setup.busybox)?);
+    Ok(w.finish())
+}
+
+/// The Linux side: one boot that runs the suite (its boot is one boot sample), then more
+/// boots that run nothing, for the boot time.
+fn run_linux(setup: &Setup, kernel: &Path, names: &[String], boot: bool) -> Result<Side> {
+    let work = tempfile::Builder::new()
+        .prefix("isounik-bench.")
+        .tempdir()?;
+    let initrd = work.path().join("initrd.cpio");
+    std::fs::write(&initrd, linux_initramfs(setup)?)?;
+    let mut side = Side::default();
+    let boots = if boot { setup.boot_samples().min(3) } else { 1 };
+    for i in 0..boots {
+        let suite = i == 0 && !names.is_empty();
+        if i > 0 || names.is_empty() {
+            eprintln!(
+                "isounik bench: booting Linux for its boot time ({}/{boots})",
+                i + 1
+            );
+        } else {
+            eprintln!(
+                "isounik bench: running the suite in Linux ({})",
+                setup.mode.name()
+            );
+        }
+        let mut cmdline = "console=ttyS0 quiet panic=-1".to_owned();
+        if suite {
+            cmdline.push_str(" bench=");
+            cmdline.push_str(&setup.bench_args(names).join(","));
+        }
+        let args = qemu::linux_argv(&LinuxInvocation {
+            machine: Machine::Q35,
+            accel: setup.accel,
+            mem: setup.mem,
+            kernel,
+            initrd: &initrd,
+            cmdline: &cmdline,
+        });
+        let mut command = Command::new(&setup.qemu);
+        command.args(args);
+        let ran = run_collecting(command, setup.limit, setup.verbose)?;
+        // The first line of ours is `boot tsc=`; the kernel is quiet, but find it anyway.
+        let mut tsc = None;
+        let mut uptime = None;
+        for line in &ran.lines {
+            match parse_line(line) {
+                Some(Line::BootTsc(t)) if tsc.is_none() => tsc = Some(t),
+                Some(Line::BootUptime(u)) if uptime.is_none() => uptime = Some(u),
+                _ => {}
+            }
+        }
+        let Some(tsc) = tsc else {
+            let mut error = describe_failure("the Linux guest", &ran);
+            for line in ran.lines.iter().rev().take(20).rev() {
+                error.push_str("\n    console: ");
+                error.push_str(line);
+            }
+            bail!("{error}");
+        };
+        side.boot.tsc.push(tsc as f64);
+        if let Some(uptime) = uptime {
+            side.boot.uptime_ms.push(uptime * 1e3);
+        }
+        // The host time to the `boot tsc=` line (quiet kernels print nothing before it;
+        // if one did, this is an upper bound).
+        if let Some(at) = ran.first_line {
+            side.boot.host_ms.push(at.as_secs_f64() * 1e3);
+        }
+        if suite {
+            let done = side.take(&ran.lines);
+            if !done {
+                side.errors.push((
+                    "suite".into(),
+                    describe_failure("Linux's benchmark run", &ran)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(side)
+}
+
+// ---------------------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------------------
+
+/// Where and when the numbers were taken.
+pub struct RunInfo {
+    pub mode: Mode,
+    pub quick: bool,
+    pub cpu: String,
+    pub nproc: usize,
+    pub qemu: String,
+    pub date: String,
+    pub linux: Option<String>,
+    pub mem: MemSize,
+}
+
+/// A target of the issue and whether it is met.
+#[derive(Debug, PartialEq)]
+pub struct TargetCheck {
+    pub text: String,
+    pub ratio: Option<f64>,
+    pub limit: f64,
+}
+
+impl TargetCheck {
+    fn verdict(&self) -> &'static str {
+        match self.ratio {
+            Some(r) if r <= self.limit => "met",
+            Some(_) => "MISSED",
+            None => "not measured",
+        }
+    }
+}
+
+pub fn check_targets(mode: Mode, isounik: &Side, linux: &Side) -> Vec<TargetCheck> {
+    let mut checks: Vec<TargetCheck> = TARGETS
+        .iter()
+        .filter(|t| t.1 == mode)
+        .map(|&(name, _, limit, text)| TargetCheck {
+            text: text.to_owned(),
+            ratio: ratio(
+                isounik.get(name).map(|m| m.value(mode)),
+                linux.get(name).map(|m| m.value(mode)),
+            ),
+            limit,
+        })
+        .collect();
+    if mode != Mode::Kvm {
+        checks.push(TargetCheck {
+            text: format!(
+                "boot to the first instruction <= {BOOT_TARGET}x Linux boot to init ({})",
+                if mode.counts_instructions() {
+                    "guest TSC"
+                } else {
+                    "host wall time"
+                }
+            ),
+            ratio: ratio(isounik.boot.value(mode), linux.boot.value(mode)),
+            limit: BOOT_TARGET,
+        });
+    }
+    checks.push(TargetCheck {
+        text: "null syscall through the MPK gate <= 30 instructions (gate not implemented yet)"
+            .into(),
+        ratio: None,
+        limit: 30.0,
+    });
+    checks
+}
+
+fn format_value(mode: Mode, value: Option<f64>) -> String {
+    match value {
+        None => "-".into(),
+        Some(v) if mode.counts_instructions() => group_digits(v.round() as u64),
+        Some(v) => format!("{:.2} µs", v / 1e3),
+    }
+}
+
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn format_ratio(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.2}x"))
+}
+
+/// The Markdown report: header, table, targets, errors.
+pub fn render(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
+    let mode = ctx.mode;
+    let mut out = String::new();
+    let unit = if mode.counts_instructions() {
+        "guest instructions per operation (rdtsc under -icount shift=0), median"
+    } else {
+        "wall time per operation (CLOCK_MONOTONIC in the guest), median"
+    };
+    let _ = writeln!(
+        out,
+        "isounik bench: mode {}{}",
+        mode.name(),
+        if ctx.quick { " (--quick)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "machine: {}, {} CPUs; {}; guest: q35, -cpu max, {}, 1 vCPU",
+        ctx.cpu, ctx.nproc, ctx.qemu, ctx.mem
+    );
+    let _ = writeln!(
+        out,
+        "date: {}; Iso-UniK: isounik {}, syscall entry trap; Linux: {}",
+        ctx.date,
+        env!("CARGO_PKG_VERSION"),
+        ctx.linux.as_deref().unwrap_or("not run")
+    );
+    let _ = writeln!(out, "unit: {unit}\n");
+    let _ = writeln!(
+        out,
+        "| operation | Iso-UniK trap | Iso-UniK gate | Linux | ratio Iso-UniK/Linux |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    let empty = Side::default();
+    let linux_side = linux.unwrap_or(&empty);
+    for (name, what) in BENCHMARKS {
+        let a = isounik.get(name);
+        let b = linux_side.get(name);
+        let a_err = isounik.errors.iter().find(|e| e.0 == name);
+        let b_err = linux_side.errors.iter().find(|e| e.0 == name);
+        if a.is_none() && b.is_none() && a_err.is_none() && b_err.is_none() {
+            continue;
+        }
+        let cell = |m: Option<&Measure>, e: Option<&(String, String)>| match (m, e) {
+            (Some(m), _) => format_value(mode, Some(m.value(mode))),
+            (None, Some(e)) => format!("FAILED: {}", e.1),
+            (None, None) => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {what} (`{name}`) | {} | n/a (not implemented yet) | {} | {} |",
+            cell(a, a_err),
+            if linux.is_some() {
+                cell(b, b_err)
+            } else {
+                "not run".into()
+            },
+            format_ratio(ratio(a.map(|m| m.value(mode)), b.map(|m| m.value(mode))))
+        );
+    }
+    let boot_known = !isounik.boot.tsc.is_empty() || !linux_side.boot.tsc.is_empty();
+    if boot_known {
+        let _ = writeln!(
+            out,
+            "| boot to first instruction, guest TSC{} (`boot`) | {} | n/a (not implemented yet) | {} | {} |",
+            if mode.counts_instructions() { " = instructions + idle skips" } else { " ticks" },
+            group_or_dash(median(&isounik.boot.tsc)),
+            group_or_dash(median(&linux_side.boot.tsc)),
+            format_ratio(ratio(median(&isounik.boot.tsc), median(&linux_side.boot.tsc)))
+        );
+        let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} ms"));
+        let _ = writeln!(
+            out,
+            "| boot to first output line, host wall time (`boot_ms`) | {} | n/a (not implemented yet) | {} | {} |",
+            ms(median(&isounik.boot.host_ms)),
+            ms(median(&linux_side.boot.host_ms)),
+            format_ratio(ratio(median(&isounik.boot.host_ms), median(&linux_side.boot.host_ms)))
+        );
+    }
+    if linux.is_some() {
+        let _ = writeln!(out, "\nTargets (ratio Iso-UniK/Linux):\n");
+        for t in check_targets(mode, isounik, linux_side) {
+            let _ = writeln!(
+                out,
+                "- {}: {} ({})",
+                t.text,
+                t.verdict(),
+                format_ratio(t.ratio)
+            );
+        }
+    }
+    let errors: Vec<String> = [("Iso-UniK", isounik), ("Linux", linux_side)]
+        .iter()
+        .flat_map(|(who, side)| {
+            side.errors
+                .iter()
+                .map(move |(n, e)| format!("- {who} `{n}`: {e}"))
+        })
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(out, "\nFailures:\n\n{}", errors.join("\n"));
+    }
+    out
+}
+
+fn group_or_dash(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| group_digits(v.round() as u64))
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".into()
+    }
+}
+
+fn json_numbers(v: &[f64]) -> String {
+    let items: Vec<String> = v.iter().map(|&x| json_number(x)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The raw numbers; one result per line (`"system"`, `"name"`, ticks and ns).
+pub fn to_json(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
+    let mut out = String::from("{\n");
+    let _ = writeln!(out, "  \"mode\": {},", json_string(ctx.mode.name()));
+    let _ = writeln!(out, "  \"quick\": {},", ctx.quick);
+    let _ = writeln!(out, "  \"date\": {},", json_string(&ctx.date));
+    let _ = writeln!(out, "  \"cpu\": {},", json_string(&ctx.cpu));
+    let _ = writeln!(out, "  \"nproc\": {},", ctx.nproc);
+    let _ = writeln!(out, "  \"qemu\": {},", json_string(&ctx.qemu));
+    let _ = writeln!(
+        out,
+        "  \"guest_memory\": {},",
+        json_string(&ctx.mem.to_string())
+    );
+    let _ = writeln!(
+        out,
+        "  \"linux_kernel\": {},",
+        ctx.linux.as_deref().map_or("null".into(), json_string)
+    );
+    let _ = writeln!(
+        out,
+        "  \"isounik_version\": {},",
+        json_string(env!("CARGO_PKG_VERSION"))
+    );
+    let mut sides = vec![("isounik-trap", isounik)];
+    if let Some(linux) = linux {
+        sides.push(("linux", linux));
+    }
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    let mut boots = Vec::new();
+    for (system, side) in &sides {
+        for m in &side.results {
+            results.push(format!(
+                "    {{\"system\": {}, \"name\": {}, \"iterations\": {}, \"reps\": {}, \"ticks_min\": {}, \"ticks_median\": {}, \"ns_min\": {}, \"ns_median\": {}}}",
+                json_string(system),
+                json_string(&m.name),
+                m.iterations,
+                m.reps,
+                json_number(m.min),
+                json_number(m.median),
+                json_number(m.ns_min),
+                json_number(m.ns_median)
+            ));
+        }
+        for (name, what) in &side.errors {
+            errors.push(format!(
+                "    {{\"system\": {}, \"name\": {}, \"error\": {}}}",
+                json_string(system),
+                json_string(name),
+                json_string(what)
+            ));
+        }
+        if !side.boot.tsc.is_empty() {
+            boots.push(format!(
+                "    {{\"system\": {}, \"tsc_min\": {}, \"tsc\": {}, \"host_ms\": {}, \"uptime_ms\": {}}}",
+                json_string(system),
+                minimum(&side.boot.tsc).map_or("null".into(), json_number),
+                json_numbers(&side.boot.tsc),
+                json_numbers(&side.boot.host_ms),
+                json_numbers(&side.boot.uptime_ms)
+            ));
+        }
+    }
+    let _ = writeln!(out, "  \"results\": [\n{}\n  ],", results.join(",\n"));
+    let _ = writeln!(out, "  \"errors\": [\n{}\n  ],", errors.join(",\n"));
+    let _ = writeln!(out, "  \"boot\": [\n{}\n  ],", boots.join(",\n"));
+    let targets: Vec<String> = match linux {
+        Some(linux) => check_targets(ctx.mode, isounik, linux)
+            .iter()
+            .map(|t| {
+                format!(
+                    "    {{\"target\": {}, \"limit\": {}, \"ratio\": {}, \"verdict\": {}}}",
+                    json_string(&t.text),
+                    json_number(t.limit),
+                    t.ratio.map_or("null".into(), json_number),
+                    json_string(t.verdict())
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let _ = writeln!(out, "  \"targets\": [\n{}\n  ]", targets.join(",\n"));
+    out.push_str("}\n");
+    out
+}
+
+/// `YYYY-MM-DD HH:MM UTC`.
+pub fn utc_date(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86400) as i64;
+    let (h, m) = ((secs % 86400) / 3600, (secs % 3600) / 60);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The benchmark names to run.
+fn selected(only: Option<&str>) -> Result<Vec<String>> {
+    let Some(only) = only else {
+        return Ok(BENCHMARKS.iter().map(|(n, _)| (*n).to_owned()).collect());
+    };
+    let mut names = Vec::new();
+    for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !BENCHMARKS.iter().any(|(n, _)| *n == name) {
+            let known: Vec<&str> = BENCHMARKS.iter().map(|(n, _)| *n).collect();
+            bail!(
+                "--only: unknown benchmark `{name}` (known: {})",
+                known.join(", ")
+            );
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+pub fn run(args: BenchArgs) -> Result<u8> {
+    let names = selected(args.only.as_deref())?;
+    let accel = match args.mode {
+        Mode::Icount => Accel::TcgIcount,
+        Mode::Tcg => Accel::Tcg,
+        Mode::Kvm => match kvm::probe() {
+            Probe::Pku => Accel::Kvm,
+            probe => bail!(
+                "--mode kvm needs a KVM vCPU that exposes PKU, and /dev/kvm is {probe}; \
+                 KVM mode skipped (use --mode icount or --mode tcg)"
+            ),
+        },
+    };
+    let qemu_path = qemu::find(args.qemu.as_deref())?;
+    let qemu_version = qemu::version(&qemu_path)?;
+    let linux_kernel = if args.vs_linux {
+        Some(linux_kernel(args.linux_kernel.as_deref())?)
+    } else {
+        None
+    };
+    let busybox = busybox()?;
+    let work = tempfile::Builder::new()
+        .prefix("isounik-bench.")
+        .tempdir()?;
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(&bin)?;
+    build_programs(&bin)?;
+    let setup = Setup {
+        mode: args.mode,
+        accel,
+        mem: args.mem,
+        qemu: qemu_path,
+        bin,
+        busybox,
+        limit: Duration::from_secs(args.timeout.max(1)),
+        verbose: args.verbose,
+        quick: args.quick,
+    };
+    let boot = !args.skip_boot;
+    let isounik = run_isounik(&setup, &names, boot)?;
+    let linux = match &linux_kernel {
+        Some(kernel) => Some(run_linux(&setup, kernel, &names, boot)?),
+        None => None,
+    };
+    let ctx = RunInfo {
+        mode: args.mode,
+        quick: args.quick,
+        cpu: cpu_model(),
+        nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        qemu: qemu_version,
+        date: utc_date(SystemTime::now()),
+        linux: linux_kernel.as_ref().map(|k| {
+            k.file_name().map_or_else(
+                || k.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        }),
+        mem: args.mem,
+    };
+    print!("{}", render(&ctx, &isounik, linux.as_ref()));
+    let json_path = args.json.clone().unwrap_or_else(|| {
+        PathBuf::from("target/bench").join(format!("results-{}.json", args.mode.name()))
+    });
+    if let Some(parent) = json_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&json_path, to_json(&ctx, &isounik, linux.as_ref()))
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    println!("\nraw numbers: {}", json_path.display());
+    let failed = !isounik.errors.is_empty() || linux.as_ref().is_some_and(|l| !l.errors.is_empty());
+    Ok(if failed { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(name: &str, median: f64, ns: f64) -> Measure {
+        Measure {
+            name: name.into(),
+            iterations: 10,
+            reps: 5,
+            min: median,
+            median,
+            ns_min: ns,
+            ns_median: ns,
+        }
+    }
+
+    #[test]
+    fn parses_result_lines() {
+        let line = "bench fork iterations=200 reps=11 unit=ticks min=1744691.0 median=2249686.4 ns_min=670815.8 ns_median=864657.8";
+        assert_eq!(
+            parse_line(line),
+            Some(Line::Result(Measure {
+                name: "fork".into(),
+                iterations: 200,
+                reps: 11,
+                min: 1_744_691.0,
+                median: 2_249_686.4,
+                ns_min: 670_815.8,
+                ns_median: 864_657.8,
+            }))
+        );
+        // Console line endings and padding are tolerated.
+        assert!(matches!(
+            parse_line(&format!("\r{line}\r")),
+            Some(Line::Result(_))
+        ));
+        assert_eq!(
+            parse_line("bench ctx error=fork errno=12"),
+            Some(Line::Error {
+                name: "ctx".into(),
+                what: "fork (errno 12)".into()
+            })
+        );
+        assert_eq!(parse_line("boot tsc=123456"), Some(Line::BootTsc(123_456)));
+        assert_eq!(parse_line("boot uptime=1.25"), Some(Line::BootUptime(1.25)));
+        assert_eq!(parse_line("bench-done count=3"), Some(Line::Done));
+        for other in [
+            "",
+            "[    0.1] Linux version",
+            "bench",
+            "bench null iterations=x reps=1 min=1 median=1 ns_min=1 ns_median=1",
+            "bench null iterations=1 reps=1 min=1 median=nan ns_min=1 ns_median=1",
+            "bench null iterations=1 reps=1 min=1",
+            "boot tsc=-1",
+        ] {
+            assert_eq!(parse_line(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn medians_minimums_and_ratios() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0));
+        assert_eq!(minimum(&[4.0, 1.5, 3.0]), Some(1.5));
+        assert_eq!(minimum(&[]), None);
+        assert_eq!(ratio(Some(1.0), Some(4.0)), Some(0.25));
+        assert_eq!(ratio(Some(1.0), Some(0.0)), None);
+        assert_eq!(ratio(None, Some(4.0)), None);
+        assert_eq!(ratio(Some(1.0), None), None);
+    }
+
+    #[test]
+    fn targets_follow_the_mode() {
+        let isounik = Side {
+            results: vec![measure("fork", 100.0, 1000.0), measure("null", 60.0, 10.0)],
+            boot: Boot {
+                tsc: vec![10.0, 12.0, 11.0],
+                host_ms: vec![100.0],
+                uptime_ms: vec![],
+            },
+            ..Side::default()
+        };
+        let linux = Side {
+            results: vec![measure("fork", 400.0, 1500.0), measure("null", 100.0, 10.0)],
+            boot: Boot {
+                tsc: vec![100.0],
+                host_ms: vec![1000.0],
+                uptime_ms: vec![500.0],
+            },
+            ..Side::default()
+        };
+        let checks = check_targets(Mode::Icount, &isounik, &linux);
+        let find = |text: &str| checks.iter().find(|c| c.text.starts_with(text)).unwrap();
+        assert_eq!(find("fork+exit").ratio, Some(0.25));
+        assert_eq!(find("fork+exit").verdict(), "met");
+        assert_eq!(find("null syscall (trap)").verdict(), "MISSED");
+        assert_eq!(find("fork+exec").verdict(), "not measured");
+        assert_eq!(find("boot").ratio, Some(0.11));
+        let checks = check_targets(Mode::Tcg, &isounik, &linux);
+        let fork = checks
+            .iter()
+            .find(|c| c.text.starts_with("fork+exit"))
+            .unwrap();
+        assert_eq!(fork.limit, 0.5);
+        assert_eq!(fork.verdict(), "MISSED");
+        let boot = checks.iter().find(|c| c.text.starts_with("boot")).unwrap();
+        assert_eq!(boot.ratio, Some(0.1));
+    }
+
+    #[test]
+    fn renders_tables_and_json() {
+        let ctx = RunInfo {
+            mode: Mode::Icount,
+            quick: true,
+            cpu: "Test CPU".into(),
+            nproc: 2,
+            qemu: "QEMU emulator version 7.2".into(),
+            date: "2026-01-01 00:00 UTC".into(),
+            linux: Some("vmlinuz-6.1".into()),
+            mem: MemSize::from_mib(256),
+        };
+        let isounik = Side {
+            results: vec![measure("null", 1234.0, 10.0)],
+            errors: vec![("fork".into(), "fork (errno 12)".into())],
+            ..Side::default()
+        };
+        let linux = Side {
+            results: vec![measure("null", 2468.0, 20.0), measure("fork", 10.0, 1.0)],
+            ..Side::default()
+        };
+        let table = render(&ctx, &isounik, Some(&linux));
+        assert!(table.contains(
+            "| null syscall (getppid) (`null`) | 1,234 | n/a (not implemented yet) | 2,468 | 0.50x |"
+        ), "{table}");
+        assert!(
+            table.contains("| fork+exit+wait (`fork`) | FAILED: fork (errno 12) |"),
+            "{table}"
+        );
+        assert!(table.contains("machine: Test CPU, 2 CPUs"));
+        let json = to_json(&ctx, &isounik, Some(&linux));
+        assert!(json.contains(
+            "{\"system\": \"isounik-trap\", \"name\": \"null\", \"iterations\": 10, \"reps\": 5, \"ticks_min\": 1234, \"ticks_median\": 1234, \"ns_min\": 10, \"ns_median\": 10}"
+        ), "{json}");
+        assert!(json.contains("\"verdict\": \"met\""));
+        assert_eq!(json_string("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+        assert_eq!(group_digits(12), "12");
+        assert_eq!(format_value(Mode::Tcg, Some(1500.0)), "1.50 µs");
+    }
+
+    #[test]
+    fn dates_and_selection() {
+        assert_eq!(utc_date(UNIX_EPOCH), "1970-01-01 00:00 UTC");
+        let at = UNIX_EPOCH + Duration::from_secs(1_709_210_096); // 2024-02-29 12:34:56
+        assert_eq!(utc_date(at), "2024-02-29 12:34 UTC");
+        assert_eq!(selected(Some("null, fork")).unwrap(), ["null", "fork"]);
+        assert_eq!(selected(None).unwrap().len(), BENCHMARKS.len());
+        assert!(selected(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn every_benchmark_is_in_the_program() {
+        let source = SOURCES[0].1;
+        for (name, _) in BENCHMARKS {
+            assert!(source.contains(&format!("{{\"{name}\",")), "{name}");
+        }
+    }
+}

@@ -1,0 +1,542 @@
+/* The Iso-UniK benchmark suite (`isounik bench`): one static program, one benchmark per
+ * name argument, lmbench's method (a warm-up batch, then REPS timed batches of N
+ * operations; the per-operation minimum and median over the batches).
+ *
+ *   bench [-q] NAME...     (or `all`)
+ *
+ * Each benchmark prints one line:
+ *   bench NAME iterations=N reps=R unit=ticks min=X median=Y ns_min=A ns_median=B
+ * X, Y: rdtsc ticks per operation (guest instructions under QEMU -icount shift=0);
+ * A, B: CLOCK_MONOTONIC nanoseconds per operation. A benchmark that cannot run prints
+ *   bench NAME error=WHAT errno=E
+ * and the program goes on with the next one. Needs /bench/hello and /bin/busybox. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define HELLO "/bench/hello"
+#define BUSYBOX "/bin/busybox"
+#define MAX_REPS 32
+
+static int quick;
+
+static inline uint64_t ticks(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *failed; /* set by a batch that could not run */
+static int failed_errno;
+
+static void fail(const char *what)
+{
+	if (!failed) {
+		failed = what;
+		failed_errno = errno;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A batch runs `n` operations; `setup`/`teardown` (untimed) run around each batch. */
+struct bench {
+	const char *name;
+	long n;       /* operations per batch (full run) */
+	int reps;     /* timed batches (full run) */
+	void (*setup)(long n);
+	void (*batch)(long n);
+	void (*teardown)(long n);
+};
+
+static void run(const struct bench *b)
+{
+	long n = quick ? (b->n / 10 > 2 ? b->n / 10 : 2) : b->n;
+	int reps = quick ? 5 : b->reps;
+	double t[MAX_REPS], ns[MAX_REPS], tmin, nsmin;
+	failed = NULL;
+	/* Warm-up: one batch of a tenth (caches, lazily built kernel state, COW pages). */
+	long warm = n / 10 > 1 ? n / 10 : 1;
+	if (b->setup)
+		b->setup(warm);
+	b->batch(warm);
+	if (b->teardown)
+		b->teardown(warm);
+	for (int r = 0; r < reps && !failed; r++) {
+		if (b->setup)
+			b->setup(n);
+		uint64_t n0 = now_ns(), t0 = ticks();
+		b->batch(n);
+		uint64_t t1 = ticks(), n1 = now_ns();
+		if (b->teardown)
+			b->teardown(n);
+		t[r] = (double)(t1 - t0) / n;
+		ns[r] = (double)(n1 - n0) / n;
+	}
+	if (failed) {
+		printf("bench %s error=%s errno=%d\n", b->name, failed, failed_errno);
+		fflush(stdout);
+		return;
+	}
+	tmin = t[0];
+	nsmin = ns[0];
+	for (int r = 1; r < reps; r++) {
+		if (t[r] < tmin)
+			tmin = t[r];
+		if (ns[r] < nsmin)
+			nsmin = ns[r];
+	}
+	printf("bench %s iterations=%ld reps=%d unit=ticks min=%.1f median=%.1f ns_min=%.1f ns_median=%.1f\n",
+	       b->name, n, reps, tmin, median(t, reps), nsmin, median(ns, reps));
+	fflush(stdout);
+}
+
+/* ---- system calls ---- */
+
+static void b_null(long n)
+{
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getppid);
+}
+
+static void b_open_close(long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = open(HELLO, O_RDONLY);
+		if (fd < 0) {
+			fail("open");
+			return;
+		}
+		close(fd);
+	}
+}
+
+static void b_stat(long n)
+{
+	struct stat st;
+	for (long i = 0; i < n; i++)
+		if (stat(HELLO, &st) != 0) {
+			fail("stat");
+			return;
+		}
+}
+
+/* ---- processes ---- */
+
+static void reap(pid_t pid)
+{
+	int status;
+	if (pid < 0) {
+		fail("fork");
+		return;
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		fail("waitpid");
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("child-status");
+}
+
+static void b_fork(long n)
+{
+	for (long i = 0; i < n && !failed; i++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		reap(pid);
+	}
+}
+
+static void b_vfork(long n)
+{
+	for (volatile long i = 0; i < n && !failed; i++) {
+		pid_t pid = vfork();
+		if (pid == 0)
+			_exit(0);
+		reap(pid);
+	}
+}
+
+static void b_fork_exec(long n)
+{
+	for (long i = 0; i < n && !failed; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *argv[] = {HELLO, NULL};
+			execve(HELLO, argv, environ);
+			_exit(127);
+		}
+		reap(pid);
+	}
+}
+
+static void b_fork_sh(long n)
+{
+	for (long i = 0; i < n && !failed; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *argv[] = {"sh", "-c", HELLO, NULL};
+			execve(BUSYBOX, argv, environ);
+			_exit(127);
+		}
+		reap(pid);
+	}
+}
+
+static void b_spawn(long n)
+{
+	for (long i = 0; i < n && !failed; i++) {
+		pid_t pid;
+		char *argv[] = {HELLO, NULL};
+		int e = posix_spawn(&pid, HELLO, NULL, NULL, argv, environ);
+		if (e) {
+			errno = e;
+			fail("posix_spawn");
+			return;
+		}
+		reap(pid);
+	}
+}
+
+/* ---- pipes and switches ---- */
+
+static int to_child[2], to_parent[2];
+static pid_t partner;
+
+static void echo_loop(long n)
+{
+	char c;
+	for (long i = 0; i < n; i++) {
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(1);
+		if (write(to_parent[1], &c, 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void pipe_setup(long n)
+{
+	if (pipe(to_child) || pipe(to_parent)) {
+		fail("pipe");
+		return;
+	}
+	partner = fork();
+	if (partner == 0)
+		echo_loop(n);
+	if (partner < 0)
+		fail("fork");
+}
+
+static void pipe_teardown(long n)
+{
+	(void)n;
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	if (partner > 0)
+		reap(partner);
+	partner = 0;
+}
+
+static void b_pipe_lat(long n)
+{
+	char c = 'x';
+	if (failed)
+		return;
+	for (long i = 0; i < n; i++) {
+		if (write(to_child[1], &c, 1) != 1 || read(to_parent[0], &c, 1) != 1) {
+			fail("pipe-io");
+			return;
+		}
+	}
+}
+
+#define CHUNK 65536
+static char chunk[CHUNK];
+
+static void bw_setup(long n)
+{
+	if (pipe(to_child)) {
+		fail("pipe");
+		return;
+	}
+	partner = fork();
+	if (partner == 0) {
+		/* The reader: takes n * CHUNK bytes, then answers one byte. */
+		close(to_child[1]);
+		long left = n * CHUNK;
+		while (left > 0) {
+			ssize_t r = read(to_child[0], chunk, CHUNK);
+			if (r <= 0)
+				_exit(1);
+			left -= r;
+		}
+		_exit(0);
+	}
+	if (partner < 0)
+		fail("fork");
+	close(to_child[0]);
+}
+
+static void b_pipe_bw(long n)
+{
+	if (failed)
+		return;
+	for (long i = 0; i < n; i++) {
+		size_t done = 0;
+		while (done < CHUNK) {
+			ssize_t w = write(to_child[1], chunk + done, CHUNK - done);
+			if (w <= 0) {
+				fail("pipe-write");
+				return;
+			}
+			done += w;
+		}
+	}
+	/* The time includes the reader draining the last bytes. */
+	close(to_child[1]);
+	to_child[1] = -1;
+	reap(partner);
+	partner = 0;
+}
+
+static void bw_teardown(long n)
+{
+	(void)n;
+	if (to_child[1] >= 0)
+		close(to_child[1]);
+	if (partner > 0)
+		reap(partner);
+	partner = 0;
+}
+
+/* Two processes on one CPU, both calling sched_yield: the partner yields in a loop until
+ * killed, so every yield of the timed process lets the partner run once. One operation is
+ * one yield of each process (two switches). (A shared-page turn would check the
+ * alternation, but MAP_SHARED anonymous memory is not shared across fork in Iso-UniK yet.) */
+static void yield_setup(long n)
+{
+	(void)n;
+	partner = fork();
+	if (partner == 0)
+		for (;;)
+			sched_yield();
+	if (partner < 0)
+		fail("fork");
+	sched_yield();
+}
+
+static void b_yield(long n)
+{
+	if (failed)
+		return;
+	for (long i = 0; i < n; i++)
+		sched_yield();
+}
+
+static void yield_teardown(long n)
+{
+	(void)n;
+	int status;
+	if (partner > 0) {
+		kill(partner, SIGKILL);
+		waitpid(partner, &status, 0);
+	}
+	partner = 0;
+}
+
+/* ---- signals and faults ---- */
+
+static volatile sig_atomic_t caught;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	caught++;
+}
+
+static void b_sig_install(long n)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	for (long i = 0; i < n; i++)
+		if (sigaction(SIGUSR1, &sa, NULL)) {
+			fail("sigaction");
+			return;
+		}
+}
+
+static void b_sig_catch(long n)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	caught = 0;
+	pid_t self = getpid();
+	for (long i = 0; i < n; i++)
+		kill(self, SIGUSR1);
+	if (caught != n)
+		fail("signal-not-caught");
+}
+
+static char *prot_page;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	char *page = (char *)((uintptr_t)si->si_addr & ~(uintptr_t)4095);
+	if (page != prot_page)
+		_exit(99);
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	caught++;
+}
+
+static void prot_setup(long n)
+{
+	(void)n;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	prot_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (prot_page == MAP_FAILED)
+		fail("mmap");
+	else
+		prot_page[0] = 1;
+}
+
+static void b_prot_fault(long n)
+{
+	if (failed)
+		return;
+	caught = 0;
+	for (long i = 0; i < n; i++) {
+		mprotect(prot_page, 4096, PROT_READ);
+		*(volatile char *)prot_page = (char)i; /* faults; the handler makes it writable */
+	}
+	if (caught != n)
+		fail("fault-not-caught");
+}
+
+static void prot_teardown(long n)
+{
+	(void)n;
+	munmap(prot_page, 4096);
+	signal(SIGSEGV, SIG_DFL);
+}
+
+static char *region;
+
+static void region_setup(long n)
+{
+	region = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED)
+		fail("mmap");
+}
+
+static void b_page_fault(long n)
+{
+	if (failed)
+		return;
+	for (long i = 0; i < n; i++)
+		region[i * 4096] = 1;
+}
+
+static void region_teardown(long n)
+{
+	munmap(region, n * 4096);
+}
+
+static void b_mmap(long n)
+{
+	for (long i = 0; i < n; i++) {
+		void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			fail("mmap");
+			return;
+		}
+		munmap(p, 1 << 20);
+	}
+}
+
+static const struct bench all[] = {
+	{"null", 20000, 11, NULL, b_null, NULL},
+	{"open_close", 2000, 11, NULL, b_open_close, NULL},
+	{"stat", 2000, 11, NULL, b_stat, NULL},
+	{"fork", 200, 11, NULL, b_fork, NULL},
+	{"vfork", 200, 11, NULL, b_vfork, NULL},
+	{"fork_exec", 100, 11, NULL, b_fork_exec, NULL},
+	{"fork_sh", 50, 11, NULL, b_fork_sh, NULL},
+	{"posix_spawn", 100, 11, NULL, b_spawn, NULL},
+	{"pipe_lat", 2000, 11, pipe_setup, b_pipe_lat, pipe_teardown},
+	{"pipe_bw", 160, 11, bw_setup, b_pipe_bw, bw_teardown},
+	{"ctx_yield", 2000, 11, yield_setup, b_yield, yield_teardown},
+	{"sig_install", 5000, 11, NULL, b_sig_install, NULL},
+	{"sig_catch", 5000, 11, NULL, b_sig_catch, NULL},
+	{"prot_fault", 2000, 11, prot_setup, b_prot_fault, prot_teardown},
+	{"page_fault", 1000, 11, region_setup, b_page_fault, region_teardown},
+	{"mmap_1m", 1000, 11, NULL, b_mmap, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	int first = 1, ran = 0;
+	if (argc > 1 && strcmp(argv[1], "-q") == 0) {
+		quick = 1;
+		first = 2;
+	}
+	for (int a = first; a < argc; a++) {
+		int found = 0;
+		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+			if (strcmp(argv[a], "all") == 0 || strcmp(argv[a], all[i].name) == 0) {
+				run(&all[i]);
+				found = 1;
+				ran++;
+			}
+		if (!found) {
+			printf("bench %s error=unknown-benchmark errno=0\n", argv[a]);
+			return 2;
+		}
+	}
+	printf("bench-done count=%d\n", ran);
+	return ran ? 0 : 2;
+}
