@@ -36,6 +36,10 @@ Modes:
           on every PKRU write, so PKRU-heavy paths look slower than on hardware)
   kvm     only when a KVM vCPU exposes PKU (see `isounik info`)
 
+Iso-UniK runs the suite twice by default: with trap entry (the `syscall` instruction) and
+with `isounik run --syscall-entry=gate` (syscall sites rewritten into calls through the MPK
+gate); --syscall-entry trap or gate runs only one of them.
+
 Examples:
   isounik bench --quick --vs-linux        Both systems, fewer iterations (a few minutes)
   isounik bench --mode tcg --vs-linux     Wall time under TCG, full run
@@ -121,6 +125,46 @@ const TARGETS: [(&str, Mode, f64, &str); 7] = [
 ];
 /// Boot to the application's first instruction <= 0.2x Linux's boot to init.
 const BOOT_TARGET: f64 = 0.2;
+/// The null system call through the MPK gate, in instructions (icount mode; an absolute
+/// count, not a ratio).
+const GATE_TARGET: f64 = 30.0;
+
+/// How Iso-UniK's programs enter the kernel (`isounik run --syscall-entry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Trap,
+    Gate,
+}
+
+impl Entry {
+    fn name(self) -> &'static str {
+        match self {
+            Entry::Trap => "trap",
+            Entry::Gate => "gate",
+        }
+    }
+}
+
+/// Which entry modes `isounik bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Entries {
+    /// Trap entry, then gate entry
+    Both,
+    /// Only trap entry (the `syscall` instruction)
+    Trap,
+    /// Only gate entry (`isounik run --syscall-entry=gate`)
+    Gate,
+}
+
+impl Entries {
+    fn list(self) -> &'static [Entry] {
+        match self {
+            Entries::Both => &[Entry::Trap, Entry::Gate],
+            Entries::Trap => &[Entry::Trap],
+            Entries::Gate => &[Entry::Gate],
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
@@ -170,6 +214,9 @@ pub struct BenchArgs {
     /// Do not measure boot times
     #[arg(long)]
     skip_boot: bool,
+    /// Iso-UniK's system-call entries to measure
+    #[arg(long, value_enum, value_name = "ENTRY", default_value_t = Entries::Both)]
+    syscall_entry: Entries,
     /// Guest memory (both systems)
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     mem: MemSize,
@@ -504,10 +551,11 @@ struct Setup {
 
 impl Setup {
     /// `isounik run` of `program` (in `bin`) with the same files as the Linux guest.
-    fn isounik(&self, program: &str, args: &[&str]) -> Result<Command> {
+    fn isounik(&self, entry: Entry, program: &str, args: &[&str]) -> Result<Command> {
         let exe = std::env::current_exe().context("cannot find isounik's own executable")?;
         let mut command = Command::new(exe);
         command.arg("run").arg("--mem").arg(self.mem.to_string());
+        command.arg(format!("--syscall-entry={}", entry.name()));
         command.arg("--qemu").arg(&self.qemu);
         match self.accel {
             Accel::Tcg => command.args(["--accel", "tcg"]),
@@ -558,20 +606,29 @@ fn describe_failure(what: &str, ran: &Ran) -> String {
     text
 }
 
-/// The Iso-UniK side: the suite in one boot, then `hello boot` for the boot time.
-fn run_isounik(setup: &Setup, names: &[String], boot: bool) -> Result<Side> {
+/// The Iso-UniK side with `entry`: the suite in one boot, then `hello boot` for the boot
+/// time.
+fn run_isounik(setup: &Setup, entry: Entry, names: &[String], boot: bool) -> Result<Side> {
     let mut side = Side::default();
     if !names.is_empty() {
         eprintln!(
-            "isounik bench: running the suite in Iso-UniK ({})",
-            setup.mode.name()
+            "isounik bench: running the suite in Iso-UniK ({}, {} entry)",
+            setup.mode.name(),
+            entry.name()
         );
         let args = setup.bench_args(names);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let ran = run_collecting(setup.isounik("bench", &args)?, setup.limit, setup.verbose)?;
+        let ran = run_collecting(
+            setup.isounik(entry, "bench", &args)?,
+            setup.limit,
+            setup.verbose,
+        )?;
         let done = side.take(&ran.lines);
         if !done || !ran.success {
-            let error = describe_failure("Iso-UniK's benchmark run", &ran);
+            let error = describe_failure(
+                &format!("Iso-UniK's benchmark run ({} entry)", entry.name()),
+                &ran,
+            );
             eprintln!("isounik bench: {error}");
             side.errors.push((
                 "suite".into(),
@@ -580,10 +637,13 @@ fn run_isounik(setup: &Setup, names: &[String], boot: bool) -> Result<Side> {
         }
     }
     if boot {
-        eprintln!("isounik bench: measuring Iso-UniK's boot");
+        eprintln!(
+            "isounik bench: measuring Iso-UniK's boot ({} entry)",
+            entry.name()
+        );
         for _ in 0..setup.boot_samples() {
             let ran = run_collecting(
-                setup.isounik("hello", &["boot"])?,
+                setup.isounik(entry, "hello", &["boot"])?,
                 setup.limit,
                 setup.verbose,
             )?;
@@ -759,12 +819,45 @@ pub struct RunInfo {
     pub mem: MemSize,
 }
 
+/// Everything measured in one run: Iso-UniK with each entry mode, and Linux.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    /// Iso-UniK with trap entry (`syscall`), when measured.
+    pub trap: Option<Side>,
+    /// Iso-UniK with `--syscall-entry=gate`, when measured.
+    pub gate: Option<Side>,
+    pub linux: Option<Side>,
+}
+
+impl Runs {
+    /// The Iso-UniK sides that ran, with their entry modes.
+    fn isounik(&self) -> impl Iterator<Item = (Entry, &Side)> {
+        [(Entry::Trap, &self.trap), (Entry::Gate, &self.gate)]
+            .into_iter()
+            .filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))
+    }
+
+    fn failed(&self) -> bool {
+        self.isounik()
+            .map(|(_, s)| s)
+            .chain(&self.linux)
+            .any(|s| !s.errors.is_empty())
+    }
+}
+
 /// A target of the issue and whether it is met.
 #[derive(Debug, PartialEq)]
 pub struct TargetCheck {
     pub text: String,
+    /// Iso-UniK/Linux, or the measured count for an absolute target.
     pub ratio: Option<f64>,
     pub limit: f64,
+    /// An instruction count to compare with `limit`, not a ratio.
+    pub absolute: bool,
+    /// The same ratio with gate entry, for information (targets on the trap side).
+    pub gate_ratio: Option<f64>,
+    /// Why it could not be measured.
+    pub why_not: Option<&'static str>,
 }
 
 impl TargetCheck {
@@ -775,22 +868,50 @@ impl TargetCheck {
             None => "not measured",
         }
     }
+
+    /// `1.38x`, `4,040 instructions`, or why it was not measured; with the gate ratio.
+    fn shown(&self) -> String {
+        let mut text = match (self.ratio, self.why_not) {
+            (Some(v), _) if self.absolute => format!("{} instructions", group_or_dash(Some(v))),
+            (None, Some(why)) => why.to_owned(),
+            (r, _) => format_ratio(r),
+        };
+        if let Some(g) = self.gate_ratio {
+            let _ = write!(text, "; gate entry {}", format_ratio(Some(g)));
+        }
+        text
+    }
 }
 
-pub fn check_targets(mode: Mode, isounik: &Side, linux: &Side) -> Vec<TargetCheck> {
+pub fn check_targets(mode: Mode, runs: &Runs) -> Vec<TargetCheck> {
+    let empty = Side::default();
+    let linux = runs.linux.as_ref().unwrap_or(&empty);
+    let of = |side: Option<&Side>, name: &str| {
+        ratio(
+            side.and_then(|s| s.get(name)).map(|m| m.value(mode)),
+            linux.get(name).map(|m| m.value(mode)),
+        )
+    };
     let mut checks: Vec<TargetCheck> = TARGETS
         .iter()
         .filter(|t| t.1 == mode)
         .map(|&(name, _, limit, text)| TargetCheck {
             text: text.to_owned(),
-            ratio: ratio(
-                isounik.get(name).map(|m| m.value(mode)),
-                linux.get(name).map(|m| m.value(mode)),
-            ),
+            ratio: of(runs.trap.as_ref(), name),
             limit,
+            absolute: false,
+            // The null-syscall target is the trap path's; the gate has its own below.
+            gate_ratio: of(runs.gate.as_ref(), name).filter(|_| name != "null"),
+            why_not: runs.trap.is_none().then_some("trap entry not run"),
         })
         .collect();
     if mode != Mode::Kvm {
+        let boot = |side: Option<&Side>| {
+            ratio(
+                side.and_then(|s| s.boot.value(mode)),
+                linux.boot.value(mode),
+            )
+        };
         checks.push(TargetCheck {
             text: format!(
                 "boot to the first instruction <= {BOOT_TARGET}x Linux boot to init ({})",
@@ -800,15 +921,29 @@ pub fn check_targets(mode: Mode, isounik: &Side, linux: &Side) -> Vec<TargetChec
                     "host wall time"
                 }
             ),
-            ratio: ratio(isounik.boot.value(mode), linux.boot.value(mode)),
+            ratio: boot(runs.trap.as_ref()),
             limit: BOOT_TARGET,
+            absolute: false,
+            gate_ratio: boot(runs.gate.as_ref()),
+            why_not: None,
         });
     }
+    let gate_null = runs.gate.as_ref().and_then(|s| s.get("null"));
     checks.push(TargetCheck {
-        text: "null syscall through the MPK gate <= 30 instructions (gate not implemented yet)"
-            .into(),
-        ratio: None,
-        limit: 30.0,
+        text: format!("null syscall (getppid) through the MPK gate <= {GATE_TARGET} instructions"),
+        ratio: gate_null
+            .filter(|_| mode.counts_instructions())
+            .map(|m| m.median),
+        limit: GATE_TARGET,
+        absolute: true,
+        gate_ratio: None,
+        why_not: Some(if !mode.counts_instructions() {
+            "instruction counts: icount mode only"
+        } else if runs.gate.is_none() {
+            "gate entry not run"
+        } else {
+            "`null` not run"
+        }),
     });
     checks
 }
@@ -838,7 +973,7 @@ fn format_ratio(r: Option<f64>) -> String {
 }
 
 /// The Markdown report: header, table, targets, errors.
-pub fn render(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
+pub fn render(ctx: &RunInfo, runs: &Runs) -> String {
     let mode = ctx.mode;
     let mut out = String::new();
     let unit = if mode.counts_instructions() {
@@ -857,79 +992,96 @@ pub fn render(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
         "machine: {}, {} CPUs; {}; guest: q35, -cpu max, {}, 1 vCPU",
         ctx.cpu, ctx.nproc, ctx.qemu, ctx.mem
     );
+    let entries: Vec<&str> = runs.isounik().map(|(e, _)| e.name()).collect();
     let _ = writeln!(
         out,
-        "date: {}; Iso-UniK: isounik {}, syscall entry trap; Linux: {}",
+        "date: {}; Iso-UniK: isounik {}, syscall entry {}; Linux: {}",
         ctx.date,
         env!("CARGO_PKG_VERSION"),
+        if entries.is_empty() {
+            "not run".to_owned()
+        } else {
+            entries.join(" and ")
+        },
         ctx.linux.as_deref().unwrap_or("not run")
     );
     let _ = writeln!(out, "unit: {unit}\n");
     let _ = writeln!(
         out,
-        "| operation | Iso-UniK trap | Iso-UniK gate | Linux | ratio Iso-UniK/Linux |"
+        "| operation | Iso-UniK trap | Iso-UniK gate | Linux | ratio trap/Linux | ratio gate/Linux |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    let empty = Side::default();
-    let linux_side = linux.unwrap_or(&empty);
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let sides = [runs.trap.as_ref(), runs.gate.as_ref(), runs.linux.as_ref()];
     for (name, what) in BENCHMARKS {
-        let a = isounik.get(name);
-        let b = linux_side.get(name);
-        let a_err = isounik.errors.iter().find(|e| e.0 == name);
-        let b_err = linux_side.errors.iter().find(|e| e.0 == name);
-        if a.is_none() && b.is_none() && a_err.is_none() && b_err.is_none() {
+        let known = sides
+            .iter()
+            .flatten()
+            .any(|s| s.get(name).is_some() || s.errors.iter().any(|e| e.0 == name));
+        if !known {
             continue;
         }
-        let cell = |m: Option<&Measure>, e: Option<&(String, String)>| match (m, e) {
-            (Some(m), _) => format_value(mode, Some(m.value(mode))),
-            (None, Some(e)) => format!("FAILED: {}", e.1),
-            (None, None) => "-".into(),
+        let cell = |side: Option<&Side>| match side {
+            None => "not run".to_owned(),
+            Some(side) => match (side.get(name), side.errors.iter().find(|e| e.0 == name)) {
+                (Some(m), _) => format_value(mode, Some(m.value(mode))),
+                (None, Some(e)) => format!("FAILED: {}", e.1),
+                (None, None) => "-".into(),
+            },
         };
+        let value = |side: Option<&Side>| side.and_then(|s| s.get(name)).map(|m| m.value(mode));
+        let linux_value = value(runs.linux.as_ref());
         let _ = writeln!(
             out,
-            "| {what} (`{name}`) | {} | n/a (not implemented yet) | {} | {} |",
-            cell(a, a_err),
-            if linux.is_some() {
-                cell(b, b_err)
-            } else {
-                "not run".into()
-            },
-            format_ratio(ratio(a.map(|m| m.value(mode)), b.map(|m| m.value(mode))))
+            "| {what} (`{name}`) | {} | {} | {} | {} | {} |",
+            cell(sides[0]),
+            cell(sides[1]),
+            cell(sides[2]),
+            format_ratio(ratio(value(sides[0]), linux_value)),
+            format_ratio(ratio(value(sides[1]), linux_value)),
         );
     }
-    let boot_known = !isounik.boot.tsc.is_empty() || !linux_side.boot.tsc.is_empty();
+    let boot_known = sides.iter().flatten().any(|s| !s.boot.tsc.is_empty());
     if boot_known {
-        let _ = writeln!(
-            out,
-            "| boot to first instruction, guest TSC{} (`boot`) | {} | n/a (not implemented yet) | {} | {} |",
-            if mode.counts_instructions() { " = instructions + idle skips" } else { " ticks" },
-            group_or_dash(median(&isounik.boot.tsc)),
-            group_or_dash(median(&linux_side.boot.tsc)),
-            format_ratio(ratio(median(&isounik.boot.tsc), median(&linux_side.boot.tsc)))
-        );
+        let tsc = |side: Option<&Side>| side.and_then(|s| median(&s.boot.tsc));
+        let host = |side: Option<&Side>| side.and_then(|s| median(&s.boot.host_ms));
         let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} ms"));
         let _ = writeln!(
             out,
-            "| boot to first output line, host wall time (`boot_ms`) | {} | n/a (not implemented yet) | {} | {} |",
-            ms(median(&isounik.boot.host_ms)),
-            ms(median(&linux_side.boot.host_ms)),
-            format_ratio(ratio(median(&isounik.boot.host_ms), median(&linux_side.boot.host_ms)))
+            "| boot to first instruction, guest TSC{} (`boot`) | {} | {} | {} | {} | {} |",
+            if mode.counts_instructions() {
+                " = instructions + idle skips"
+            } else {
+                " ticks"
+            },
+            group_or_dash(tsc(sides[0])),
+            group_or_dash(tsc(sides[1])),
+            group_or_dash(tsc(sides[2])),
+            format_ratio(ratio(tsc(sides[0]), tsc(sides[2]))),
+            format_ratio(ratio(tsc(sides[1]), tsc(sides[2]))),
+        );
+        let _ = writeln!(
+            out,
+            "| boot to first output line, host wall time (`boot_ms`) | {} | {} | {} | {} | {} |",
+            ms(host(sides[0])),
+            ms(host(sides[1])),
+            ms(host(sides[2])),
+            format_ratio(ratio(host(sides[0]), host(sides[2]))),
+            format_ratio(ratio(host(sides[1]), host(sides[2]))),
         );
     }
-    if linux.is_some() {
-        let _ = writeln!(out, "\nTargets (ratio Iso-UniK/Linux):\n");
-        for t in check_targets(mode, isounik, linux_side) {
-            let _ = writeln!(
-                out,
-                "- {}: {} ({})",
-                t.text,
-                t.verdict(),
-                format_ratio(t.ratio)
-            );
+    if runs.linux.is_some() || runs.gate.is_some() {
+        let _ = writeln!(
+            out,
+            "\nTargets (ratio Iso-UniK trap/Linux, gate entry's for information; the gate target in instructions):\n"
+        );
+        for t in check_targets(mode, runs) {
+            let _ = writeln!(out, "- {}: {} ({})", t.text, t.verdict(), t.shown());
         }
     }
-    let errors: Vec<String> = [("Iso-UniK", isounik), ("Linux", linux_side)]
-        .iter()
+    let errors: Vec<String> = runs
+        .isounik()
+        .map(|(e, s)| (format!("Iso-UniK {}", e.name()), s))
+        .chain(runs.linux.iter().map(|s| ("Linux".to_owned(), s)))
         .flat_map(|(who, side)| {
             side.errors
                 .iter()
@@ -977,7 +1129,7 @@ fn json_numbers(v: &[f64]) -> String {
 }
 
 /// The raw numbers; one result per line (`"system"`, `"name"`, ticks and ns).
-pub fn to_json(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
+pub fn to_json(ctx: &RunInfo, runs: &Runs) -> String {
     let mut out = String::from("{\n");
     let _ = writeln!(out, "  \"mode\": {},", json_string(ctx.mode.name()));
     let _ = writeln!(out, "  \"quick\": {},", ctx.quick);
@@ -1000,10 +1152,14 @@ pub fn to_json(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
         "  \"isounik_version\": {},",
         json_string(env!("CARGO_PKG_VERSION"))
     );
-    let mut sides = vec![("isounik-trap", isounik)];
-    if let Some(linux) = linux {
-        sides.push(("linux", linux));
-    }
+    let sides: Vec<(&str, &Side)> = [
+        ("isounik-trap", &runs.trap),
+        ("isounik-gate", &runs.gate),
+        ("linux", &runs.linux),
+    ]
+    .into_iter()
+    .filter_map(|(system, side)| side.as_ref().map(|s| (system, s)))
+    .collect();
     let mut results = Vec::new();
     let mut errors = Vec::new();
     let mut boots = Vec::new();
@@ -1043,20 +1199,23 @@ pub fn to_json(ctx: &RunInfo, isounik: &Side, linux: Option<&Side>) -> String {
     let _ = writeln!(out, "  \"results\": [\n{}\n  ],", results.join(",\n"));
     let _ = writeln!(out, "  \"errors\": [\n{}\n  ],", errors.join(",\n"));
     let _ = writeln!(out, "  \"boot\": [\n{}\n  ],", boots.join(",\n"));
-    let targets: Vec<String> = match linux {
-        Some(linux) => check_targets(ctx.mode, isounik, linux)
+    let targets: Vec<String> = if runs.linux.is_some() || runs.gate.is_some() {
+        check_targets(ctx.mode, runs)
             .iter()
             .map(|t| {
                 format!(
-                    "    {{\"target\": {}, \"limit\": {}, \"ratio\": {}, \"verdict\": {}}}",
+                    "    {{\"target\": {}, \"limit\": {}, \"{}\": {}, \"gate_ratio\": {}, \"verdict\": {}}}",
                     json_string(&t.text),
                     json_number(t.limit),
+                    if t.absolute { "instructions" } else { "ratio" },
                     t.ratio.map_or("null".into(), json_number),
+                    t.gate_ratio.map_or("null".into(), json_number),
                     json_string(t.verdict())
                 )
             })
-            .collect(),
-        None => Vec::new(),
+            .collect()
+    } else {
+        Vec::new()
     };
     let _ = writeln!(out, "  \"targets\": [\n{}\n  ]", targets.join(",\n"));
     out.push_str("}\n");
@@ -1151,11 +1310,17 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         quick: args.quick,
     };
     let boot = !args.skip_boot;
-    let isounik = run_isounik(&setup, &names, boot)?;
-    let linux = match &linux_kernel {
-        Some(kernel) => Some(run_linux(&setup, kernel, &names, boot)?),
-        None => None,
-    };
+    let mut runs = Runs::default();
+    for &entry in args.syscall_entry.list() {
+        let side = Some(run_isounik(&setup, entry, &names, boot)?);
+        match entry {
+            Entry::Trap => runs.trap = side,
+            Entry::Gate => runs.gate = side,
+        }
+    }
+    if let Some(kernel) = &linux_kernel {
+        runs.linux = Some(run_linux(&setup, kernel, &names, boot)?);
+    }
     let ctx = RunInfo {
         mode: args.mode,
         quick: args.quick,
@@ -1171,7 +1336,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         }),
         mem: args.mem,
     };
-    print!("{}", render(&ctx, &isounik, linux.as_ref()));
+    print!("{}", render(&ctx, &runs));
     let json_path = args.json.clone().unwrap_or_else(|| {
         PathBuf::from("target/bench").join(format!("results-{}.json", args.mode.name()))
     });
@@ -1179,11 +1344,10 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(&json_path, to_json(&ctx, &isounik, linux.as_ref()))
+    std::fs::write(&json_path, to_json(&ctx, &runs))
         .with_context(|| format!("cannot write {}", json_path.display()))?;
     println!("\nraw numbers: {}", json_path.display());
-    let failed = !isounik.errors.is_empty() || linux.as_ref().is_some_and(|l| !l.errors.is_empty());
-    Ok(if failed { 1 } else { 0 })
+    Ok(if runs.failed() { 1 } else { 0 })
 }
 
 #[cfg(test)]
@@ -1280,14 +1444,47 @@ mod tests {
             },
             ..Side::default()
         };
-        let checks = check_targets(Mode::Icount, &isounik, &linux);
+        let gate = Side {
+            results: vec![measure("fork", 120.0, 900.0), measure("null", 25.0, 1.0)],
+            ..Side::default()
+        };
+        let mut runs = Runs {
+            trap: Some(isounik),
+            gate: None,
+            linux: Some(linux),
+        };
+        let checks = check_targets(Mode::Icount, &runs);
         let find = |text: &str| checks.iter().find(|c| c.text.starts_with(text)).unwrap();
         assert_eq!(find("fork+exit").ratio, Some(0.25));
         assert_eq!(find("fork+exit").verdict(), "met");
         assert_eq!(find("null syscall (trap)").verdict(), "MISSED");
         assert_eq!(find("fork+exec").verdict(), "not measured");
         assert_eq!(find("boot").ratio, Some(0.11));
-        let checks = check_targets(Mode::Tcg, &isounik, &linux);
+        let gate_target = find("null syscall (getppid) through the MPK gate");
+        assert_eq!(gate_target.verdict(), "not measured");
+        assert_eq!(gate_target.shown(), "gate entry not run");
+        runs.gate = Some(gate);
+        let checks = check_targets(Mode::Icount, &runs);
+        let find = |text: &str| checks.iter().find(|c| c.text.starts_with(text)).unwrap();
+        let gate_target = find("null syscall (getppid) through the MPK gate");
+        assert_eq!(
+            (gate_target.ratio, gate_target.verdict()),
+            (Some(25.0), "met")
+        );
+        assert_eq!(gate_target.shown(), "25 instructions");
+        assert_eq!(find("fork+exit").gate_ratio, Some(0.3));
+        assert_eq!(find("fork+exit").shown(), "0.25x; gate entry 0.30x");
+        assert_eq!(find("null syscall (trap)").gate_ratio, None);
+        runs.gate.as_mut().unwrap().results[1].median = 4040.0;
+        let checks = check_targets(Mode::Icount, &runs);
+        let gate_target = checks.last().unwrap();
+        assert_eq!(gate_target.verdict(), "MISSED");
+        assert_eq!(gate_target.shown(), "4,040 instructions");
+        let checks = check_targets(Mode::Tcg, &runs);
+        assert_eq!(
+            checks.last().unwrap().shown(),
+            "instruction counts: icount mode only"
+        );
         let fork = checks
             .iter()
             .find(|c| c.text.starts_with("fork+exit"))
@@ -1319,16 +1516,52 @@ mod tests {
             results: vec![measure("null", 2468.0, 20.0), measure("fork", 10.0, 1.0)],
             ..Side::default()
         };
-        let table = render(&ctx, &isounik, Some(&linux));
-        assert!(table.contains(
-            "| null syscall (getppid) (`null`) | 1,234 | n/a (not implemented yet) | 2,468 | 0.50x |"
-        ), "{table}");
+        let gate = Side {
+            results: vec![measure("null", 4936.0, 40.0)],
+            ..Side::default()
+        };
+        let mut runs = Runs {
+            trap: Some(isounik),
+            gate: None,
+            linux: Some(linux),
+        };
+        let table = render(&ctx, &runs);
         assert!(
-            table.contains("| fork+exit+wait (`fork`) | FAILED: fork (errno 12) |"),
+            table.contains(
+                "| null syscall (getppid) (`null`) | 1,234 | not run | 2,468 | 0.50x | - |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| fork+exit+wait (`fork`) | FAILED: fork (errno 12) | not run | 10 |"),
             "{table}"
         );
         assert!(table.contains("machine: Test CPU, 2 CPUs"));
-        let json = to_json(&ctx, &isounik, Some(&linux));
+        assert!(
+            table.contains("syscall entry trap; Linux: vmlinuz-6.1"),
+            "{table}"
+        );
+        runs.gate = Some(gate);
+        let table = render(&ctx, &runs);
+        assert!(
+            table.contains(
+                "| null syscall (getppid) (`null`) | 1,234 | 4,936 | 2,468 | 0.50x | 2.00x |"
+            ),
+            "{table}"
+        );
+        assert!(table.contains("syscall entry trap and gate;"), "{table}");
+        assert!(
+            table.contains("- null syscall (getppid) through the MPK gate <= 30 instructions: MISSED (4,936 instructions)"),
+            "{table}"
+        );
+        let json = to_json(&ctx, &runs);
+        assert!(json.contains(
+            "{\"system\": \"isounik-gate\", \"name\": \"null\", \"iterations\": 10, \"reps\": 5, \"ticks_min\": 4936, \"ticks_median\": 4936, \"ns_min\": 40, \"ns_median\": 40}"
+        ), "{json}");
+        assert!(
+            json.contains("\"instructions\": 4936, \"gate_ratio\": null, \"verdict\": \"MISSED\""),
+            "{json}"
+        );
         assert!(json.contains(
             "{\"system\": \"isounik-trap\", \"name\": \"null\", \"iterations\": 10, \"reps\": 5, \"ticks_min\": 1234, \"ticks_median\": 1234, \"ns_min\": 10, \"ns_median\": 10}"
         ), "{json}");

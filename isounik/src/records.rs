@@ -5,45 +5,12 @@ use std::collections::BTreeSet;
 
 use isounik_abi::log::Record;
 
-/// Linux signal names, 1 to 31.
-const SIGNAL_NAMES: [&str; 31] = [
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
-];
-
 /// `SIGSEGV` for 11; `signal 40` for numbers without a classic name.
 pub fn signal_name(signo: u8) -> String {
     match signo {
-        1..=31 => SIGNAL_NAMES[signo as usize - 1].to_owned(),
+        // The names come from the one table of the ABI crate.
+        1..=31 => isounik_linux::signal::name(signo as u32)
+            .map_or_else(|| format!("signal {signo}"), str::to_owned),
         _ => format!("signal {signo}"),
     }
 }

@@ -1,6 +1,6 @@
-//! `isounik bench`: instruction counts under `-icount shift=0` repeat from run to run, and
-//! the comparison with a Linux guest completes (that one needs Debian's kernel and is
-//! ignored by default).
+//! `isounik bench`: instruction counts under `-icount shift=0` repeat from run to run (with
+//! trap and with gate entry), and the comparison with a Linux guest completes (that one
+//! needs Debian's kernel and is ignored by default).
 
 mod common;
 
@@ -49,6 +49,8 @@ fn bench(args: &[&str], limit: Duration) -> Ran {
 
 const SUBSET: &str = "null,stat,fork,fork_exec,pipe_lat,sig_catch,page_fault,mmap_1m";
 
+/// Both entry modes run by default (`--syscall-entry both`): the gate adds one more boot of
+/// the subset, a few seconds.
 #[test]
 fn icount_instruction_counts_repeat_within_half_a_percent() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,9 +78,30 @@ fn icount_instruction_counts_repeat_within_half_a_percent() {
             "{}",
             ran.describe()
         );
+        // Without Linux the gate target (an absolute count) is still checked.
+        assert!(
+            ran.stdout()
+                .contains("- null syscall (getppid) through the MPK gate <= 30 instructions: "),
+            "{}",
+            ran.describe()
+        );
         runs.push(results(&json));
     }
-    assert_eq!(runs[0].len(), SUBSET.split(',').count(), "{:?}", runs[0]);
+    for system in ["isounik-trap", "isounik-gate"] {
+        for name in SUBSET.split(',') {
+            assert!(
+                runs[0].contains_key(&(system.to_owned(), name.to_owned())),
+                "{system} {name} missing: {:?}",
+                runs[0]
+            );
+        }
+    }
+    assert_eq!(
+        runs[0].len(),
+        2 * SUBSET.split(',').count(),
+        "{:?}",
+        runs[0]
+    );
     assert_eq!(
         runs[0].keys().collect::<Vec<_>>(),
         runs[1].keys().collect::<Vec<_>>()
@@ -121,7 +144,7 @@ fn quick_comparison_with_linux_completes() {
     );
     assert_eq!(ran.code(), Some(0), "{}", ran.describe());
     let results = results(&json);
-    for system in ["isounik-trap", "linux"] {
+    for system in ["isounik-trap", "isounik-gate", "linux"] {
         for name in ["null", "fork", "fork_exec", "pipe_lat"] {
             assert!(
                 results.contains_key(&(system.to_owned(), name.to_owned())),
@@ -131,7 +154,7 @@ fn quick_comparison_with_linux_completes() {
         }
     }
     assert!(
-        ran.stdout().contains("Targets (ratio Iso-UniK/Linux):"),
+        ran.stdout().contains("Targets (ratio Iso-UniK trap/Linux"),
         "{}",
         ran.describe()
     );

@@ -281,3 +281,13 @@ fn crashing_child_leaves_parent_and_sibling_alone() {
         ],
     );
 }
+
+#[test]
+fn shared_anonymous_memory_is_shared_across_fork() {
+    passes(
+        "shared_anon",
+        Libc::Musl,
+        &[],
+        &["ok: MAP_SHARED anonymous memory is shared across fork; MAP_PRIVATE is not"],
+    );
+}

@@ -10,6 +10,7 @@ pub mod programs;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::thread;
@@ -200,6 +201,25 @@ pub fn native_in(cwd: &Path, program: impl AsRef<OsStr>, args: &[impl AsRef<OsSt
     let mut command = Command::new(program);
     command.args(args).current_dir(cwd).env_clear();
     command.envs(guest_env());
+    // The guest's first process starts with every signal at its default and none blocked;
+    // the host reference must too, whatever the test runner inherited (a background job
+    // has SIGINT and SIGQUIT ignored, which `kill -INT $$` would show).
+    // SAFETY: between fork and exec the closure only calls sigaction and sigprocmask,
+    // which are async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+            let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+            for signal in Signal::iterator() {
+                if !matches!(signal, Signal::SIGKILL | Signal::SIGSTOP) {
+                    let _ = sigaction(signal, &default);
+                }
+            }
+            SigSet::empty()
+                .thread_set_mask()
+                .map_err(std::io::Error::from)
+        });
+    }
     run_with_watchdog(command, b"", WATCHDOG)
 }
 

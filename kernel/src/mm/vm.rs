@@ -80,6 +80,9 @@ pub struct Vma {
     pub prot: Prot,
     pub backing: Backing,
     pub name: VmaName,
+    /// MAP_SHARED anonymous memory: its pages are populated at mmap and stay shared
+    /// (writable on both sides) across fork instead of copy-on-write.
+    pub shared: bool,
 }
 
 /// Why a user access could not be satisfied (becomes SIGSEGV with this si_code, or EFAULT).
@@ -438,7 +441,7 @@ impl AddressSpace {
         if access == Access::Write && entry & flags::WRITABLE == 0 {
             // Copy-on-write (or a page made writable by mprotect).
             let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
-            let frame = if shared.ref_count() == 2 {
+            let frame = if shared.ref_count() == 2 || vma.shared {
                 shared // only the page table and us: no one else sees it
             } else {
                 shared.duplicate().ok_or(FaultError::NoMemory)?
@@ -623,6 +626,7 @@ impl AddressSpace {
                         prot: Prot::RW,
                         backing: Backing::Anonymous,
                         name: VmaName::Heap,
+                        shared: false,
                     };
                     if self.insert(vma).is_err() {
                         return self.brk;

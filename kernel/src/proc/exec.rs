@@ -232,6 +232,7 @@ pub fn load(
                 file_bytes: s.filesz + (vaddr - start),
             },
             name: VmaName::Path(String::from(path)),
+            shared: false,
         };
         mm.insert(vma).map_err(|_| {
             fail(
@@ -262,6 +263,7 @@ pub fn load(
         prot: Prot::RW,
         backing: Backing::Anonymous,
         name: VmaName::Stack,
+        shared: false,
     })
     .map_err(|_| {
         fail(

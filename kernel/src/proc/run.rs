@@ -56,7 +56,53 @@ fn run(t: &mut Thread) {
     }
 }
 
+/// Gate mode: a rewritten site (`call *%rax`) called with a number that does not land on
+/// a sled (past the trampoline page, or on its `int3` padding) faults at once, at the
+/// landing address (for a page fault: one that paging could not resolve, as a
+/// `call *%rax` of a function not yet paged in is the same fault). That is a system call all the same: it is completed through the
+/// ordinary dispatch (ENOSYS for such numbers, under `--strace` too), as the trap would.
+fn complete_stray_gate_call(t: &mut Thread, vector: u8, error: u64, cr2: u64) -> bool {
+    const INSTRUCTION_FETCH: u64 = 1 << 4;
+    let regs = &t.ctx.regs;
+    let landed_here = match vector as u64 {
+        trap::PAGE_FAULT => {
+            error & INSTRUCTION_FETCH != 0 && cr2 == regs.rip && regs.rip == regs.rax
+        }
+        // The trampoline's int3 padding reports the next byte.
+        3 => regs.rax < 4096 && regs.rip == regs.rax.wrapping_add(1),
+        _ => false,
+    };
+    if !landed_here || regs.rax < 480 {
+        return false;
+    }
+    let (rsp, mut ret) = (regs.rsp, [0u8; 8]);
+    let mut site = [0u8; 2];
+    {
+        let mut mm = t.mm.lock();
+        if mm.read(rsp, &mut ret).is_err() {
+            return false;
+        }
+        let ret = u64::from_le_bytes(ret);
+        if ret < 4096 + 2 || mm.read(ret - 2, &mut site).is_err() {
+            return false;
+        }
+    }
+    if site != [0xff, 0xd0] {
+        return false;
+    }
+    t.ctx.regs.rip = u64::from_le_bytes(ret);
+    t.ctx.regs.rsp = rsp + 8;
+    syscall::dispatch(t);
+    true
+}
+
 fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
+    if vector == 3
+        && crate::arch::x86_64::gate::enabled()
+        && complete_stray_gate_call(t, vector, error, cr2)
+    {
+        return;
+    }
     let rip = t.ctx.regs.rip;
     let mut reason = String::new();
     let (sig, code, addr) = match vector as u64 {
@@ -71,6 +117,12 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
             };
             match result {
                 Ok(()) => return,
+                Err(_)
+                    if crate::arch::x86_64::gate::enabled()
+                        && complete_stray_gate_call(t, vector, error, cr2) =>
+                {
+                    return
+                }
                 Err(e) => {
                     let _ = write!(reason, "segmentation fault at {cr2:#x} (");
                     let _ = trap::describe_page_fault(error, &mut reason);

@@ -32,9 +32,12 @@ pub fn timer() -> TestResult {
         (200..400).contains(&elapsed_ms),
         "sleep(200 ms) took {elapsed_ms} ms by the TSC"
     );
-    // The periodic tick and the TSC must agree (both calibrated at boot).
+    // The periodic tick and the TSC must roughly agree (both calibrated at boot). Under TCG
+    // on a loaded host, ticks that come due while one is still pending merge into one
+    // interrupt, so fewer arrive than the TSC says (time is kept by the TSC, not by
+    // counting ticks); half is the floor, and more than twice means a miscalibration.
     ensure!(
-        ticks + 3 >= expected && ticks <= expected * 2 + 3,
+        ticks * 2 + 3 >= expected && ticks <= expected * 2 + 3,
         "{ticks} ticks in 200 ms, expected about {expected}"
     );
     // A second, independent measurement against the PIT agrees with the boot calibration.

@@ -50,8 +50,7 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
     match flags & MAP_TYPE {
         MAP_PRIVATE => {}
         MAP_SHARED | MAP_SHARED_VALIDATE => {
-            // Shared mappings arrive with multiple processes; anonymous shared is private
-            // while there is only one process.
+            // Shared file mappings (writes reaching the file) are not supported yet.
             if flags & MAP_ANONYMOUS == 0 {
                 return Err(Errno::ENODEV);
             }
@@ -121,13 +120,32 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
             p.mm().find_free(len, MMAP_TOP).ok_or(Errno::ENOMEM)?
         }
     };
-    p.mm().insert(Vma {
+    let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    let mut mm = p.mm();
+    mm.insert(Vma {
         start,
         end: start + len,
         prot: Prot::from_linux(prot),
         backing,
         name,
+        shared,
     })?;
+    if shared {
+        // Shared anonymous memory exists from the start, so that a fork shares the very
+        // same pages (not fresh zero pages faulted in on each side).
+        let mut va = start;
+        while va < start + len {
+            if let Err(e) = mm.handle_fault(va, crate::mm::vm::Access::Write) {
+                mm.unmap_range(start, start + len);
+                return Err(if e == crate::mm::vm::FaultError::NoMemory {
+                    Errno::ENOMEM
+                } else {
+                    Errno::EACCES
+                });
+            }
+            va += PAGE_SIZE;
+        }
+    }
     Ok(start)
 }
 

@@ -150,22 +150,31 @@ pub fn in_gate(rip: u64) -> bool {
     (start..end).contains(&rip)
 }
 
-/// The trampoline page's contents: a `nop` for every address the call can land on (any
-/// system call number below 4080: unknown numbers must still reach ENOSYS), then an
-/// absolute jump to `gate_entry` (through r11, which `syscall` clobbers anyway).
+/// The trampoline page's contents. `call *%rax` lands at the address equal to the system
+/// call number, so the page is a sled that every entry point slides down to a jump to
+/// `gate_entry`. The sled is made of `a9` bytes: from any offset they decode as
+/// `test eax, 0xa9a9a9a9` (5 bytes, only the flags change), five times fewer instructions
+/// than a `nop` sled; four `nop`s after it realign every phase. Numbers below 480 (all of
+/// Linux's) use a first sled ending at 480; numbers from 512 up (unknown ones, which must
+/// still reach ENOSYS) a second one at the end of the page. 480..512 holds the first jump
+/// and `int3`s.
 pub fn trampoline_page() -> [u8; 4096] {
-    const SLED: usize = 4096 - 16;
-    let mut page = [0xccu8; 4096]; // int3 beyond the code
-    page[..SLED].fill(0x90);
     let target = (&raw const gate_entry) as u64;
-    let mut code = [0u8; 13];
-    code[0] = 0x49; // movabs r11, imm64
-    code[1] = 0xbb;
-    code[2..10].copy_from_slice(&target.to_le_bytes());
-    code[10] = 0x41; // jmp r11
-    code[11] = 0xff;
-    code[12] = 0xe3;
-    page[SLED..SLED + code.len()].copy_from_slice(&code);
+    let mut jump = [0u8; 13];
+    jump[0] = 0x49; // movabs r11, imm64
+    jump[1] = 0xbb;
+    jump[2..10].copy_from_slice(&target.to_le_bytes());
+    jump[10] = 0x41; // jmp r11
+    jump[11] = 0xff;
+    jump[12] = 0xe3;
+    let mut page = [0xccu8; 4096]; // int3 outside the sleds and jumps
+    let mut sled = |start: usize, end: usize| {
+        page[start..end].fill(0xa9);
+        page[end..end + 4].fill(0x90);
+        page[end + 4..end + 4 + jump.len()].copy_from_slice(&jump);
+    };
+    sled(0, 480);
+    sled(512, 4096 - 4 - 13);
     page
 }
 
