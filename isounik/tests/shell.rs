@@ -282,8 +282,11 @@ fn background_sleep_does_not_stall_foreground_commands() {
 
 #[test]
 fn kill_of_background_jobs_gives_128_plus_signal() {
+    // ash prints "Terminated" only if it reaps the job inside `wait`, not if the job died
+    // and was reaped earlier: a race on any kernel, so the statuses are compared, not the
+    // job messages on stderr.
     check_with(
-        "sleep 10 & p=$!; kill $p; wait $p; echo $?; sleep 10 & kill -9 $!; wait $!; echo $?; \
+        "exec 2>/dev/null; sleep 10 & p=$!; kill $p; wait $p; echo $?; sleep 10 & kill -9 $!; wait $!; echo $?; \
          sleep 10 & kill -HUP $!; wait $!; echo $?; sleep 10 & kill -USR1 $!; wait $!; echo $?",
         "143\n137\n129\n138\n",
         Mode::Inline,
@@ -292,7 +295,8 @@ fn kill_of_background_jobs_gives_128_plus_signal() {
 
 #[test]
 fn kill_of_a_job_by_percent() {
-    check("sleep 0.2 & kill %1; wait %1; echo $?", "143\n");
+    // As above: the job message on stderr depends on when ash reaps the job.
+    check("exec 2>/dev/null; sleep 0.2 & kill %1; wait %1; echo $?", "143\n");
 }
 
 #[test]
