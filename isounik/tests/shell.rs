@@ -296,7 +296,10 @@ fn kill_of_background_jobs_gives_128_plus_signal() {
 #[test]
 fn kill_of_a_job_by_percent() {
     // As above: the job message on stderr depends on when ash reaps the job.
-    check("exec 2>/dev/null; sleep 0.2 & kill %1; wait %1; echo $?", "143\n");
+    check(
+        "exec 2>/dev/null; sleep 0.2 & kill %1; wait %1; echo $?",
+        "143\n",
+    );
 }
 
 #[test]
@@ -670,8 +673,11 @@ fn proc_shows_other_processes() {
     check(
         // (comm is left out: after busybox re-executes itself through /proc/self/exe,
         // hosts differ on whether it reads "sleep" or "busybox".)
-        // (The short sleep lets the child exec before its cmdline is read.)
-        "sleep 5 & p=$!; sleep 0.5; [ -d /proc/$p ] && echo in-proc; \
+        // (The loop waits until the child has exec'd before its cmdline is read; stderr
+        // is dropped because ash's "Terminated" message for the killed job is racy.)
+        "exec 2>/dev/null; sleep 5 & p=$!; n=0; \
+         while [ $n -lt 100 ] && ! grep -q sleep /proc/$p/cmdline; do sleep 0.05; n=$((n+1)); done; \
+         [ -d /proc/$p ] && echo in-proc; \
          tr '\\0' ' ' </proc/$p/cmdline; echo; ls /proc | grep -qx $$ && echo shell-listed; \
          kill $p; wait $p; echo $?; [ -d /proc/$p ] || echo gone",
         "in-proc\nsleep 5 \nshell-listed\n143\ngone\n",

@@ -369,14 +369,20 @@ fn read_iovecs(p: &mut Thread, addr: u64, count: usize) -> Result<Vec<(u64, usiz
     Ok(iov)
 }
 
-pub fn sys_readv(p: &mut Thread, a: Args) -> SysResult {
+/// readv/writev: moves each iovec in turn with `transfer`, stopping at the first short
+/// transfer; an error after some bytes moved ends the call with what moved (as Linux).
+fn transfer_iovecs(
+    p: &mut Thread,
+    a: Args,
+    transfer: fn(&mut Thread, &OpenFile, u64, usize, Option<u64>) -> SysResult,
+) -> SysResult {
     let file = p.files().get(a.fd(0)?)?;
     let mut total = 0;
     for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
         if len == 0 {
             continue;
         }
-        let n = match read_into_user(p, &file, base, len, None) {
+        let n = match transfer(p, &file, base, len, None) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -389,24 +395,12 @@ pub fn sys_readv(p: &mut Thread, a: Args) -> SysResult {
     Ok(total)
 }
 
+pub fn sys_readv(p: &mut Thread, a: Args) -> SysResult {
+    transfer_iovecs(p, a, read_into_user)
+}
+
 pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
-    let mut total = 0;
-    for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
-        if len == 0 {
-            continue;
-        }
-        let n = match write_from_user(p, &file, base, len, None) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if (n as usize) < len {
-            break;
-        }
-    }
-    Ok(total)
+    transfer_iovecs(p, a, write_from_user)
 }
 
 pub fn sys_lseek(p: &mut Thread, a: Args) -> SysResult {
