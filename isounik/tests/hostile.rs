@@ -177,6 +177,14 @@ impl Outcome {
         self
     }
 
+    /// isounik reported `part` on stderr (the kernel's reports of killed processes).
+    fn expect_stderr_contains(&self, part: &str) -> &Self {
+        if !self.ran.stderr().contains(part) {
+            self.fail(&format!("stderr lacks {part:?}"));
+        }
+        self
+    }
+
     /// No line of the attack starts with `FAIL` and `NAME ok` is there.
     fn expect_program_ok(&self, name: &str) -> &Self {
         let out = self.attack_output();
@@ -425,6 +433,14 @@ fn hostile_fork_bomb_max_procs() {
 #[test]
 fn hostile_memory_exhaustion() {
     program_ok("hostile_memory_exhaustion", &[]);
+}
+
+#[test]
+fn hostile_memory_hoarding() {
+    for o in program_ok("hostile_memory_hoarding", &[]) {
+        // The out-of-memory killer names its choice.
+        o.expect_stderr_contains("killed by SIGKILL: out of memory: it held the most");
+    }
 }
 
 #[test]

@@ -339,6 +339,36 @@ impl PageTable {
         }
     }
 
+    /// How many 4 KiB pages the lower half (the application's) maps: its resident set, as
+    /// the out-of-memory killer weighs processes.
+    pub fn count_lower_half(&self, mem: &mut impl PhysMemory) -> usize {
+        let mut count = 0;
+        for i4 in 0..ENTRIES_PER_TABLE / 2 {
+            let e4 = mem.table(self.root)[i4];
+            if e4 & PRESENT == 0 {
+                continue;
+            }
+            for i3 in 0..ENTRIES_PER_TABLE {
+                let e3 = mem.table(e4 & ADDR_MASK)[i3];
+                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
+                    continue;
+                }
+                for i2 in 0..ENTRIES_PER_TABLE {
+                    let e2 = mem.table(e3 & ADDR_MASK)[i2];
+                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
+                        continue;
+                    }
+                    count += mem
+                        .table(e2 & ADDR_MASK)
+                        .iter()
+                        .filter(|e| *e & PRESENT != 0)
+                        .count();
+                }
+            }
+        }
+        count
+    }
+
     /// Copies the lower half of this table into `child` (which must have an empty lower
     /// half), for fork: every present leaf is passed to `share(va, entry)`, which returns the
     /// entry to keep here and the entry to give the child (e.g. both read-only for
@@ -771,6 +801,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen, 2);
+        assert_eq!(parent.count_lower_half(&mut mem), 2);
+        assert_eq!(child.count_lower_half(&mut mem), 2);
         for t in [&parent, &child] {
             let m = t.translate(&mut mem, 0x40_0000).unwrap();
             assert_eq!(m.phys, 0x1000);
@@ -783,6 +815,8 @@ mod tests {
         // Separate tables: unmapping in the child leaves the parent alone.
         assert_eq!(child.unmap(&mut mem, 0x40_0000), Some(0x1000));
         assert!(parent.translate(&mut mem, 0x40_0000).is_some());
+        assert_eq!(child.count_lower_half(&mut mem), 1);
+        assert_eq!(parent.count_lower_half(&mut mem), 2);
     }
 
     #[test]

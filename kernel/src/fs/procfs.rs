@@ -469,7 +469,7 @@ pub fn contents(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
                 "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",
                 kb(st.total_frames),
                 kb(st.free_frames),
-                kb(st.free_frames)
+                kb(st.available_frames)
             );
         }
         ProcNode::File(GlobalFile::Cpuinfo) => {

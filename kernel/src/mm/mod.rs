@@ -71,6 +71,8 @@ macro_rules! sym_addr {
 pub struct MemoryStats {
     pub total_frames: usize,
     pub free_frames: usize,
+    /// Free frames programs can still get: the free ones beyond the libOS's reserve.
+    pub available_frames: usize,
     pub heap_bytes: u64,
 }
 
@@ -78,6 +80,7 @@ pub fn stats() -> MemoryStats {
     with(|m| MemoryStats {
         total_frames: m.frames.total_frames(),
         free_frames: m.frames.free_frames(),
+        available_frames: m.frames.free_frames().saturating_sub(frame::reserve(m)),
         heap_bytes: m.heap_end - LIBOS_HEAP_BASE,
     })
 }

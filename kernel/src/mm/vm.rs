@@ -173,6 +173,11 @@ impl AddressSpace {
         Ok(child)
     }
 
+    /// How many pages it maps (its resident set; shared pages count in every sharer).
+    pub fn resident_pages(&self) -> usize {
+        self.table.count_lower_half(&mut Physmap)
+    }
+
     pub fn root(&self) -> u64 {
         self.table.root()
     }

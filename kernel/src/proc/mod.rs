@@ -4,6 +4,7 @@
 //! flags, gets copies). A `Process` is the thread group: identity, family, exit status.
 
 pub mod exec;
+mod oom;
 mod run;
 pub mod signal;
 pub mod wait;
@@ -11,7 +12,7 @@ pub mod wait;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -126,6 +127,8 @@ pub struct ProcInner {
     pub real_timer: Option<(u64, u64)>,
     /// The dispositions its threads share (read by senders and by a child's exit).
     pub sighand: Arc<spin::Mutex<SigHandlers>>,
+    /// Its memory, for the out-of-memory killer to weigh (gone once the process has exited).
+    pub mm: Weak<spin::Mutex<AddressSpace>>,
 }
 
 pub struct Thread {
@@ -325,6 +328,7 @@ pub fn spawn_init(
             vfork_parent: None,
             real_timer: None,
             sighand: sighand.clone(),
+            mm: Weak::new(),
         }),
     });
     let shared = Arc::new(ThreadShared {
@@ -333,11 +337,13 @@ pub fn spawn_init(
         blocked: AtomicU64::new(0),
     });
     let cr3 = loaded.mm.root();
+    let mm = Arc::new(spin::Mutex::new(loaded.mm));
+    process.inner.lock().mm = Arc::downgrade(&mm);
     let thread = Box::new(Thread {
         tid: pid,
         pid,
         process: process.clone(),
-        mm: Arc::new(spin::Mutex::new(loaded.mm)),
+        mm,
         files: Arc::new(spin::Mutex::new(files)),
         fs: Arc::new(spin::Mutex::new(FsContext { cwd, umask: 0o022 })),
         sighand,
@@ -407,6 +413,17 @@ pub struct CloneRequest {
 /// fork, vfork and clone: a new thread (and, without CLONE_THREAD, a new process) that
 /// returns 0 from the call; returns its id.
 pub fn clone_thread(t: &mut Thread, req: CloneRequest) -> Result<Pid, Errno> {
+    // Out of memory: let the killer free some, a few times at most.
+    for _ in 0..4 {
+        match try_clone_thread(t, &req) {
+            Err(Errno::ENOMEM) if oom::reclaim(t) => continue,
+            result => return result,
+        }
+    }
+    try_clone_thread(t, &req)
+}
+
+fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
     let f = req.flags;
     if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0
         || f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0
@@ -470,6 +487,7 @@ pub fn clone_thread(t: &mut Thread, req: CloneRequest) -> Result<Pid, Errno> {
                 vfork_parent: (f & CLONE_VFORK != 0).then_some(t.tid),
                 real_timer: None,
                 sighand: sighand.clone(),
+                mm: Arc::downgrade(&mm),
             }),
         });
         let _ = req.exit_signal; // SIGCHLD is the only exit signal supported
@@ -619,6 +637,7 @@ pub fn exec_in_place(
     signal::kill_other_threads(t);
     sched::set_current_cr3(loaded.mm.root());
     t.mm = Arc::new(spin::Mutex::new(loaded.mm));
+    t.inner().mm = Arc::downgrade(&t.mm);
     *t.ctx = UserContext::new(loaded.entry, loaded.stack_pointer, APP_PKRU);
     // The descriptor table stops being shared (unshare_files) before close-on-exec.
     let files = t.files().clone();

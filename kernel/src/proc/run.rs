@@ -15,6 +15,7 @@ use crate::mm::vm::{Access, FaultError};
 use crate::{irq, sched, syscall};
 
 const SIGILL: u8 = 4;
+const SIGKILL: u8 = 9;
 const SIGTRAP: u8 = 5;
 const SIGBUS: u8 = 7;
 const SIGFPE: u8 = 8;
@@ -117,6 +118,19 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
             };
             match result {
                 Ok(()) => return,
+                // Another process is killed to free memory; the instruction runs again.
+                Err(FaultError::NoMemory) if super::oom::reclaim(t) => return,
+                Err(FaultError::NoMemory) => {
+                    // This process holds the most memory: it is the one killed, with
+                    // SIGKILL as by Linux's OOM killer (a SIGSEGV handler could only retry).
+                    let reason = alloc::format!(
+                        "out of memory: no page for {cr2:#x} (rip {rip:#x}) and no larger \
+                         process to kill"
+                    );
+                    kill_by_signal(t.pid, SIGKILL, &reason);
+                    signal::group_exit(t, super::ExitStatus::Signaled(SIGKILL));
+                    return;
+                }
                 Err(_)
                     if crate::arch::x86_64::gate::enabled()
                         && complete_stray_gate_call(t, vector, error, cr2) =>
