@@ -53,8 +53,17 @@ const SOURCES: [(&str, &str); 3] = [
 ];
 
 /// The benchmarks in table order: name, operation, what one operation is.
-pub const BENCHMARKS: [(&str, &str); 16] = [
+pub const BENCHMARKS: [(&str, &str); 19] = [
     ("null", "null syscall (getppid)"),
+    (
+        "null_raw",
+        "null syscall, bare `syscall` instruction in a loop",
+    ),
+    (
+        "loop_raw",
+        "the same loop without the system call (baseline)",
+    ),
+    ("clock", "clock_gettime(CLOCK_MONOTONIC)"),
     ("open_close", "open+close"),
     ("stat", "stat"),
     ("fork", "fork+exit+wait"),
@@ -928,12 +937,22 @@ pub fn check_targets(mode: Mode, runs: &Runs) -> Vec<TargetCheck> {
             why_not: None,
         });
     }
-    let gate_null = runs.gate.as_ref().and_then(|s| s.get("null"));
+    // The gate's round trip from the rewritten site's `call` to its return: the bare
+    // `syscall` loop less the same loop without it (libc's wrapper is not the gate's).
+    let round_trip = |side: Option<&Side>| {
+        let side = side?;
+        let with = side.get("null_raw")?.median;
+        let without = side.get("loop_raw")?.median;
+        Some(with - without)
+    };
+    let trap_round_trip = round_trip(runs.trap.as_ref()).filter(|_| mode.counts_instructions());
     checks.push(TargetCheck {
-        text: format!("null syscall (getppid) through the MPK gate <= {GATE_TARGET} instructions"),
-        ratio: gate_null
-            .filter(|_| mode.counts_instructions())
-            .map(|m| m.median),
+        text: format!(
+            "null syscall (getppid) round trip through the MPK gate <= {GATE_TARGET} instructions \
+             (null_raw - loop_raw; trap round trip: {})",
+            trap_round_trip.map_or("-".into(), |v| format!("{v:.0}"))
+        ),
+        ratio: round_trip(runs.gate.as_ref()).filter(|_| mode.counts_instructions()),
         limit: GATE_TARGET,
         absolute: true,
         gate_ratio: None,
@@ -942,7 +961,7 @@ pub fn check_targets(mode: Mode, runs: &Runs) -> Vec<TargetCheck> {
         } else if runs.gate.is_none() {
             "gate entry not run"
         } else {
-            "`null` not run"
+            "`null_raw` and `loop_raw` not both run"
         }),
     });
     checks
@@ -1427,7 +1446,12 @@ mod tests {
     #[test]
     fn targets_follow_the_mode() {
         let isounik = Side {
-            results: vec![measure("fork", 100.0, 1000.0), measure("null", 60.0, 10.0)],
+            results: vec![
+                measure("fork", 100.0, 1000.0),
+                measure("null", 60.0, 10.0),
+                measure("null_raw", 520.0, 1.0),
+                measure("loop_raw", 20.0, 1.0),
+            ],
             boot: Boot {
                 tsc: vec![10.0, 12.0, 11.0],
                 host_ms: vec![100.0],
@@ -1445,7 +1469,12 @@ mod tests {
             ..Side::default()
         };
         let gate = Side {
-            results: vec![measure("fork", 120.0, 900.0), measure("null", 25.0, 1.0)],
+            results: vec![
+                measure("fork", 120.0, 900.0),
+                measure("null", 60.0, 1.0),
+                measure("null_raw", 45.0, 1.0),
+                measure("loop_raw", 20.0, 1.0),
+            ],
             ..Side::default()
         };
         let mut runs = Runs {
@@ -1460,22 +1489,23 @@ mod tests {
         assert_eq!(find("null syscall (trap)").verdict(), "MISSED");
         assert_eq!(find("fork+exec").verdict(), "not measured");
         assert_eq!(find("boot").ratio, Some(0.11));
-        let gate_target = find("null syscall (getppid) through the MPK gate");
+        let gate_target = find("null syscall (getppid) round trip through the MPK gate");
         assert_eq!(gate_target.verdict(), "not measured");
         assert_eq!(gate_target.shown(), "gate entry not run");
         runs.gate = Some(gate);
         let checks = check_targets(Mode::Icount, &runs);
         let find = |text: &str| checks.iter().find(|c| c.text.starts_with(text)).unwrap();
-        let gate_target = find("null syscall (getppid) through the MPK gate");
+        let gate_target = find("null syscall (getppid) round trip through the MPK gate");
         assert_eq!(
             (gate_target.ratio, gate_target.verdict()),
             (Some(25.0), "met")
         );
+        assert!(gate_target.text.ends_with("trap round trip: 500)"));
         assert_eq!(gate_target.shown(), "25 instructions");
         assert_eq!(find("fork+exit").gate_ratio, Some(0.3));
         assert_eq!(find("fork+exit").shown(), "0.25x; gate entry 0.30x");
         assert_eq!(find("null syscall (trap)").gate_ratio, None);
-        runs.gate.as_mut().unwrap().results[1].median = 4040.0;
+        runs.gate.as_mut().unwrap().results[2].median = 4060.0;
         let checks = check_targets(Mode::Icount, &runs);
         let gate_target = checks.last().unwrap();
         assert_eq!(gate_target.verdict(), "MISSED");
@@ -1517,7 +1547,11 @@ mod tests {
             ..Side::default()
         };
         let gate = Side {
-            results: vec![measure("null", 4936.0, 40.0)],
+            results: vec![
+                measure("null", 4936.0, 40.0),
+                measure("null_raw", 4956.0, 40.0),
+                measure("loop_raw", 20.0, 1.0),
+            ],
             ..Side::default()
         };
         let mut runs = Runs {
@@ -1551,7 +1585,7 @@ mod tests {
         );
         assert!(table.contains("syscall entry trap and gate;"), "{table}");
         assert!(
-            table.contains("- null syscall (getppid) through the MPK gate <= 30 instructions: MISSED (4,936 instructions)"),
+            table.contains("- null syscall (getppid) round trip through the MPK gate <= 30 instructions (null_raw - loop_raw; trap round trip: -): MISSED (4,936 instructions)"),
             "{table}"
         );
         let json = to_json(&ctx, &runs);

@@ -404,6 +404,11 @@ fn hostile_jump_into_kernel_text() {
 }
 
 #[test]
+fn hostile_gate_calls() {
+    program_ok("hostile_gate_calls", &[hex(kernel().data + 0x10)]);
+}
+
+#[test]
 fn hostile_null_access() {
     program_ok("hostile_null_access", &[]);
 }

@@ -32,7 +32,7 @@ pub fn main(line: &str, boot: &BootInfo) -> ! {
     }
     crate::syscall::init(cmdline::get(line, cmdline::STRACE).is_some());
     if cmdline::get(line, "syscall_entry") == Some("gate") {
-        crate::arch::x86_64::gate::enable();
+        crate::arch::x86_64::gate::enable(cmdline::get(line, cmdline::STRACE).is_some());
     }
     if let Some(n) = cmdline::get(line, "max_procs").and_then(|n| n.parse().ok()) {
         proc::set_process_limit(n);

@@ -133,6 +133,33 @@ static void b_null(long n)
 		syscall(SYS_getppid);
 }
 
+/* The bare round trip: a `syscall` instruction in a loop (under the gate: the rewritten
+ * site's `call *%rax` to its return), without libc's wrapper. `loop_raw` is the same loop
+ * with a `nop` in place of the `syscall`: the difference is the round trip alone. */
+static void b_null_raw(long n)
+{
+	for (long i = 0; i < n; i++) {
+		long r = SYS_getppid;
+		__asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
+	}
+}
+
+static void b_loop_raw(long n)
+{
+	for (long i = 0; i < n; i++) {
+		long r = SYS_getppid;
+		__asm__ volatile("nop" : "+a"(r) : : "rcx", "r11", "memory");
+	}
+}
+
+/* clock_gettime as a program calls it (Linux answers it in its vDSO). */
+static void b_clock(long n)
+{
+	struct timespec ts;
+	for (long i = 0; i < n; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+
 static void b_open_close(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -500,6 +527,9 @@ static void b_mmap(long n)
 
 static const struct bench all[] = {
 	{"null", 20000, 11, NULL, b_null, NULL},
+	{"null_raw", 20000, 11, NULL, b_null_raw, NULL},
+	{"loop_raw", 20000, 11, NULL, b_loop_raw, NULL},
+	{"clock", 20000, 11, NULL, b_clock, NULL},
 	{"open_close", 2000, 11, NULL, b_open_close, NULL},
 	{"stat", 2000, 11, NULL, b_stat, NULL},
 	{"fork", 200, 11, NULL, b_fork, NULL},

@@ -6,7 +6,10 @@
 //! * [`cmdline`]: the kernel command line keys.
 //! * [`layout`]: the virtual memory layout of every address space.
 //! * [`pkey`]: protection keys and the PKRU values of the domains.
+//! * [`trampoline`]: the gate mode's system call trampoline page.
 #![no_std]
+
+pub mod trampoline;
 
 /// Fixed I/O ports of the devices `isounik` gives every guest.
 pub mod io {

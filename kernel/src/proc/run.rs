@@ -9,8 +9,8 @@ use core::fmt::Write;
 use isounik_abi::log::{MARK, SIGNAL};
 
 use super::{signal, ExitStatus, Pid, Thread};
-use crate::arch::x86_64::trap;
 use crate::arch::x86_64::user::UserExit;
+use crate::arch::x86_64::{gate, trap};
 use crate::mm::vm::{Access, FaultError};
 use crate::{irq, sched, syscall};
 
@@ -31,6 +31,7 @@ pub extern "C" fn thread_entry(arg: usize) -> ! {
 }
 
 fn run(t: &mut Thread) {
+    let gate_stack = gate::enabled().then(gate::GateStack::new);
     loop {
         signal::deliver(t);
         if t.exit.is_some() {
@@ -42,8 +43,8 @@ fn run(t: &mut Thread) {
                 mm.activate();
             }
         }
-        if crate::arch::x86_64::gate::enabled() {
-            crate::arch::x86_64::gate::publish(t.pid, t.tid, t.ppid());
+        if let Some(stack) = &gate_stack {
+            gate::publish(t.pid, t.tid, t.ppid(), stack);
         }
         match t.ctx.execute() {
             UserExit::Syscall => syscall::dispatch(t),
@@ -57,23 +58,19 @@ fn run(t: &mut Thread) {
     }
 }
 
-/// Gate mode: a rewritten site (`call *%rax`) called with a number that does not land on
-/// a sled (past the trampoline page, or on its `int3` padding) faults at once, at the
-/// landing address (for a page fault: one that paging could not resolve, as a
-/// `call *%rax` of a function not yet paged in is the same fault). That is a system call all the same: it is completed through the
-/// ordinary dispatch (ENOSYS for such numbers, under `--strace` too), as the trap would.
+/// Gate mode: a rewritten site (`call *%rax`) called with a number past the trampoline
+/// page (4096 and above) faults at once, at the landing address (a page fault that paging
+/// could not resolve, as a `call *%rax` of a function not yet paged in is the same fault).
+/// That is a system call all the same: it is completed through the ordinary dispatch
+/// (ENOSYS for such numbers, under `--strace` too), as the trap would.
 fn complete_stray_gate_call(t: &mut Thread, vector: u8, error: u64, cr2: u64) -> bool {
     const INSTRUCTION_FETCH: u64 = 1 << 4;
     let regs = &t.ctx.regs;
-    let landed_here = match vector as u64 {
-        trap::PAGE_FAULT => {
-            error & INSTRUCTION_FETCH != 0 && cr2 == regs.rip && regs.rip == regs.rax
-        }
-        // The trampoline's int3 padding reports the next byte.
-        3 => regs.rax < 4096 && regs.rip == regs.rax.wrapping_add(1),
-        _ => false,
-    };
-    if !landed_here || regs.rax < 480 {
+    let landed_here = vector as u64 == trap::PAGE_FAULT
+        && error & INSTRUCTION_FETCH != 0
+        && cr2 == regs.rip
+        && regs.rip == regs.rax;
+    if !landed_here || regs.rax < 4096 {
         return false;
     }
     let (rsp, mut ret) = (regs.rsp, [0u8; 8]);
@@ -98,12 +95,6 @@ fn complete_stray_gate_call(t: &mut Thread, vector: u8, error: u64, cr2: u64) ->
 }
 
 fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
-    if vector == 3
-        && crate::arch::x86_64::gate::enabled()
-        && complete_stray_gate_call(t, vector, error, cr2)
-    {
-        return;
-    }
     let rip = t.ctx.regs.rip;
     let mut reason = String::new();
     let (sig, code, addr) = match vector as u64 {
@@ -116,6 +107,11 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
             } else {
                 t.mm().handle_fault(cr2, access)
             };
+            // A gate handler's copy to the caller's memory: the copy fails (EFAULT) instead.
+            if let (Err(_), Some(fixup)) = (&result, gate::uaccess_fixup(rip, t.ctx.pkru)) {
+                t.ctx.regs.rip = fixup;
+                return;
+            }
             match result {
                 Ok(()) => return,
                 // Another process is killed to free memory; the instruction runs again.
@@ -131,10 +127,7 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
                     signal::group_exit(t, super::ExitStatus::Signaled(SIGKILL));
                     return;
                 }
-                Err(_)
-                    if crate::arch::x86_64::gate::enabled()
-                        && complete_stray_gate_call(t, vector, error, cr2) =>
-                {
+                Err(_) if gate::enabled() && complete_stray_gate_call(t, vector, error, cr2) => {
                     return
                 }
                 Err(e) => {
@@ -153,9 +146,7 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
                     let code = match e {
                         // The gate's trampoline at address 0 is not the program's memory:
                         // a NULL access there reads as "nothing mapped", as on Linux.
-                        _ if pku && cr2 < 4096 && crate::arch::x86_64::gate::enabled() => {
-                            signal::SEGV_MAPERR
-                        }
+                        _ if pku && cr2 < 4096 && gate::enabled() => signal::SEGV_MAPERR,
                         _ if pku => signal::SEGV_PKUERR,
                         FaultError::NotMapped => signal::SEGV_MAPERR,
                         _ => signal::SEGV_ACCERR,

@@ -12,6 +12,7 @@ mod time;
 
 pub use futex::wake_address as futex_wake_address;
 pub use info::RELEASE;
+pub use time::{clock_now, timespec_bytes, timeval_bytes};
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

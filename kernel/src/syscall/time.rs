@@ -29,7 +29,22 @@ fn clock_ns(clock: u32) -> Result<u64, Errno> {
     }
 }
 
-fn timespec_bytes(ns: u64) -> [u8; 16] {
+/// The clocks the MPK gate reads in ring 3 (the CPU-time ones stay on the trap path).
+pub fn clock_now(clock: u32) -> Option<u64> {
+    match clock {
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => None,
+        _ => clock_ns(clock).ok(),
+    }
+}
+
+pub fn timeval_bytes(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+    b
+}
+
+pub fn timespec_bytes(ns: u64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
     b[8..].copy_from_slice(&((ns % 1_000_000_000) as i64).to_le_bytes());
@@ -65,11 +80,8 @@ pub fn sys_clock_getres(p: &mut Thread, a: Args) -> SysResult {
 
 pub fn sys_gettimeofday(p: &mut Thread, a: Args) -> SysResult {
     if a.ptr(0) != 0 {
-        let ns = time::realtime_ns();
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
-        b[8..].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-        p.mm().write(a.ptr(0), &b)?;
+        p.mm()
+            .write(a.ptr(0), &timeval_bytes(time::realtime_ns()))?;
     }
     if a.ptr(1) != 0 {
         p.mm().write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC

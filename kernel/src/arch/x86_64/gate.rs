@@ -3,8 +3,8 @@
 //!
 //! * A `syscall` site of a program is rewritten lazily, at its first trap, into `call *%rax`
 //!   (`ff d0`, the same two bytes). The call lands in the trampoline page mapped at virtual
-//!   address 0 (zpoline-style): a sled of `nop`s, one per system call number, ending in a
-//!   jump to `gate_entry`. That page is execute-only: its key (`K_TRAMPOLINE`) is denied to
+//!   address 0 (zpoline-style), whose `jmp rel8` hops lead every entry to a jump to
+//!   `gate_entry`. That page is execute-only: its key (`K_TRAMPOLINE`) is denied to
 //!   data accesses by every application PKRU (fetches are never key-checked), so NULL reads
 //!   and writes still fault.
 //! * `gate_entry` writes the libOS PKRU with a constant and checks it (a jump into the
@@ -17,14 +17,43 @@
 //!   zone that leaf functions may use: gate mode is therefore opt-in
 //!   (`isounik run --syscall-entry=gate`); see docs/gate.md.
 
+use alloc::boxed::Box;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
+use isounik_linux::errno::Errno;
+
+use super::uaccess;
 
 /// Whether programs run with gate entry (`syscall_entry=gate`).
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
-pub fn enable() {
+/// Turns gate entry on. Under `strace`, every call takes the trap path so that each is
+/// traced; otherwise the calls the gate can answer in ring 3 get their handlers.
+pub fn enable(trace: bool) {
+    let slow = gate_slow as *const () as u64;
+    for entry in GATE_TABLE.iter() {
+        entry.store(slow, Ordering::Relaxed);
+    }
+    if !trace {
+        let asm = |nr: u64, handler: unsafe extern "C" fn()| {
+            GATE_TABLE[nr as usize].store(handler as usize as u64, Ordering::Relaxed)
+        };
+        asm(NR_GETPID, gate_getpid);
+        asm(NR_GETPPID, gate_getppid);
+        asm(NR_GETTID, gate_gettid);
+        for nr in [NR_GETUID, NR_GETGID, NR_GETEUID, NR_GETEGID] {
+            asm(nr, gate_zero);
+        }
+        let rust = |nr: u64, handler: RustHandler| {
+            GATE_RUST[nr as usize].store(handler as usize as u64, Ordering::Relaxed);
+            asm(nr, gate_rust);
+        };
+        rust(NR_CLOCK_GETTIME, clock_gettime);
+        rust(NR_GETTIMEOFDAY, gettimeofday);
+        rust(NR_TIME, time);
+    }
     ENABLED.store(true, Ordering::Relaxed);
 }
 
@@ -32,25 +61,79 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// What the gate answers without ring 0: the running thread's ids, published before each
-/// return to ring 3 (libOS data: only readable after the gate's WRPKRU).
+/// What the gate answers without ring 0: the running thread's ids and its gate stack,
+/// published before each return to ring 3 (libOS data: only readable after the gate's
+/// WRPKRU).
 #[no_mangle]
 static GATE_PID: AtomicU64 = AtomicU64::new(0);
 #[no_mangle]
 static GATE_TID: AtomicU64 = AtomicU64::new(0);
 #[no_mangle]
 static GATE_PPID: AtomicU64 = AtomicU64::new(0);
+/// Top of the running thread's gate stack (0: none).
+#[no_mangle]
+static GATE_STACK: AtomicU64 = AtomicU64::new(0);
 
-pub fn publish(pid: u32, tid: u32, ppid: u32) {
+pub fn publish(pid: u32, tid: u32, ppid: u32, stack: &GateStack) {
     GATE_PID.store(pid as u64, Ordering::Relaxed);
     GATE_TID.store(tid as u64, Ordering::Relaxed);
     GATE_PPID.store(ppid as u64, Ordering::Relaxed);
+    GATE_STACK.store(stack.top(), Ordering::Relaxed);
 }
 
-/// System call numbers the gate answers itself.
+/// A thread's stack for the gate's handlers written in Rust: libOS memory (the heap is
+/// K_LIBOS), so neither the application nor its other threads can touch it, and found
+/// through `GATE_STACK`, never through an application register.
+/// Not zeroed: only the gate's own pushes and calls ever read it.
+#[repr(C, align(16))]
+pub struct GateStack(MaybeUninit<[u8; GATE_STACK_SIZE]>);
+
+const GATE_STACK_SIZE: usize = 8192;
+
+impl GateStack {
+    pub fn new() -> Box<GateStack> {
+        Box::new(GateStack(MaybeUninit::uninit()))
+    }
+
+    fn top(&self) -> u64 {
+        self.0.as_ptr() as u64 + GATE_STACK_SIZE as u64
+    }
+}
+
+/// System call numbers below this can have a ring-3 handler.
+const TABLE_LEN: usize = 232;
 const NR_GETPID: u64 = 39;
+const NR_GETTIMEOFDAY: u64 = 96;
+const NR_GETUID: u64 = 102;
+const NR_GETGID: u64 = 104;
+const NR_GETEUID: u64 = 107;
+const NR_GETEGID: u64 = 108;
 const NR_GETPPID: u64 = 110;
 const NR_GETTID: u64 = 186;
+const NR_TIME: u64 = 201;
+const NR_CLOCK_GETTIME: u64 = 228;
+
+/// Where the gate goes for each number, with libOS rights: a handler in assembly (the ids),
+/// `gate_rust` (a Rust handler from `GATE_RUST`, on the gate stack), or `gate_slow` (back
+/// to the application's rights and the trap path). Filled by `enable`.
+#[no_mangle]
+static GATE_TABLE: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
+#[no_mangle]
+static GATE_RUST: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
+
+/// A system call answered in ring 3 with libOS rights: the first four arguments in, the
+/// Linux result (or `-errno`) out, or `SLOW` to take the trap path instead.
+type RustHandler = extern "C" fn(u64, u64, u64, u64) -> i64;
+const SLOW: i64 = i64::MIN;
+
+extern "C" {
+    fn gate_slow();
+    fn gate_rust();
+    fn gate_getpid();
+    fn gate_getppid();
+    fn gate_gettid();
+    fn gate_zero();
+}
 
 core::arch::global_asm!(
     ".section .text.gate, \"ax\"",
@@ -60,8 +143,15 @@ core::arch::global_asm!(
     ".global gate_entry",
     "gate_entry:",
     // [rsp] = return address pushed by `call *%rax`; rax = number; rdx = argument 3.
+    // Only a rewritten site may come in: the return address must follow `call *%rax`
+    // (ff d0). A call to address 0 from any other instruction faults as a NULL access
+    // would. Checked with the application's rights (not a security check: a program can
+    // always make a `call *%rax` of its own).
+    "mov r11, [rsp]",
+    "cmp word ptr [r11 - 2], 0xd0ff",
+    "jne 9f",
     "push rdx",
-    "push rax",
+    "mov r11, rax",
     "2:",
     "xor ecx, ecx",
     "xor edx, edx",
@@ -69,61 +159,92 @@ core::arch::global_asm!(
     "wrpkru",
     "cmp eax, {libos}",
     "jne 2b",
-    // libOS rights now. Only a rewritten site may come in: the return address must be an
-    // application address right after `call *%rax` (ff d0). A jump or call to address 0 (or
-    // into the sled) from anywhere else faults as a NULL access would.
-    "mov r11, [rsp + 16]",
-    "mov rcx, {user_end}",
-    "cmp r11, rcx",
-    "jae 9f",
-    "cmp word ptr [r11 - 2], 0xd0ff",
-    "jne 9f",
-    // rax and rdx come back from our own pushes.
-    "mov rax, [rsp]",
-    "cmp rax, {getppid}",
-    "je 5f",
-    "cmp rax, {getpid}",
-    "je 6f",
-    "cmp rax, {gettid}",
-    "je 7f",
-    // Anything else: back to the application's rights, then the trap path.
+    // libOS rights. r11 = number (a register: no other thread can change it).
+    "cmp r11, {table_len}",
+    "jae gate_slow",
+    "jmp qword ptr [GATE_TABLE + r11 * 8]",
+    // Handlers in assembly: result in r11, ecx = edx = 0 still.
+    ".global gate_getpid",
+    "gate_getpid:",
+    "mov r11, qword ptr [rip + GATE_PID]",
+    "jmp 3f",
+    ".global gate_gettid",
+    "gate_gettid:",
+    "mov r11, qword ptr [rip + GATE_TID]",
+    "jmp 3f",
+    ".global gate_zero",
+    "gate_zero:",
+    "xor r11d, r11d",
+    "jmp 3f",
+    ".global gate_getppid",
+    "gate_getppid:",
+    "mov r11, qword ptr [rip + GATE_PPID]",
+    // Back to the application's rights, checked; ecx = edx = 0 from the entry.
     "3:",
+    "mov eax, {app}",
+    "wrpkru",
+    "cmp eax, {app}",
+    "jne 4f",
+    "mov rax, r11",
+    "pop rdx",
+    "ret",
+    // Handlers in Rust, on the thread's gate stack (libOS memory): every register Linux
+    // preserves across a system call is saved there; eight pushes keep the ABI's alignment.
+    ".global gate_rust",
+    "gate_rust:",
+    "mov rcx, rsp",
+    "mov rsp, qword ptr [rip + GATE_STACK]",
+    "push rcx",
+    "push r11",
+    "push rdi",
+    "push rsi",
+    "push r8",
+    "push r9",
+    "push r10",
+    "sub rsp, 8",
+    "mov rdx, [rcx]",
+    "mov rcx, r10",
+    "call qword ptr [GATE_RUST + r11 * 8]",
+    "add rsp, 8",
+    "pop r10",
+    "pop r9",
+    "pop r8",
+    "pop rsi",
+    "pop rdi",
+    "pop r11",
+    "pop rsp",
+    "movabs rcx, {slow}",
+    "cmp rax, rcx",
+    "je gate_slow",
+    "mov r11, rax",
+    // The general way back (rcx and rdx may be anything here).
+    "4:",
     "xor ecx, ecx",
     "xor edx, edx",
     "mov eax, {app}",
     "wrpkru",
     "cmp eax, {app}",
-    "jne 3b",
-    "pop rax",
+    "jne 4b",
+    "mov rax, r11",
+    "pop rdx",
+    "ret",
+    // Anything else: back to the application's rights, then the trap path through this
+    // `syscall` (the privilege gate: ring 0 sees an ordinary system call). r11 = number.
+    ".global gate_slow",
+    "gate_slow:",
+    "5:",
+    "xor ecx, ecx",
+    "xor edx, edx",
+    "mov eax, {app}",
+    "wrpkru",
+    "cmp eax, {app}",
+    "jne 5b",
+    "mov rax, r11",
     "pop rdx",
     "syscall",
     "ret",
-    "5:",
-    "mov r11, [rip + GATE_PPID]",
-    "jmp 8f",
-    "6:",
-    "mov r11, [rip + GATE_PID]",
-    "jmp 8f",
-    "7:",
-    "mov r11, [rip + GATE_TID]",
-    "8:",
-    "xor ecx, ecx",
-    "xor edx, edx",
-    "mov eax, {app}",
-    "wrpkru",
-    "cmp eax, {app}",
-    "jne 8b",
-    "mov rax, r11",
-    "add rsp, 8",
-    "pop rdx",
-    "ret",
+    // Not entered from a rewritten site: fault like the NULL access it was.
     "9:",
-    "xor ecx, ecx",
-    "xor edx, edx",
-    "mov eax, {app}",
-    "wrpkru",
-    "cmp eax, {app}",
-    "jne 9b",
     "mov rax, qword ptr [0]",
     "ud2",
     ".global gate_end",
@@ -131,60 +252,107 @@ core::arch::global_asm!(
     ".text",
     libos = const LIBOS_PKRU,
     app = const APP_PKRU,
-    getppid = const NR_GETPPID,
-    getpid = const NR_GETPID,
-    gettid = const NR_GETTID,
-    user_end = const isounik_abi::layout::USER_END,
+    table_len = const TABLE_LEN,
+    slow = const SLOW,
 );
 
 extern "C" {
     static gate_start: u8;
     static gate_end: u8;
     static gate_entry: u8;
+    static __text_start: u8;
+    static __text_end: u8;
 }
 
-/// Whether `rip` lies inside the gate's code.
+/// Whether `rip` lies inside the gate's assembly.
 pub fn in_gate(rip: u64) -> bool {
     let start = (&raw const gate_start) as u64;
     let end = (&raw const gate_end) as u64;
     (start..end).contains(&rip)
 }
 
-/// The trampoline page's contents. `call *%rax` lands at the address equal to the system
-/// call number, so the page is a sled that every entry point slides down to a jump to
-/// `gate_entry`. The sled is made of `a9` bytes: from any offset they decode as
-/// `test eax, 0xa9a9a9a9` (5 bytes, only the flags change), five times fewer instructions
-/// than a `nop` sled; four `nop`s after it realign every phase. Numbers below 480 (all of
-/// Linux's) use a first sled ending at 480; numbers from 512 up (unknown ones, which must
-/// still reach ENOSYS) a second one at the end of the page. 480..512 holds the first jump
-/// and `int3`s.
-pub fn trampoline_page() -> [u8; 4096] {
-    let target = (&raw const gate_entry) as u64;
-    let mut jump = [0u8; 13];
-    jump[0] = 0x49; // movabs r11, imm64
-    jump[1] = 0xbb;
-    jump[2..10].copy_from_slice(&target.to_le_bytes());
-    jump[10] = 0x41; // jmp r11
-    jump[11] = 0xff;
-    jump[12] = 0xe3;
-    let mut page = [0xccu8; 4096]; // int3 outside the sleds and jumps
-    let mut sled = |start: usize, end: usize| {
-        page[start..end].fill(0xa9);
-        page[end..end + 4].fill(0x90);
-        page[end + 4..end + 4 + jump.len()].copy_from_slice(&jump);
-    };
-    sled(0, 480);
-    sled(512, 4096 - 4 - 13);
-    page
+/// Whether `rip` lies in the libOS code that ring 3 can run (the gate and the Rust
+/// handlers it calls, with what they call).
+fn in_libos_text(rip: u64) -> bool {
+    let start = (&raw const __text_start) as u64;
+    let end = (&raw const __text_end) as u64;
+    (start..end).contains(&rip)
 }
 
-/// The PKRU a thread resumes with after an interruption at `rip`: inside the gate with the
-/// libOS rights it legitimately took, those; otherwise the application's. Nothing else is
-/// ever taken from the interrupted state.
+// ---- Handlers in Rust (ring 3, libOS rights, the gate stack) ----
+//
+// They run the same code as the trap path's (`time`, `uaccess`) and write the caller's
+// memory only through `uaccess::copy_to_user`, which refuses anything outside the
+// application half (libOS memory can never be a target) and whose faults the kernel turns
+// into a return of -EFAULT, as in ring 0.
+
+fn put(addr: u64, bytes: &[u8]) -> i64 {
+    match uaccess::copy_to_user(addr, bytes) {
+        Ok(()) => 0,
+        Err(_) => -(Errno::EFAULT as i64),
+    }
+}
+
+extern "C" fn clock_gettime(clock: u64, ts: u64, _: u64, _: u64) -> i64 {
+    match crate::syscall::clock_now(clock as u32) {
+        Some(ns) => put(ts, &crate::syscall::timespec_bytes(ns)),
+        None => SLOW,
+    }
+}
+
+extern "C" fn gettimeofday(tv: u64, tz: u64, _: u64, _: u64) -> i64 {
+    if tv != 0 {
+        let r = put(
+            tv,
+            &crate::syscall::timeval_bytes(crate::time::realtime_ns()),
+        );
+        if r != 0 {
+            return r;
+        }
+    }
+    if tz != 0 {
+        return put(tz, &[0u8; 8]); // struct timezone: UTC
+    }
+    0
+}
+
+extern "C" fn time(tloc: u64, _: u64, _: u64, _: u64) -> i64 {
+    let secs = crate::time::realtime_ns() / 1_000_000_000;
+    if tloc != 0 {
+        let r = put(tloc, &secs.to_le_bytes());
+        if r != 0 {
+            return r;
+        }
+    }
+    secs as i64
+}
+
+/// The trampoline page's contents (`isounik_abi::trampoline`): `call *%rax` lands at the
+/// byte whose address is the system call number, and a few `jmp rel8` hops bring every
+/// Linux number to a jump to `gate_entry`.
+pub fn trampoline_page() -> [u8; 4096] {
+    isounik_abi::trampoline::build((&raw const gate_entry) as u64)
+}
+
+/// The PKRU a thread resumes with after an interruption at `rip`: in libOS code with the
+/// libOS rights it legitimately took through the gate (ring 3 can get them no other way:
+/// the gate's WRPKRU is the only one it can reach, XRSTOR cannot load PKRU, sigreturn never
+/// takes it), those; otherwise the application's. Nothing else is ever taken from the
+/// interrupted state.
 pub fn resume_pkru(rip: u64, interrupted_pkru: u32, app_pkru: u32) -> u32 {
-    if in_gate(rip) && interrupted_pkru == LIBOS_PKRU {
+    if interrupted_pkru == LIBOS_PKRU && in_libos_text(rip) {
         LIBOS_PKRU
     } else {
         app_pkru
     }
+}
+
+/// A fault taken in ring 3 with libOS rights at a `uaccess` copy (a gate handler writing
+/// the caller's memory) that paging could not resolve: where to resume so that the copy
+/// reports the failure (-EFAULT), as it would in ring 0.
+pub fn uaccess_fixup(rip: u64, pkru: u32) -> Option<u64> {
+    if pkru != LIBOS_PKRU || !in_libos_text(rip) {
+        return None;
+    }
+    super::trap::fixup_for(rip)
 }

@@ -99,7 +99,7 @@ fn extable() -> &'static [ExtableEntry] {
     }
 }
 
-fn fixup_for(rip: u64) -> Option<u64> {
+pub fn fixup_for(rip: u64) -> Option<u64> {
     extable()
         .iter()
         .find(|e| e.fault_ip == rip)

@@ -1,0 +1,102 @@
+/* Attack: hand bad result pointers to the calls the MPK gate answers in ring 3 with libOS
+ * rights (clock_gettime, gettimeofday, time), where a confused deputy would write libOS
+ * memory. NULL, a read-only page, a partly read-only range, an unmapped page, a libOS
+ * address (argv[1], the kernel's .data) and non-canonical addresses give EFAULT, as through
+ * the trap; a result into an untouched page arrives. The ids (getpid, getppid, gettid,
+ * get[e]uid, get[e]gid) are right, also in a forked child; CPU-time and unknown clocks take
+ * the trap path (EINVAL for an unknown one). Run in both entry modes. */
+#define ISOUNIK_HOSTILE
+#include "check.h"
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+
+static void ids(const char *who, pid_t pid, pid_t ppid) {
+    CHECK(syscall(SYS_getpid) == pid, "%s getpid", who);
+    CHECK(syscall(SYS_getppid) == ppid, "%s getppid", who);
+    CHECK(syscall(SYS_gettid) == pid, "%s gettid", who);
+    CHECK(syscall(SYS_getuid) == 0 && syscall(SYS_geteuid) == 0, "%s uid", who);
+    CHECK(syscall(SYS_getgid) == 0 && syscall(SYS_getegid) == 0, "%s gid", who);
+}
+
+int main(int argc, char **argv) {
+    CHECK(argc == 2, "usage: %s LIBOS_ADDRESS", argv[0]);
+    void *libos = (void *)strtoull(argv[1], NULL, 16);
+    pid_t me = getpid(), parent = getppid();
+    for (int i = 0; i < 1000; i++) ids("parent", me, parent);
+    OK("getpid, getppid, gettid, getuid, geteuid, getgid, getegid 1000 times each");
+
+    fflush(stdout);
+    pid_t child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        ids("child", getpid(), me);
+        CHECK(getpid() != me, "the child has its own pid");
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "child status %#x", status);
+    ids("parent after fork", me, parent);
+    OK("a forked child sees its own ids, the parent keeps its own");
+
+    struct timespec a, b;
+    CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &a) == 0, "monotonic");
+    for (int i = 0; i < 1000; i++) {
+        CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &b) == 0, "monotonic");
+        CHECK(ns(b) >= ns(a) && b.tv_nsec < 1000000000, "went back");
+        a = b;
+    }
+    struct timespec rt;
+    struct timeval tv;
+    struct { int minuteswest, dsttime; } tz = {99, 99};
+    time_t t1, t2;
+    CHECK(syscall(SYS_clock_gettime, CLOCK_REALTIME, &rt) == 0, "realtime");
+    CHECK(syscall(SYS_gettimeofday, &tv, &tz) == 0, "gettimeofday");
+    t1 = syscall(SYS_time, &t2);
+    CHECK(t1 == t2 && t1 - rt.tv_sec <= 1 && t1 >= rt.tv_sec, "time %ld %ld %ld", (long)t1,
+          (long)t2, (long)rt.tv_sec);
+    CHECK(tv.tv_sec - rt.tv_sec <= 1 && tv.tv_usec < 1000000, "gettimeofday %ld", (long)tv.tv_sec);
+    CHECK(tz.minuteswest == 0 && tz.dsttime == 0, "timezone %d %d", tz.minuteswest, tz.dsttime);
+    CHECK(syscall(SYS_time, NULL) >= rt.tv_sec, "time(NULL)");
+    CHECK(syscall(SYS_gettimeofday, NULL, NULL) == 0, "gettimeofday(NULL, NULL)");
+    OK("clock_gettime, gettimeofday and time agree");
+
+    /* A result into a page never touched: it is faulted in, not refused. */
+    char *fresh = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(fresh != MAP_FAILED, "mmap");
+    CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, fresh + 4096 - 8) == 0, "across pages");
+    CHECK(((struct timespec *)(fresh + 4096 - 8))->tv_sec == b.tv_sec ||
+              ((struct timespec *)(fresh + 4096 - 8))->tv_sec >= b.tv_sec,
+          "value");
+    OK("a result written across two untouched pages arrives");
+
+    CHECK(mprotect(fresh + 8192, 4096, PROT_READ) == 0, "mprotect");
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, fresh + 8192), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, fresh + 8192 - 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_gettimeofday, fresh + 8192, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_gettimeofday, &tv, fresh + 8192), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_time, fresh + 8192), EFAULT);
+    CHECK(munmap(fresh, 4096) == 0, "munmap");
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, fresh), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, (void *)0x10), EFAULT);
+    OK("NULL, read-only, partly read-only and unmapped results are EFAULT");
+
+    /* The libOS is never written on a caller's behalf. */
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_gettimeofday, libos, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_time, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, (void *)0x00007ffffffffff8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, (void *)0xfffffffffffffff8), EFAULT);
+    OK("libOS and non-canonical addresses are EFAULT");
+
+    CHECK(syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "cputime");
+    EXPECT_ERRNO(syscall(SYS_clock_gettime, 12345, &a), EINVAL);
+    OK("CPU-time and unknown clocks");
+    printf("hostile_gate_calls ok\n");
+    return 0;
+}
