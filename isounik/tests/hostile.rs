@@ -351,6 +351,11 @@ fn hostile_wrpkru_in_text() {
 }
 
 #[test]
+fn hostile_rewrite_program_file() {
+    program_ok("hostile_rewrite_program_file", &[]);
+}
+
+#[test]
 fn hostile_wrpkru_mprotect() {
     program_ok("hostile_wrpkru_mprotect", &[hex(kernel().bss + 0x100)]);
 }

@@ -184,6 +184,13 @@ impl<P: Platform> Vfs<P> {
         Ok(())
     }
 
+    /// A number that changes whenever the contents of `id` change (every write and
+    /// truncate; the inode's identity includes its generation, so a reused slot is another
+    /// file): facts learnt from a file's bytes stay true while it is the same.
+    pub fn data_version(&self, id: InodeId) -> Result<u64, FsError> {
+        Ok(self.inode(id)?.data_version)
+    }
+
     /// The page at `index` of a regular file, for mapping it into a process: a hole inside
     /// the file gets a zero page first. A page wholly past the end -> Invalid (the kernel's
     /// SIGBUS); out of memory -> NoSpace.

@@ -78,6 +78,9 @@ pub(crate) struct Inode<P: Platform> {
     pub(crate) rdev: (u32, u32),
     /// Open files, working directories, mappings... that keep the inode alive.
     pub(crate) open_refs: u64,
+    /// Bumped by every change of the contents (write, truncate): what a cache of facts
+    /// about a file's bytes is keyed on.
+    pub(crate) data_version: u64,
 }
 
 impl<P: Platform> Inode<P> {
@@ -95,6 +98,7 @@ impl<P: Platform> Inode<P> {
             ctime: now,
             rdev: (0, 0),
             open_refs: 0,
+            data_version: 0,
         }
     }
 
@@ -115,6 +119,7 @@ impl<P: Platform> Inode<P> {
     pub(crate) fn touch_modified(&mut self, now: Timespec) {
         self.mtime = now;
         self.ctime = now;
+        self.data_version += 1;
     }
 }
 

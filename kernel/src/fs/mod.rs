@@ -388,6 +388,11 @@ impl FileRef {
         with_vfs(|v| v.read_at(self.0.id, offset, buf)).map_err(errno)
     }
 
+    /// Changes whenever the file's contents do (see `isounik_vfs::Vfs::data_version`).
+    pub fn data_version(&self) -> Result<u64, Errno> {
+        with_vfs(|v| v.data_version(self.0.id)).map_err(errno)
+    }
+
     /// The page-cache page at `index` (shared: map it read-only).
     pub fn page(&self, index: u64) -> Result<Frame, Errno> {
         with_vfs(|v| v.page(self.0.id, index)).map_err(errno)

@@ -233,3 +233,21 @@ fn out_of_memory_gives_short_writes_and_no_space() {
     assert_eq!(vfs.write_at(f, 0, b"zz"), Ok(2));
     assert_eq!(&read_all(&mut vfs, f)[..2], b"zz");
 }
+
+#[test]
+fn data_version_changes_with_every_write_and_truncate() {
+    let mut vfs = new_vfs();
+    let f = create(&mut vfs, "/f", b"");
+    let v0 = vfs.data_version(f).unwrap();
+    assert_eq!(vfs.write_at(f, 0, b"abc"), Ok(3));
+    let v1 = vfs.data_version(f).unwrap();
+    assert_ne!(v0, v1);
+    let mut buf = [0u8; 3];
+    assert_eq!(vfs.read_at(f, 0, &mut buf), Ok(3));
+    assert_eq!(vfs.data_version(f), Ok(v1), "reads change nothing");
+    assert_eq!(vfs.write_at(f, 1, b"x"), Ok(1));
+    let v2 = vfs.data_version(f).unwrap();
+    assert_ne!(v1, v2);
+    vfs.truncate(f, 1).unwrap();
+    assert_ne!(vfs.data_version(f).unwrap(), v2);
+}
