@@ -9,6 +9,7 @@
 //! suite and powers off; the result lines come from the serial console.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -82,6 +83,23 @@ pub const BENCHMARKS: [(&str, &str); 19] = [
     ("prot_fault", "write fault + SIGSEGV + mprotect"),
     ("page_fault", "page fault, fresh anonymous page"),
     ("mmap_1m", "mmap+munmap 1 MiB"),
+];
+
+/// Loops that only the Linux guest runs (`--vs-linux --only ...`; not in the default
+/// selection): the MPK gate's own code (`--mode native`'s loops) in a Linux process with
+/// protection keys, which shows under icount that the code works and what it executes.
+/// Iso-UniK has no `pkey_alloc` for its programs, so its columns stay empty.
+pub const LINUX_ONLY: [(&str, &str); 4] = [
+    (
+        "gate_isolated",
+        "the gate's data page faults without the gate (a fork; Linux + PKU)",
+    ),
+    ("wrpkru", "one WRPKRU (Linux + PKU)"),
+    (
+        "gate_native",
+        "the gate's code: getppid round trip from `gate_direct` (Linux + PKU)",
+    ),
+    ("loop_native", "the same loop without the call (baseline)"),
 ];
 
 /// What the issue asks for: (benchmark, mode, largest ratio Iso-UniK/Linux, text).
@@ -183,6 +201,9 @@ pub enum Mode {
     Tcg,
     /// Wall time under KVM (only when a KVM vCPU exposes PKU)
     Kvm,
+    /// The MPK gate's own code on this host's CPU, next to a WRPKRU and the host's getppid
+    /// (rdtsc ticks; needs a CPU with PKU; no QEMU)
+    Native,
 }
 
 impl Mode {
@@ -191,6 +212,7 @@ impl Mode {
             Mode::Icount => "icount",
             Mode::Tcg => "tcg",
             Mode::Kvm => "kvm",
+            Mode::Native => "native",
         }
     }
 
@@ -496,17 +518,32 @@ fn run_collecting(mut command: Command, limit: Duration, verbose: bool) -> Resul
     })
 }
 
-/// Builds the benchmark programs into `dir` with musl-gcc.
+/// Builds the benchmark programs into `dir` with musl-gcc, and `bench_native`: `bench`
+/// with the MPK gate's own code linked in, for `--mode native` and the Linux guest (it
+/// contains WRPKRU, so Iso-UniK rightly refuses to run it).
 fn build_programs(dir: &Path) -> Result<()> {
     let source_dir = dir.join("src");
     std::fs::create_dir_all(&source_dir)?;
-    for (name, source) in SOURCES {
+    let gate = source_dir.join("gate.S");
+    std::fs::write(&gate, crate::native_gate::gate_assembly())?;
+    let mut builds: Vec<(String, &str, Vec<OsString>)> = SOURCES
+        .iter()
+        .map(|(name, source)| (name.to_string(), *source, Vec::new()))
+        .collect();
+    let mut native_extra: Vec<OsString> = crate::native_gate::c_flags()
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+    native_extra.push(gate.into_os_string());
+    builds.push(("bench_native".into(), SOURCES[0].1, native_extra));
+    for (name, source, extra) in builds {
         let source_path = source_dir.join(format!("{name}.c"));
         std::fs::write(&source_path, source)?;
         let output = Command::new("musl-gcc")
             .args(["-static", "-O2", "-Wall", "-Wextra", "-o"])
-            .arg(dir.join(name))
+            .arg(dir.join(&name))
             .arg(&source_path)
+            .args(&extra)
             .stdin(Stdio::null())
             .output();
         let output = match output {
@@ -619,13 +656,18 @@ fn describe_failure(what: &str, ran: &Ran) -> String {
 /// time.
 fn run_isounik(setup: &Setup, entry: Entry, names: &[String], boot: bool) -> Result<Side> {
     let mut side = Side::default();
+    let names: Vec<String> = names
+        .iter()
+        .filter(|n| !LINUX_ONLY.iter().any(|(l, _)| l == n))
+        .cloned()
+        .collect();
     if !names.is_empty() {
         eprintln!(
             "isounik bench: running the suite in Iso-UniK ({}, {} entry)",
             setup.mode.name(),
             entry.name()
         );
-        let args = setup.bench_args(names);
+        let args = setup.bench_args(&names);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let ran = run_collecting(
             setup.isounik(entry, "bench", &args)?,
@@ -723,7 +765,8 @@ fn linux_initramfs(setup: &Setup) -> Result<Vec<u8>> {
     );
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     w.add(b"init", exe, &read(&setup.bin.join("init"))?);
-    w.add(b"bench/bench", exe, &read(&setup.bin.join("bench"))?);
+    // With the gate's code for the LINUX_ONLY loops; the rest is the same program.
+    w.add(b"bench/bench", exe, &read(&setup.bin.join("bench_native"))?);
     w.add(b"bench/hello", exe, &read(&setup.bin.join("hello"))?);
     w.add(b"bin/busybox", exe, &read(&setup.busybox)?);
     Ok(w.finish())
@@ -1031,7 +1074,7 @@ pub fn render(ctx: &RunInfo, runs: &Runs) -> String {
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     let sides = [runs.trap.as_ref(), runs.gate.as_ref(), runs.linux.as_ref()];
-    for (name, what) in BENCHMARKS {
+    for &(name, what) in BENCHMARKS.iter().chain(&LINUX_ONLY) {
         let known = sides
             .iter()
             .flatten()
@@ -1278,8 +1321,16 @@ fn selected(only: Option<&str>) -> Result<Vec<String>> {
     };
     let mut names = Vec::new();
     for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        if !BENCHMARKS.iter().any(|(n, _)| *n == name) {
-            let known: Vec<&str> = BENCHMARKS.iter().map(|(n, _)| *n).collect();
+        if !BENCHMARKS
+            .iter()
+            .chain(&LINUX_ONLY)
+            .any(|(n, _)| *n == name)
+        {
+            let known: Vec<&str> = BENCHMARKS
+                .iter()
+                .chain(&LINUX_ONLY)
+                .map(|(n, _)| *n)
+                .collect();
             bail!(
                 "--only: unknown benchmark `{name}` (known: {})",
                 known.join(", ")
@@ -1291,8 +1342,16 @@ fn selected(only: Option<&str>) -> Result<Vec<String>> {
 }
 
 pub fn run(args: BenchArgs) -> Result<u8> {
+    if args.mode == Mode::Native {
+        let work = tempfile::Builder::new()
+            .prefix("isounik-bench.")
+            .tempdir()?;
+        build_programs(work.path())?;
+        return crate::native_gate::run(work.path(), args.quick, &cpu_model());
+    }
     let names = selected(args.only.as_deref())?;
     let accel = match args.mode {
+        Mode::Native => unreachable!("handled above"),
         Mode::Icount => Accel::TcgIcount,
         Mode::Tcg => Accel::Tcg,
         Mode::Kvm => match kvm::probe() {

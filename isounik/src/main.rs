@@ -10,6 +10,7 @@ mod kernel;
 mod kvm;
 mod launch;
 mod log;
+mod native_gate;
 mod qemu;
 mod records;
 mod rootfs;

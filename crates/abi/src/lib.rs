@@ -7,6 +7,7 @@
 //! * [`layout`]: the virtual memory layout of every address space.
 //! * [`pkey`]: protection keys and the PKRU values of the domains.
 //! * [`trampoline`]: the gate mode's system call trampoline page.
+//! * [`gate`]: constants of the MPK call gate's code (`kernel/src/arch/x86_64/gate.s`).
 #![no_std]
 
 pub mod trampoline;
@@ -377,6 +378,15 @@ pub mod pkey {
     /// An application: its own memory only. Fetches are never key-checked, so the
     /// trampoline page stays executable.
     pub const APP_PKRU: u32 = deny_all_but(&[K_APP]);
+}
+
+/// Constants the MPK gate's assembly (`kernel/src/arch/x86_64/gate.s`) is assembled with,
+/// in the kernel and in the native host benchmark.
+pub mod gate {
+    /// System call numbers below this can have a handler in ring 3 (`GATE_TABLE`).
+    pub const TABLE_LEN: usize = 232;
+    /// What a ring-3 handler in Rust returns to send the call down the trap path.
+    pub const SLOW: i64 = i64::MIN;
 }
 
 #[cfg(test)]

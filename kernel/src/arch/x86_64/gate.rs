@@ -21,6 +21,7 @@ use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use isounik_abi::gate::{SLOW, TABLE_LEN};
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
@@ -100,8 +101,6 @@ impl GateStack {
     }
 }
 
-/// System call numbers below this can have a ring-3 handler.
-const TABLE_LEN: usize = 232;
 const NR_GETPID: u64 = 39;
 const NR_GETTIMEOFDAY: u64 = 96;
 const NR_GETUID: u64 = 102;
@@ -124,7 +123,6 @@ static GATE_RUST: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_L
 /// A system call answered in ring 3 with libOS rights: the first four arguments in, the
 /// Linux result (or `-errno`) out, or `SLOW` to take the trap path instead.
 type RustHandler = extern "C" fn(u64, u64, u64, u64) -> i64;
-const SLOW: i64 = i64::MIN;
 
 extern "C" {
     fn gate_slow();
@@ -136,120 +134,7 @@ extern "C" {
 }
 
 core::arch::global_asm!(
-    ".section .text.gate, \"ax\"",
-    ".balign 64",
-    ".global gate_start",
-    "gate_start:",
-    ".global gate_entry",
-    "gate_entry:",
-    // [rsp] = return address pushed by `call *%rax`; rax = number; rdx = argument 3.
-    // Only a rewritten site may come in: the return address must follow `call *%rax`
-    // (ff d0). A call to address 0 from any other instruction faults as a NULL access
-    // would. Checked with the application's rights (not a security check: a program can
-    // always make a `call *%rax` of its own).
-    "mov r11, [rsp]",
-    "cmp word ptr [r11 - 2], 0xd0ff",
-    "jne 9f",
-    "push rdx",
-    "mov r11, rax",
-    "2:",
-    "xor ecx, ecx",
-    "xor edx, edx",
-    "mov eax, {libos}",
-    "wrpkru",
-    "cmp eax, {libos}",
-    "jne 2b",
-    // libOS rights. r11 = number (a register: no other thread can change it).
-    "cmp r11, {table_len}",
-    "jae gate_slow",
-    "jmp qword ptr [GATE_TABLE + r11 * 8]",
-    // Handlers in assembly: result in r11, ecx = edx = 0 still.
-    ".global gate_getpid",
-    "gate_getpid:",
-    "mov r11, qword ptr [rip + GATE_PID]",
-    "jmp 3f",
-    ".global gate_gettid",
-    "gate_gettid:",
-    "mov r11, qword ptr [rip + GATE_TID]",
-    "jmp 3f",
-    ".global gate_zero",
-    "gate_zero:",
-    "xor r11d, r11d",
-    "jmp 3f",
-    ".global gate_getppid",
-    "gate_getppid:",
-    "mov r11, qword ptr [rip + GATE_PPID]",
-    // Back to the application's rights, checked; ecx = edx = 0 from the entry.
-    "3:",
-    "mov eax, {app}",
-    "wrpkru",
-    "cmp eax, {app}",
-    "jne 4f",
-    "mov rax, r11",
-    "pop rdx",
-    "ret",
-    // Handlers in Rust, on the thread's gate stack (libOS memory): every register Linux
-    // preserves across a system call is saved there; eight pushes keep the ABI's alignment.
-    ".global gate_rust",
-    "gate_rust:",
-    "mov rcx, rsp",
-    "mov rsp, qword ptr [rip + GATE_STACK]",
-    "push rcx",
-    "push r11",
-    "push rdi",
-    "push rsi",
-    "push r8",
-    "push r9",
-    "push r10",
-    "sub rsp, 8",
-    "mov rdx, [rcx]",
-    "mov rcx, r10",
-    "call qword ptr [GATE_RUST + r11 * 8]",
-    "add rsp, 8",
-    "pop r10",
-    "pop r9",
-    "pop r8",
-    "pop rsi",
-    "pop rdi",
-    "pop r11",
-    "pop rsp",
-    "movabs rcx, {slow}",
-    "cmp rax, rcx",
-    "je gate_slow",
-    "mov r11, rax",
-    // The general way back (rcx and rdx may be anything here).
-    "4:",
-    "xor ecx, ecx",
-    "xor edx, edx",
-    "mov eax, {app}",
-    "wrpkru",
-    "cmp eax, {app}",
-    "jne 4b",
-    "mov rax, r11",
-    "pop rdx",
-    "ret",
-    // Anything else: back to the application's rights, then the trap path through this
-    // `syscall` (the privilege gate: ring 0 sees an ordinary system call). r11 = number.
-    ".global gate_slow",
-    "gate_slow:",
-    "5:",
-    "xor ecx, ecx",
-    "xor edx, edx",
-    "mov eax, {app}",
-    "wrpkru",
-    "cmp eax, {app}",
-    "jne 5b",
-    "mov rax, r11",
-    "pop rdx",
-    "syscall",
-    "ret",
-    // Not entered from a rewritten site: fault like the NULL access it was.
-    "9:",
-    "mov rax, qword ptr [0]",
-    "ud2",
-    ".global gate_end",
-    "gate_end:",
-    ".text",
+    include_str!("gate.s"),
     libos = const LIBOS_PKRU,
     app = const APP_PKRU,
     table_len = const TABLE_LEN,
