@@ -50,6 +50,22 @@ pub fn find_wrpkru_in_file(
     Ok(verdict)
 }
 
+/// Whether an earlier scan of the file's current contents found no WRPKRU anywhere in
+/// `[start, end)` (file offsets): a code page faulted in from there need not be scanned
+/// again.
+pub fn file_range_known_clean(file: &crate::fs::FileRef, start: u64, end: u64) -> bool {
+    let Ok(version) = file.data_version() else {
+        return false;
+    };
+    let id = file.inode();
+    VERDICTS
+        .lock()
+        .range((id, version, 0, 0)..=(id, version, u64::MAX, u64::MAX))
+        .any(|(&(_, _, offset, len), verdict)| {
+            verdict.is_none() && offset <= start && end <= offset.saturating_add(len)
+        })
+}
+
 /// Scans `len` bytes of a file from `offset` in chunks (overlapping by two bytes so an
 /// instruction split across chunks is found); returns the file offset of a match.
 fn scan_file(file: &crate::fs::FileRef, offset: u64, len: u64) -> Result<Option<u64>, Errno> {

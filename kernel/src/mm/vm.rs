@@ -123,6 +123,27 @@ pub struct AddressSpace {
     pub brk: u64,
 }
 
+/// Whether the file bytes a code page at `page` of `vma` comes from, with the two bytes on
+/// either side that an instruction could share with its neighbours, were already scanned
+/// clean in the file's current contents (exec scanned the segment). Pages at the edges of
+/// the file-backed part are always scanned.
+fn code_page_known_clean(vma: &Vma, page: u64) -> bool {
+    let Backing::File {
+        file,
+        offset,
+        file_bytes,
+    } = &vma.backing
+    else {
+        return false;
+    };
+    let in_vma = page - vma.start;
+    if in_vma < PAGE_SIZE || in_vma + PAGE_SIZE + 2 > *file_bytes {
+        return false;
+    }
+    let start = offset + in_vma - 2;
+    super::scan::file_range_known_clean(file, start, start + PAGE_SIZE + 4)
+}
+
 fn page_floor(a: u64) -> u64 {
     a & !(PAGE_SIZE - 1)
 }
@@ -437,7 +458,10 @@ impl AddressSpace {
             self.install(page, frame, vma.prot, writable)?;
             // Code pages are checked as they come in too: the file may have changed since it
             // was mapped (W^X and the WRPKRU scan, ARCHITECTURE.md §4.1).
-            if vma.prot.exec && self.find_wrpkru(page, page + PAGE_SIZE).is_some() {
+            if vma.prot.exec
+                && !code_page_known_clean(&vma, page)
+                && self.find_wrpkru(page, page + PAGE_SIZE).is_some()
+            {
                 self.drop_page(page);
                 return Err(FaultError::Denied);
             }
