@@ -94,6 +94,26 @@ int main(int argc, char **argv) {
     EXPECT_ERRNO(syscall(SYS_clock_gettime, CLOCK_REALTIME, (void *)0xfffffffffffffff8), EFAULT);
     OK("libOS and non-canonical addresses are EFAULT");
 
+    /* Two processes reading clocks through the gate at once: the timer preempts them
+     * inside the gate (with the libOS rights, on the gate stack) again and again; each
+     * must resume there with those rights and its own stack. */
+    fflush(stdout);
+    pid_t racer = fork();
+    CHECK(racer >= 0, "fork");
+    for (int round = 0; round < 100000; round++) {
+        struct timespec x, y;
+        if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &x) != 0 ||
+            syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &y) != 0 || ns(y) < ns(x)) {
+            printf("FAIL: clock read %d in %s\n", round, racer ? "parent" : "child");
+            fflush(stdout);
+            _exit(1);
+        }
+    }
+    if (racer == 0) _exit(0);
+    CHECK(waitpid(racer, &status, 0) == racer && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "racer status %#x", status);
+    OK("two processes made 200000 clock reads each through the gate, preempted inside it");
+
     CHECK(syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "cputime");
     EXPECT_ERRNO(syscall(SYS_clock_gettime, 12345, &a), EINVAL);
     OK("CPU-time and unknown clocks");

@@ -26,7 +26,11 @@ pub fn gate_assembly() -> String {
         .replace("{libos}", &format!("{LIBOS_PKRU:#x}"))
         .replace("{app}", &format!("{APP_PKRU:#x}"))
         .replace("{table_len}", &isounik_abi::gate::TABLE_LEN.to_string())
-        .replace("{slow}", &format!("{:#x}", isounik_abi::gate::SLOW as u64));
+        .replace("{slow}", &format!("{:#x}", isounik_abi::gate::SLOW as u64))
+        .replace(
+            "{priv_forward}",
+            &format!("{:#x}", isounik_abi::gate::PRIV_FORWARD),
+        );
     let words = isounik_abi::gate::TABLE_LEN;
     let mut out = String::from(".intel_syntax noprefix\n");
     out.push_str(&filled);

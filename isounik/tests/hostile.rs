@@ -62,6 +62,9 @@ struct Kernel {
     bss: u64,
     /// Every `0f 01 ef` (WRPKRU) in executable sections.
     wrpkru: Vec<u64>,
+    /// The gate's privilege-gate request (`syscall`) and the code that prepares it.
+    priv_request: u64,
+    gate_slow: u64,
 }
 
 fn kernel() -> &'static Kernel {
@@ -79,7 +82,24 @@ fn kernel() -> &'static Kernel {
             data: 0,
             bss: 0,
             wrpkru: Vec::new(),
+            priv_request: 0,
+            gate_slow: 0,
         };
+        let (symbols, strings) = file
+            .symbol_table()
+            .expect("symbol table")
+            .expect("the kernel ELF has symbols");
+        for symbol in symbols.iter() {
+            match strings.get(symbol.st_name as usize).unwrap_or("") {
+                "gate_priv_request" => kernel.priv_request = symbol.st_value,
+                "gate_slow" => kernel.gate_slow = symbol.st_value,
+                _ => {}
+            }
+        }
+        assert!(
+            kernel.priv_request != 0 && kernel.gate_slow != 0,
+            "the kernel ELF lacks gate_priv_request/gate_slow"
+        );
         for header in headers.iter() {
             let name = names.get(header.sh_name as usize).unwrap_or("");
             match name {
@@ -411,6 +431,15 @@ fn hostile_jump_into_kernel_text() {
 #[test]
 fn hostile_gate_calls() {
     program_ok("hostile_gate_calls", &[hex(kernel().data + 0x10)]);
+}
+
+#[test]
+fn hostile_privilege_gate() {
+    let k = kernel();
+    program_ok(
+        "hostile_privilege_gate",
+        &[hex(k.priv_request), hex(k.gate_slow), hex(k.data + 0x10)],
+    );
 }
 
 #[test]

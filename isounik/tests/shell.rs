@@ -673,10 +673,11 @@ fn proc_shows_other_processes() {
     check(
         // (comm is left out: after busybox re-executes itself through /proc/self/exe,
         // hosts differ on whether it reads "sleep" or "busybox".)
-        // (The loop waits until the child has exec'd before its cmdline is read; stderr
+        // (The loop waits until the child has exec'd, i.e. its cmdline is no longer the
+        // shell's, which mentions sleep too, before reading it; stderr
         // is dropped because ash's "Terminated" message for the killed job is racy.)
         "exec 2>/dev/null; sleep 5 & p=$!; n=0; \
-         while [ $n -lt 100 ] && ! grep -q sleep /proc/$p/cmdline; do sleep 0.05; n=$((n+1)); done; \
+         while [ $n -lt 100 ] && [ \"$(tr '\\0' ' ' </proc/$p/cmdline)\" != 'sleep 5 ' ]; do sleep 0.05; n=$((n+1)); done; \
          [ -d /proc/$p ] && echo in-proc; \
          tr '\\0' ' ' </proc/$p/cmdline; echo; ls /proc | grep -qx $$ && echo shell-listed; \
          kill $p; wait $p; echo $?; [ -d /proc/$p ] || echo gone",

@@ -387,6 +387,10 @@ pub mod gate {
     pub const TABLE_LEN: usize = 232;
     /// What a ring-3 handler in Rust returns to send the call down the trap path.
     pub const SLOW: i64 = i64::MIN;
+    /// The privilege gate's request (in `rax` at the gate's own `syscall`, with the libOS
+    /// rights held): "run system call `rdx` for the application". Ring 0 refuses it from
+    /// anywhere else. No Linux number is this large.
+    pub const PRIV_FORWARD: u64 = 0x4953_4f55_4e49_4b01;
 }
 
 #[cfg(test)]

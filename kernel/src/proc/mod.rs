@@ -505,24 +505,10 @@ fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
         pending: AtomicU64::new(0),
         blocked: AtomicU64::new(t.blocked()),
     });
-    // Called through the MPK gate's slow path, the caller's registers point at the gate's
-    // `ret`, which pops the application's return address from the stack. A child on a new
-    // stack must not pop from it: it starts at that return address directly. A vfork parent
-    // resumes the same way, since the child may reuse the shared stack meanwhile.
-    let gate_return = if crate::arch::x86_64::gate::in_gate(t.ctx.regs.rip) {
-        let mut b = [0u8; 8];
-        t.mm().read(t.ctx.regs.rsp, &mut b)?;
-        Some(u64::from_le_bytes(b))
-    } else {
-        None
-    };
     let mut ctx = Box::new(t.ctx.clone_state());
     ctx.regs.rax = 0;
     if req.stack != 0 {
         ctx.regs.rsp = req.stack;
-        if let Some(ret) = gate_return {
-            ctx.regs.rip = ret;
-        }
     }
     if f & CLONE_SETTLS != 0 {
         ctx.fs_base = req.tls;
@@ -580,10 +566,6 @@ fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
                 break;
             }
             sched::block(None);
-        }
-        if let Some(ret) = gate_return {
-            t.ctx.regs.rip = ret;
-            t.ctx.regs.rsp += 8;
         }
     }
     Ok(id)

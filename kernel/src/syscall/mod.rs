@@ -229,6 +229,14 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
+    let forwarded = p.ctx.regs.rax == isounik_abi::gate::PRIV_FORWARD;
+    if forwarded {
+        // The privilege gate: the MPK gate forwards the application's call to ring 0.
+        if let Err(e) = crate::arch::x86_64::gate::forwarded_call(p) {
+            p.ctx.regs.rax = syscall_return(Err(e));
+            return;
+        }
+    }
     let r = &p.ctx.regs;
     let number = r.rax;
     p.syscall_nr = number;
@@ -245,6 +253,7 @@ pub fn dispatch(p: &mut Thread) {
     p.ctx.regs.rax = ret;
     // Gate mode: the site that trapped goes through the gate from now on.
     if crate::arch::x86_64::gate::enabled()
+        && !forwarded
         && p.exit.is_none()
         && number != nr::EXECVE as u64
         && number != nr::RT_SIGRETURN as u64

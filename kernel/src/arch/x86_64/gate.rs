@@ -21,7 +21,7 @@ use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use isounik_abi::gate::{SLOW, TABLE_LEN};
+use isounik_abi::gate::{PRIV_FORWARD, SLOW, TABLE_LEN};
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
@@ -139,21 +139,14 @@ core::arch::global_asm!(
     app = const APP_PKRU,
     table_len = const TABLE_LEN,
     slow = const SLOW,
+    priv_forward = const PRIV_FORWARD,
 );
 
 extern "C" {
-    static gate_start: u8;
-    static gate_end: u8;
     static gate_entry: u8;
+    static gate_priv_return: u8;
     static __text_start: u8;
     static __text_end: u8;
-}
-
-/// Whether `rip` lies inside the gate's assembly.
-pub fn in_gate(rip: u64) -> bool {
-    let start = (&raw const gate_start) as u64;
-    let end = (&raw const gate_end) as u64;
-    (start..end).contains(&rip)
 }
 
 /// Whether `rip` lies in the libOS code that ring 3 can run (the gate and the Rust
@@ -230,6 +223,36 @@ pub fn resume_pkru(rip: u64, interrupted_pkru: u32, app_pkru: u32) -> u32 {
     } else {
         app_pkru
     }
+}
+
+/// The privilege gate (ARCHITECTURE.md §3): a `syscall` with `rax = PRIV_FORWARD` is a
+/// request of the gate's ring-3 code, accepted only from the gate's own `syscall`
+/// instruction made with the libOS PKRU, a state ring 3 reaches only through the gate's
+/// checked WRPKRU. The request asks ring 0 to run system call `rdx` for the application:
+/// the thread's registers become the application's own at its call site (`rdx` and the
+/// return address popped from its stack, where the gate pushed them) with the application
+/// PKRU, as if the site had trapped, and the caller dispatches the call from there: its
+/// result, signals, restarts (`rip - 2` is the site's `call *%rax`), fork's child and
+/// `--strace` all see the application, never the gate. From anywhere else: EPERM.
+pub fn forwarded_call(t: &mut crate::proc::Thread) -> Result<(), isounik_linux::errno::Errno> {
+    let from_gate = (&raw const gate_priv_return) as u64;
+    if t.ctx.pkru != LIBOS_PKRU || t.ctx.regs.rip != from_gate {
+        return Err(Errno::EPERM);
+    }
+    let mut saved = [0u8; 16];
+    // The application's stack, where the gate has just pushed (so present: a direct copy;
+    // the page-table walk of `mm().read` only if that faults). A failure: the gate's `ud2`
+    // after the request runs, and the fault drops the rights.
+    if uaccess::copy_from_user(&mut saved, t.ctx.regs.rsp).is_err() {
+        t.mm().read(t.ctx.regs.rsp, &mut saved)?;
+    }
+    let regs = &mut t.ctx.regs;
+    regs.rax = regs.rdx;
+    regs.rdx = u64::from_le_bytes(saved[..8].try_into().expect("8 bytes"));
+    regs.rip = u64::from_le_bytes(saved[8..].try_into().expect("8 bytes"));
+    regs.rsp += 16;
+    t.ctx.pkru = t.ctx.app_pkru;
+    Ok(())
 }
 
 /// A fault taken in ring 3 with libOS rights at a `uaccess` copy (a gate handler writing

@@ -1,8 +1,9 @@
 # The MPK call gate (ARCHITECTURE.md section 3), shared by the kernel (`gate.rs`, through
 # `global_asm!`) and the native host benchmark (`isounik bench --mode native`), which
-# times this very code on a CPU with PKU. Intel syntax; {libos}, {app}, {table_len} and
-# {slow} are filled in by both (the PKRU values of the two domains, the dispatch table's
-# length, the Rust handlers' "take the trap path" answer). The data it names (GATE_TABLE,
+# times this very code on a CPU with PKU. Intel syntax; {libos}, {app}, {table_len},
+# {slow} and {priv_forward} are filled in by both (the PKRU values of the two domains, the
+# dispatch table's length, the Rust handlers' "take the trap path" answer, the privilege
+# gate's request). The data it names (GATE_TABLE,
 # GATE_RUST, GATE_PID, GATE_TID, GATE_PPID, GATE_STACK) lives in libOS memory.
 .section .text.gate, "ax"
 .balign 64
@@ -99,21 +100,21 @@ gate_rust:
     mov rax, r11
     pop rdx
     ret
-# Anything else: back to the application's rights, then the trap path through this
-# `syscall` (the privilege gate: ring 0 sees an ordinary system call). r11 = number.
+# Anything else goes to ring 0 through the privilege gate: this `syscall`, made with the
+# libOS rights still held, is accepted by ring 0 only from this very instruction with the
+# libOS PKRU (`gate::forwarded_call`). Ring 0 runs system call `rdx` for the application
+# and returns to the application itself, restoring its rdx and popping its return address
+# with the application's rights; never here. r11 = number.
 .global gate_slow
 gate_slow:
-5:
-    xor ecx, ecx
-    xor edx, edx
-    mov eax, {app}
-    wrpkru
-    cmp eax, {app}
-    jne 5b
-    mov rax, r11
-    pop rdx
+    mov rdx, r11
+    movabs rax, {priv_forward}
+.global gate_priv_request
+gate_priv_request:
     syscall
-    ret
+.global gate_priv_return
+gate_priv_return:
+    ud2
 # Not entered from a rewritten site: fault like the NULL access it was.
 9:
     mov rax, qword ptr [0]
