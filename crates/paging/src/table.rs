@@ -380,36 +380,49 @@ impl PageTable {
         alloc: &mut impl FrameAllocator,
         mut share: impl FnMut(u64, u64) -> (u64, u64),
     ) -> Result<(), MapError> {
+        // Every entry of a new child table is written in the walk (0 where the parent has
+        // none), instead of clearing the table first: one store per entry, not a clear of
+        // the whole frame and then the stores.
         for i4 in 0..ENTRIES_PER_TABLE / 2 {
             let e4 = mem.table(self.root)[i4];
             if e4 & PRESENT == 0 {
+                mem.table(child.root)[i4] = 0;
                 continue;
             }
+            // (The root's entries not written yet are zero: `new` cleared it.)
             let child_pdpt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
-            mem.table(child_pdpt).fill(0);
             mem.table(child.root)[i4] = child_pdpt | INTERMEDIATE;
             let pdpt = e4 & ADDR_MASK;
             for i3 in 0..ENTRIES_PER_TABLE {
                 let e3 = mem.table(pdpt)[i3];
                 if e3 & PRESENT == 0 || e3 & HUGE != 0 {
+                    mem.table(child_pdpt)[i3] = 0;
                     continue;
                 }
-                let child_pd = alloc.allocate().ok_or(MapError::OutOfFrames)?;
-                mem.table(child_pd).fill(0);
+                let Some(child_pd) = alloc.allocate() else {
+                    // Out of frames: the child's tables must stay walkable for its drop.
+                    mem.table(child_pdpt)[i3..].fill(0);
+                    return Err(MapError::OutOfFrames);
+                };
                 mem.table(child_pdpt)[i3] = child_pd | INTERMEDIATE;
                 let pd = e3 & ADDR_MASK;
                 for i2 in 0..ENTRIES_PER_TABLE {
                     let e2 = mem.table(pd)[i2];
                     if e2 & PRESENT == 0 || e2 & HUGE != 0 {
+                        mem.table(child_pd)[i2] = 0;
                         continue;
                     }
-                    let child_pt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
-                    mem.table(child_pt).fill(0);
+                    let Some(child_pt) = alloc.allocate() else {
+                        mem.table(child_pd)[i2..].fill(0);
+                        mem.table(child_pdpt)[i3 + 1..].fill(0);
+                        return Err(MapError::OutOfFrames);
+                    };
                     mem.table(child_pd)[i2] = child_pt | INTERMEDIATE;
                     let pt = e2 & ADDR_MASK;
                     for i1 in 0..ENTRIES_PER_TABLE {
                         let e1 = mem.table(pt)[i1];
                         if e1 & PRESENT == 0 {
+                            mem.table(child_pt)[i1] = 0;
                             continue;
                         }
                         let va = ((i4 as u64) << 39)
@@ -492,6 +505,7 @@ mod tests {
     use std::boxed::Box;
     use std::collections::BTreeMap;
     use std::vec;
+    use std::vec::Vec;
 
     /// Simulated physical memory: page-table frames materialise on first touch.
     #[derive(Default)]
@@ -817,6 +831,43 @@ mod tests {
         assert!(parent.translate(&mut mem, 0x40_0000).is_some());
         assert_eq!(child.count_lower_half(&mut mem), 1);
         assert_eq!(parent.count_lower_half(&mut mem), 2);
+    }
+
+    #[test]
+    fn copy_lower_half_out_of_frames_leaves_a_walkable_child() {
+        // Leaves in many page tables; the allocator runs dry part way through the copy.
+        for frames_left in 0..8 {
+            let mut bits = vec![0u64; 16];
+            let (mut mem, mut alloc) = setup(&mut bits);
+            let mut parent = PageTable::new(&mut mem, &mut alloc).unwrap();
+            let attrs = Attrs::user(0);
+            for i in 0..6u64 {
+                let va = 0x40_0000 + i * (1 << 30) + i * (1 << 21);
+                parent
+                    .map(&mut mem, &mut alloc, va, 0x1000, PageSize::Size4K, attrs)
+                    .unwrap();
+            }
+            let mut child = PageTable::new(&mut mem, &mut alloc).unwrap();
+            let mut spare = Vec::new();
+            while alloc.free_frames() > frames_left {
+                spare.push(alloc.allocate().unwrap());
+            }
+            let result = parent.copy_lower_half(&mut child, &mut mem, &mut alloc, |_, e| (e, e));
+            // Whatever was copied is a proper table: only the leaves the parent has.
+            let copied = child.count_lower_half(&mut mem);
+            assert!(copied <= 6, "{frames_left} frames: {copied} leaves");
+            assert_eq!(
+                result.is_ok(),
+                copied == 6,
+                "{frames_left} frames: {result:?}"
+            );
+            let mut seen = 0;
+            child.clear_lower_half(&mut mem, &mut alloc, |_, e| {
+                assert_eq!(e & ADDR_MASK, 0x1000);
+                seen += 1;
+            });
+            assert_eq!(seen, copied);
+        }
     }
 
     #[test]

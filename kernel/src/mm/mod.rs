@@ -34,7 +34,15 @@ pub struct Memory {
     heap_end: u64,
     stacks_next: u64,
     mmio_next: u64,
+    /// Kernel stacks of ended tasks, still mapped, kept for the next tasks: creating a task
+    /// (every fork) then maps, zeroes and later unmaps nothing. Bottoms; a fixed array, as
+    /// the heap cannot grow under this state's lock.
+    spare_stacks: [u64; SPARE_STACKS],
+    spare_count: usize,
 }
+
+/// Kernel stacks kept mapped for reuse (64 KiB each).
+const SPARE_STACKS: usize = 32;
 
 static MEMORY: spin::Mutex<Option<Memory>> = spin::Mutex::new(None);
 
@@ -220,6 +228,8 @@ pub fn init(boot: &BootInfo) {
         kernel,
         heap_end: LIBOS_HEAP_BASE,
         stacks_next: LIBOS_STACKS_BASE,
+        spare_stacks: [0; SPARE_STACKS],
+        spare_count: 0,
         mmio_next: MMIO_BASE,
     });
     // SAFETY: the new table maps the kernel image at the addresses it runs at (with the
@@ -305,6 +315,13 @@ impl Memory {
     /// new tasks come from the memory programs may use: a fork bomb cannot eat the kernel's
     /// reserve.
     pub fn new_kernel_stack(&mut self) -> Result<Range<u64>, MapError> {
+        if self.spare_count > 0 {
+            // Its old contents are libOS data of an ended task; the new task's first frame
+            // is written by the scheduler, nothing reads below it.
+            self.spare_count -= 1;
+            let bottom = self.spare_stacks[self.spare_count];
+            return Ok(bottom..bottom + KERNEL_STACK_SIZE);
+        }
         if self.frames.free_frames()
             < frame::reserve(self) + (KERNEL_STACK_SIZE / PAGE_SIZE) as usize + 8
         {
@@ -348,6 +365,11 @@ impl Memory {
     /// Unmaps a stack made by `new_kernel_stack` and frees its frames (its virtual range is
     /// not reused).
     pub fn free_kernel_stack(&mut self, stack: Range<u64>) {
+        if self.spare_count < SPARE_STACKS {
+            self.spare_stacks[self.spare_count] = stack.start;
+            self.spare_count += 1;
+            return;
+        }
         let mut va = stack.start;
         while va < stack.end {
             self.unmap_page(va);
