@@ -287,6 +287,25 @@ impl PageTable {
         Ok(())
     }
 
+    /// A new table whose upper half (the libOS half) is `from`'s and whose lower half is
+    /// empty, written entry by entry (one store each, no clearing of the frame first).
+    pub fn new_sharing_upper_half(
+        mem: &mut impl PhysMemory,
+        alloc: &mut impl FrameAllocator,
+        from: &PageTable,
+    ) -> Result<Self, MapError> {
+        let root = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+        for i in 0..ENTRIES_PER_TABLE {
+            let entry = if i < ENTRIES_PER_TABLE / 2 {
+                0
+            } else {
+                mem.table(from.root)[i]
+            };
+            mem.table(root)[i] = entry;
+        }
+        Ok(PageTable { root })
+    }
+
     /// Makes this table's upper half (PML4 entries 256-511, the libOS half) the same as
     /// `from`'s: both then share every lower-level table of that half.
     pub fn share_upper_half(&mut self, mem: &mut impl PhysMemory, from: &PageTable) {
@@ -868,6 +887,29 @@ mod tests {
             });
             assert_eq!(seen, copied);
         }
+    }
+
+    #[test]
+    fn a_new_table_sharing_the_upper_half_has_an_empty_lower_half() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut kernel = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let va = 0xffff_c000_0000_3000;
+        kernel
+            .map(
+                &mut mem,
+                &mut alloc,
+                va,
+                0x5000,
+                PageSize::Size4K,
+                Attrs::user(1),
+            )
+            .unwrap();
+        // Frames come back dirty (FakeMemory fills them with a pattern).
+        let t = PageTable::new_sharing_upper_half(&mut mem, &mut alloc, &kernel).unwrap();
+        assert_eq!(t.translate(&mut mem, va).unwrap().phys, 0x5000);
+        assert_eq!(t.count_lower_half(&mut mem), 0);
+        assert_eq!(t.translate(&mut mem, 0x40_0000), None);
     }
 
     #[test]

@@ -156,9 +156,7 @@ impl AddressSpace {
     /// An empty address space sharing the libOS half of the kernel page table.
     pub fn new() -> Result<AddressSpace, Errno> {
         let table = super::with(|m| {
-            let mut t = PageTable::new(&mut Physmap, &mut m.frames).ok()?;
-            t.share_upper_half(&mut Physmap, &m.kernel);
-            Some(t)
+            PageTable::new_sharing_upper_half(&mut Physmap, &mut m.frames, &m.kernel).ok()
         })
         .ok_or(Errno::ENOMEM)?;
         Ok(AddressSpace {

@@ -505,7 +505,7 @@ fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
         pending: AtomicU64::new(0),
         blocked: AtomicU64::new(t.blocked()),
     });
-    let mut ctx = Box::new(t.ctx.clone_state());
+    let mut ctx = t.ctx.boxed_copy();
     ctx.regs.rax = 0;
     if req.stack != 0 {
         ctx.regs.rsp = req.stack;

@@ -2,6 +2,7 @@
 //! (a system call, an exception, or an interrupt). The PKRU switch happens inside it, in
 //! entry.s; everything around it is safe Rust.
 
+use alloc::boxed::Box;
 use core::mem::offset_of;
 
 use super::cpu;
@@ -93,14 +94,15 @@ impl UserContext {
         }
     }
 
-    /// A copy of the whole user state (registers, FS base, PKRU, FPU), for fork and clone.
-    pub fn clone_state(&self) -> Self {
-        UserContext {
-            regs: self.regs,
-            fs_base: self.fs_base,
-            pkru: self.pkru,
-            app_pkru: self.app_pkru,
-            fpu: XsaveArea(self.fpu.0),
+    /// A copy on the heap for a new thread (fork, clone), built in place: the 4 KiB FPU
+    /// area is copied once, not into a temporary and again into the box.
+    pub fn boxed_copy(&self) -> Box<Self> {
+        let mut copy = Box::<Self>::new_uninit();
+        // SAFETY: `UserContext` is plain data (registers, integers, a byte array: no
+        // pointers, no Drop), so a bitwise copy of `self` initialises every field.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self, copy.as_mut_ptr(), 1);
+            copy.assume_init()
         }
     }
 
