@@ -159,6 +159,36 @@ pub struct PageTable {
     root: u64,
 }
 
+/// Entries tested together when walking a page table for present leaves.
+const EMPTY_RUN: usize = 8;
+
+/// Whether any of `entries` is present (one OR chain, one test).
+fn any_present(entries: &[u64]) -> bool {
+    entries.iter().fold(0, |all, e| all | e) & PRESENT != 0
+}
+
+/// Calls `f(mem, index, entry)` for every present entry among the first `count` of the
+/// table at `table`, passing over runs of empty entries with one test each (most of a page
+/// table is empty).
+fn for_each_present<M: PhysMemory>(
+    mem: &mut M,
+    table: u64,
+    count: usize,
+    mut f: impl FnMut(&mut M, usize, u64),
+) {
+    for run in (0..count).step_by(EMPTY_RUN) {
+        if !any_present(&mem.table(table)[run..run + EMPTY_RUN]) {
+            continue;
+        }
+        for i in run..run + EMPTY_RUN {
+            let entry = mem.table(table)[i];
+            if entry & PRESENT != 0 {
+                f(mem, i, entry);
+            }
+        }
+    }
+}
+
 impl PageTable {
     /// A new, empty page table.
     pub fn new(
@@ -322,69 +352,54 @@ impl PageTable {
         alloc: &mut impl FrameAllocator,
         mut leaf: impl FnMut(u64, u64),
     ) {
-        for i4 in 0..ENTRIES_PER_TABLE / 2 {
-            let e4 = core::mem::replace(&mut mem.table(self.root)[i4], 0);
-            if e4 & PRESENT == 0 {
-                continue;
-            }
+        let root = self.root;
+        for_each_present(mem, root, ENTRIES_PER_TABLE / 2, |mem, i4, e4| {
+            mem.table(root)[i4] = 0;
             let pdpt = e4 & ADDR_MASK;
-            for i3 in 0..ENTRIES_PER_TABLE {
-                let e3 = mem.table(pdpt)[i3];
-                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
-                    continue;
+            for_each_present(mem, pdpt, ENTRIES_PER_TABLE, |mem, i3, e3| {
+                if e3 & HUGE != 0 {
+                    return;
                 }
                 let pd = e3 & ADDR_MASK;
-                for i2 in 0..ENTRIES_PER_TABLE {
-                    let e2 = mem.table(pd)[i2];
-                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
-                        continue;
+                for_each_present(mem, pd, ENTRIES_PER_TABLE, |mem, i2, e2| {
+                    if e2 & HUGE != 0 {
+                        return;
                     }
                     let pt = e2 & ADDR_MASK;
-                    for i1 in 0..ENTRIES_PER_TABLE {
-                        let e1 = mem.table(pt)[i1];
-                        if e1 & PRESENT != 0 {
-                            let va = ((i4 as u64) << 39)
-                                | ((i3 as u64) << 30)
-                                | ((i2 as u64) << 21)
-                                | ((i1 as u64) << 12);
-                            leaf(va, e1);
-                        }
-                    }
+                    for_each_present(mem, pt, ENTRIES_PER_TABLE, |_, i1, e1| {
+                        let va = ((i4 as u64) << 39)
+                            | ((i3 as u64) << 30)
+                            | ((i2 as u64) << 21)
+                            | ((i1 as u64) << 12);
+                        leaf(va, e1);
+                    });
                     alloc.deallocate(pt);
-                }
+                });
                 alloc.deallocate(pd);
-            }
+            });
             alloc.deallocate(pdpt);
-        }
+        });
     }
 
     /// How many 4 KiB pages the lower half (the application's) maps: its resident set, as
     /// the out-of-memory killer weighs processes.
     pub fn count_lower_half(&self, mem: &mut impl PhysMemory) -> usize {
         let mut count = 0;
-        for i4 in 0..ENTRIES_PER_TABLE / 2 {
-            let e4 = mem.table(self.root)[i4];
-            if e4 & PRESENT == 0 {
-                continue;
-            }
-            for i3 in 0..ENTRIES_PER_TABLE {
-                let e3 = mem.table(e4 & ADDR_MASK)[i3];
-                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
-                    continue;
+        for_each_present(mem, self.root, ENTRIES_PER_TABLE / 2, |mem, _, e4| {
+            for_each_present(mem, e4 & ADDR_MASK, ENTRIES_PER_TABLE, |mem, _, e3| {
+                if e3 & HUGE != 0 {
+                    return;
                 }
-                for i2 in 0..ENTRIES_PER_TABLE {
-                    let e2 = mem.table(e3 & ADDR_MASK)[i2];
-                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
-                        continue;
+                for_each_present(mem, e3 & ADDR_MASK, ENTRIES_PER_TABLE, |mem, _, e2| {
+                    if e2 & HUGE != 0 {
+                        return;
                     }
-                    count += mem
-                        .table(e2 & ADDR_MASK)
-                        .iter()
-                        .filter(|e| *e & PRESENT != 0)
-                        .count();
-                }
-            }
-        }
+                    for_each_present(mem, e2 & ADDR_MASK, ENTRIES_PER_TABLE, |_, _, _| {
+                        count += 1;
+                    });
+                });
+            });
+        });
         count
     }
 
@@ -402,55 +417,84 @@ impl PageTable {
         // Every entry of a new child table is written in the walk (0 where the parent has
         // none), instead of clearing the table first: one store per entry, not a clear of
         // the whole frame and then the stores.
-        for i4 in 0..ENTRIES_PER_TABLE / 2 {
-            let e4 = mem.table(self.root)[i4];
-            if e4 & PRESENT == 0 {
-                mem.table(child.root)[i4] = 0;
+        for run4 in (0..ENTRIES_PER_TABLE / 2).step_by(EMPTY_RUN) {
+            if !any_present(&mem.table(self.root)[run4..run4 + EMPTY_RUN]) {
+                mem.table(child.root)[run4..run4 + EMPTY_RUN].copy_from_slice(&[0; EMPTY_RUN]);
                 continue;
             }
-            // (The root's entries not written yet are zero: `new` cleared it.)
-            let child_pdpt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
-            mem.table(child.root)[i4] = child_pdpt | INTERMEDIATE;
-            let pdpt = e4 & ADDR_MASK;
-            for i3 in 0..ENTRIES_PER_TABLE {
-                let e3 = mem.table(pdpt)[i3];
-                if e3 & PRESENT == 0 || e3 & HUGE != 0 {
-                    mem.table(child_pdpt)[i3] = 0;
+            for i4 in run4..run4 + EMPTY_RUN {
+                let e4 = mem.table(self.root)[i4];
+                if e4 & PRESENT == 0 {
+                    mem.table(child.root)[i4] = 0;
                     continue;
                 }
-                let Some(child_pd) = alloc.allocate() else {
-                    // Out of frames: the child's tables must stay walkable for its drop.
-                    mem.table(child_pdpt)[i3..].fill(0);
-                    return Err(MapError::OutOfFrames);
-                };
-                mem.table(child_pdpt)[i3] = child_pd | INTERMEDIATE;
-                let pd = e3 & ADDR_MASK;
-                for i2 in 0..ENTRIES_PER_TABLE {
-                    let e2 = mem.table(pd)[i2];
-                    if e2 & PRESENT == 0 || e2 & HUGE != 0 {
-                        mem.table(child_pd)[i2] = 0;
+                // (The root's entries not written yet are zero: `new` cleared it.)
+                let child_pdpt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
+                mem.table(child.root)[i4] = child_pdpt | INTERMEDIATE;
+                let pdpt = e4 & ADDR_MASK;
+                for run3 in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
+                    if !any_present(&mem.table(pdpt)[run3..run3 + EMPTY_RUN]) {
+                        mem.table(child_pdpt)[run3..run3 + EMPTY_RUN]
+                            .copy_from_slice(&[0; EMPTY_RUN]);
                         continue;
                     }
-                    let Some(child_pt) = alloc.allocate() else {
-                        mem.table(child_pd)[i2..].fill(0);
-                        mem.table(child_pdpt)[i3 + 1..].fill(0);
-                        return Err(MapError::OutOfFrames);
-                    };
-                    mem.table(child_pd)[i2] = child_pt | INTERMEDIATE;
-                    let pt = e2 & ADDR_MASK;
-                    for i1 in 0..ENTRIES_PER_TABLE {
-                        let e1 = mem.table(pt)[i1];
-                        if e1 & PRESENT == 0 {
-                            mem.table(child_pt)[i1] = 0;
+                    for i3 in run3..run3 + EMPTY_RUN {
+                        let e3 = mem.table(pdpt)[i3];
+                        if e3 & PRESENT == 0 || e3 & HUGE != 0 {
+                            mem.table(child_pdpt)[i3] = 0;
                             continue;
                         }
-                        let va = ((i4 as u64) << 39)
-                            | ((i3 as u64) << 30)
-                            | ((i2 as u64) << 21)
-                            | ((i1 as u64) << 12);
-                        let (mine, theirs) = share(va, e1);
-                        mem.table(pt)[i1] = mine;
-                        mem.table(child_pt)[i1] = theirs;
+                        let Some(child_pd) = alloc.allocate() else {
+                            // Out of frames: the child's tables must stay walkable for its drop.
+                            mem.table(child_pdpt)[i3..].fill(0);
+                            return Err(MapError::OutOfFrames);
+                        };
+                        mem.table(child_pdpt)[i3] = child_pd | INTERMEDIATE;
+                        let pd = e3 & ADDR_MASK;
+                        for run2 in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
+                            if !any_present(&mem.table(pd)[run2..run2 + EMPTY_RUN]) {
+                                mem.table(child_pd)[run2..run2 + EMPTY_RUN]
+                                    .copy_from_slice(&[0; EMPTY_RUN]);
+                                continue;
+                            }
+                            for i2 in run2..run2 + EMPTY_RUN {
+                                let e2 = mem.table(pd)[i2];
+                                if e2 & PRESENT == 0 || e2 & HUGE != 0 {
+                                    mem.table(child_pd)[i2] = 0;
+                                    continue;
+                                }
+                                let Some(child_pt) = alloc.allocate() else {
+                                    mem.table(child_pd)[i2..].fill(0);
+                                    mem.table(child_pdpt)[i3 + 1..].fill(0);
+                                    return Err(MapError::OutOfFrames);
+                                };
+                                mem.table(child_pd)[i2] = child_pt | INTERMEDIATE;
+                                let pt = e2 & ADDR_MASK;
+                                // Most of a page table is empty: runs of eight empty entries are
+                                // passed over with one test.
+                                for run in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
+                                    if !any_present(&mem.table(pt)[run..run + EMPTY_RUN]) {
+                                        mem.table(child_pt)[run..run + EMPTY_RUN]
+                                            .copy_from_slice(&[0; EMPTY_RUN]);
+                                        continue;
+                                    }
+                                    for i1 in run..run + EMPTY_RUN {
+                                        let e1 = mem.table(pt)[i1];
+                                        if e1 & PRESENT == 0 {
+                                            mem.table(child_pt)[i1] = 0;
+                                            continue;
+                                        }
+                                        let va = ((i4 as u64) << 39)
+                                            | ((i3 as u64) << 30)
+                                            | ((i2 as u64) << 21)
+                                            | ((i1 as u64) << 12);
+                                        let (mine, theirs) = share(va, e1);
+                                        mem.table(pt)[i1] = mine;
+                                        mem.table(child_pt)[i1] = theirs;
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
