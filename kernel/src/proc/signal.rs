@@ -243,6 +243,22 @@ pub fn force_fault_signal(t: &mut Thread, sig: u8, code: i32, addr: u64, reason:
 /// Before returning to user mode: restart an interrupted system call or turn it into
 /// EINTR, run default actions, or set up a handler's frame.
 pub fn deliver(t: &mut Thread) {
+    // The common case, nothing to do (before every return to ring 3): one look under the
+    // process lock instead of one per condition.
+    if !t.restart && t.saved_mask.is_none() {
+        let quiet = {
+            let inner = t.inner();
+            inner.group_exit.is_none()
+                && inner.stopped.is_none()
+                && inner
+                    .real_timer
+                    .is_none_or(|(expiry, _)| expiry > crate::time::uptime_ns())
+                && (t.shared.pending.load(Ordering::Relaxed) | inner.pending) & !t.blocked() == 0
+        };
+        if quiet {
+            return;
+        }
+    }
     let group = t.inner().group_exit;
     if let Some(status) = group {
         t.exit = Some(status);

@@ -8,6 +8,7 @@ mod switch;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::ops::Range;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch::x86_64::cpu;
 
@@ -133,12 +134,17 @@ pub fn tick() {
     s.slice_left = s.slice_left.saturating_sub(1);
     if s.slice_left == 0 && others_runnable {
         s.need_resched = true;
+        NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
 
+/// `need_resched` of the scheduler's state, readable without its lock (checked after every
+/// system call and interrupt).
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+
 /// Whether the current task has used its time slice while others wait.
 pub fn need_resched() -> bool {
-    with(|s| s.need_resched)
+    NEED_RESCHED.load(Ordering::Relaxed)
 }
 
 /// Makes `tid` runnable (it was blocked), or makes its next block return at once.
@@ -192,6 +198,7 @@ fn schedule(new_state: State, deadline: Option<u64>) {
             t.cr3 = cpu::read_cr3();
         }
         s.need_resched = false;
+        NEED_RESCHED.store(false, Ordering::Relaxed);
         s.slice_left = TIME_SLICE_TICKS;
         // The next runnable task; with none, halt until an interrupt (a timer deadline, the
         // console) makes one runnable. The current task may be the one that wakes.

@@ -4,6 +4,7 @@
 
 use alloc::boxed::Box;
 use core::mem::offset_of;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::cpu;
 use super::gdt::{self, USER_CS, USER_SS};
@@ -72,7 +73,9 @@ pub const CTX_FPU_OFFSET: usize = offset_of!(UserContext, fpu);
 
 /// Exception details recorded by `user_exit_collect` for `execute` (interrupts are off
 /// between the two, and there is one CPU).
-static LAST_EXIT: spin::Mutex<(u64, u64, u64)> = spin::Mutex::new((0, 0, 0));
+static LAST_PKRU: AtomicU64 = AtomicU64::new(0);
+static LAST_ERROR: AtomicU64 = AtomicU64::new(0);
+static LAST_CR2: AtomicU64 = AtomicU64::new(0);
 
 impl UserContext {
     /// A fresh context: all registers zero, interrupts enabled, initial FPU state.
@@ -175,7 +178,8 @@ impl UserContext {
         match reason {
             SYSCALL_VECTOR => UserExit::Syscall,
             v if v < 32 => {
-                let (_, error, cr2) = *LAST_EXIT.lock();
+                let error = LAST_ERROR.load(Ordering::Relaxed);
+                let cr2 = LAST_CR2.load(Ordering::Relaxed);
                 UserExit::Exception {
                     vector: v as u8,
                     error,
@@ -188,10 +192,9 @@ impl UserContext {
 }
 
 /// The FS base last written, to skip the (slow) WRMSR when it does not change.
-static CURRENT_FS_BASE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static CURRENT_FS_BASE: AtomicU64 = AtomicU64::new(0);
 
 fn set_fs_base(value: u64) {
-    use core::sync::atomic::Ordering;
     if CURRENT_FS_BASE.swap(value, Ordering::Relaxed) != value {
         // FS base only affects %fs accesses, which only user code makes.
         x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::new_truncate(value))
@@ -229,11 +232,13 @@ pub extern "C" fn user_exit_collect(ctx: &mut UserContext, frame: &TrapFrame) ->
     // state (ARCHITECTURE.md §4.3), except inside the call gate, which legitimately holds the
     // libOS rights it set itself. The interrupted value is recorded for the self tests.
     ctx.pkru = super::gate::resume_pkru(frame.rip, frame.pkru as u32, ctx.app_pkru);
-    *LAST_EXIT.lock() = (frame.pkru, frame.error, cpu::read_cr2());
+    LAST_PKRU.store(frame.pkru, Ordering::Relaxed);
+    LAST_ERROR.store(frame.error, Ordering::Relaxed);
+    LAST_CR2.store(cpu::read_cr2(), Ordering::Relaxed);
     frame.vector
 }
 
 /// The PKRU that user code had when it last stopped (for self tests).
 pub fn last_user_pkru() -> u32 {
-    LAST_EXIT.lock().0 as u32
+    LAST_PKRU.load(Ordering::Relaxed) as u32
 }
