@@ -364,12 +364,27 @@ impl Memory {
 
     /// Unmaps a stack made by `new_kernel_stack` and frees its frames (its virtual range is
     /// not reused).
+    /// Gives the frames of the spare kernel stacks back (memory is short); how many stacks.
+    pub fn release_spare_stacks(&mut self) -> usize {
+        let released = self.spare_count;
+        while self.spare_count > 0 {
+            self.spare_count -= 1;
+            let bottom = self.spare_stacks[self.spare_count];
+            self.unmap_stack(bottom..bottom + KERNEL_STACK_SIZE);
+        }
+        released
+    }
+
     pub fn free_kernel_stack(&mut self, stack: Range<u64>) {
         if self.spare_count < SPARE_STACKS {
             self.spare_stacks[self.spare_count] = stack.start;
             self.spare_count += 1;
             return;
         }
+        self.unmap_stack(stack);
+    }
+
+    fn unmap_stack(&mut self, stack: Range<u64>) {
         let mut va = stack.start;
         while va < stack.end {
             self.unmap_page(va);

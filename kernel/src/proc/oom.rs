@@ -20,6 +20,10 @@ const RELEASE_WAIT_NS: u64 = 2_000_000_000;
 /// Frees memory for `t`, which could not get any: returns whether it should try again.
 /// Call it holding no lock (it blocks).
 pub fn reclaim(t: &Thread) -> bool {
+    // The kernel stacks kept for reuse come back first: nobody has to die for them.
+    if crate::mm::with(|m| m.release_spare_stacks()) > 0 {
+        return true;
+    }
     // A process already on its way out (killed, exiting) gives its memory back soon: wait
     // for it rather than kill another one (the first victim may not have run yet).
     if let Some(dying) = candidates(t).find(|c| c.dying && c.pages > 0) {
