@@ -24,6 +24,13 @@ trap "echo trapped USR1" USR1; kill -USR1 $$
 i=0; while [ $i -lt 200 ]; do /bin/busybox true; i=$((i+1)); done; echo "started $i short-lived processes"
 '
 echo
+echo "== the same kind of work with system calls entering through the MPK gate (--syscall-entry=gate)"
+"$isounik" run --syscall-entry=gate /bin/busybox sh -c '
+echo "$(ls /bin /etc | wc -l) names listed through a pipe by PID $$"
+for i in 1 2; do ( echo "gate-mode job $i"; sleep 0.$i ) & done; wait
+date +"date in the guest: %Y-%m-%d %H:%M:%S UTC"
+'
+echo
 echo "== unmodified busybox applets and static programs"
 "$isounik" run /bin/busybox uname -a
 "$isounik" run --add README.md:/data/README.md /bin/busybox wc -l /data/README.md
