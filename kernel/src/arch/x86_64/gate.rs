@@ -7,12 +7,12 @@
 //!   `gate_entry`. That page is execute-only: its key (`K_TRAMPOLINE`) is denied to
 //!   data accesses by every application PKRU (fetches are never key-checked), so NULL reads
 //!   and writes still fault.
-//! * `gate_entry` writes the libOS PKRU with a constant and checks it (a jump into the
-//!   middle cannot keep other rights), handles the calls it can answer from libOS memory
-//!   without ring 0, writes the application PKRU back (checked too) and returns. Every
-//!   other call leaves the gate with the application's rights and takes the trap path
-//!   through a `syscall` instruction of the gate: that is the privilege gate, and ring 0 sees
-//!   an ordinary system call. ECX and EDX are 0 at every WRPKRU.
+//! * `gate_entry` (`gate.s`) writes the libOS PKRU with a constant and checks it (a jump
+//!   into the middle cannot keep other rights), dispatches through `GATE_TABLE`: the ids
+//!   in assembly, the clocks in Rust on the thread's gate stack; then writes the
+//!   application PKRU back (checked too) and returns. Every other call goes to ring 0
+//!   through the privilege gate: the gate's own `syscall` with the libOS rights held,
+//!   which `forwarded_call` accepts from nowhere else. ECX and EDX are 0 at every WRPKRU.
 //! * The `call` writes its return address below the stack pointer, into the 128-byte red
 //!   zone that leaf functions may use: gate mode is therefore opt-in
 //!   (`isounik run --syscall-entry=gate`); see docs/gate.md.
