@@ -167,6 +167,38 @@ fn any_present(entries: &[u64]) -> bool {
     entries.iter().fold(0, |all, e| all | e) & PRESENT != 0
 }
 
+/// Mirrors the first `count` entries of the table at `parent` into the new table at
+/// `child`, writing every entry once (the child frame is not cleared first): 0 for each
+/// empty one (runs of eight at a time), and for each present one 0 and then
+/// `f(mem, index, entry)`, which writes the child's entry itself. If `f` fails, the
+/// child's entries after it are cleared too, so the child stays walkable for its drop.
+fn copy_entries<M: PhysMemory>(
+    mem: &mut M,
+    parent: u64,
+    child: u64,
+    count: usize,
+    mut f: impl FnMut(&mut M, usize, u64) -> Result<(), MapError>,
+) -> Result<(), MapError> {
+    for run in (0..count).step_by(EMPTY_RUN) {
+        if !any_present(&mem.table(parent)[run..run + EMPTY_RUN]) {
+            mem.table(child)[run..run + EMPTY_RUN].copy_from_slice(&[0; EMPTY_RUN]);
+            continue;
+        }
+        for i in run..run + EMPTY_RUN {
+            let entry = mem.table(parent)[i];
+            mem.table(child)[i] = 0;
+            if entry & PRESENT == 0 {
+                continue;
+            }
+            if let Err(e) = f(mem, i, entry) {
+                mem.table(child)[i + 1..count].fill(0);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Calls `f(mem, index, entry)` for every present entry among the first `count` of the
 /// table at `table`, passing over runs of empty entries with one test each (most of a page
 /// table is empty).
@@ -414,92 +446,54 @@ impl PageTable {
         alloc: &mut impl FrameAllocator,
         mut share: impl FnMut(u64, u64) -> (u64, u64),
     ) -> Result<(), MapError> {
-        // Every entry of a new child table is written in the walk (0 where the parent has
-        // none), instead of clearing the table first: one store per entry, not a clear of
-        // the whole frame and then the stores.
-        for run4 in (0..ENTRIES_PER_TABLE / 2).step_by(EMPTY_RUN) {
-            if !any_present(&mem.table(self.root)[run4..run4 + EMPTY_RUN]) {
-                mem.table(child.root)[run4..run4 + EMPTY_RUN].copy_from_slice(&[0; EMPTY_RUN]);
-                continue;
-            }
-            for i4 in run4..run4 + EMPTY_RUN {
-                let e4 = mem.table(self.root)[i4];
-                if e4 & PRESENT == 0 {
-                    mem.table(child.root)[i4] = 0;
-                    continue;
-                }
-                // (The root's entries not written yet are zero: `new` cleared it.)
+        let child_root = child.root;
+        copy_entries(
+            mem,
+            self.root,
+            child_root,
+            ENTRIES_PER_TABLE / 2,
+            |mem, i4, e4| {
                 let child_pdpt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
-                mem.table(child.root)[i4] = child_pdpt | INTERMEDIATE;
-                let pdpt = e4 & ADDR_MASK;
-                for run3 in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
-                    if !any_present(&mem.table(pdpt)[run3..run3 + EMPTY_RUN]) {
-                        mem.table(child_pdpt)[run3..run3 + EMPTY_RUN]
-                            .copy_from_slice(&[0; EMPTY_RUN]);
-                        continue;
-                    }
-                    for i3 in run3..run3 + EMPTY_RUN {
-                        let e3 = mem.table(pdpt)[i3];
-                        if e3 & PRESENT == 0 || e3 & HUGE != 0 {
-                            mem.table(child_pdpt)[i3] = 0;
-                            continue;
+                mem.table(child_root)[i4] = child_pdpt | INTERMEDIATE;
+                copy_entries(
+                    mem,
+                    e4 & ADDR_MASK,
+                    child_pdpt,
+                    ENTRIES_PER_TABLE,
+                    |mem, i3, e3| {
+                        if e3 & HUGE != 0 {
+                            return Ok(());
                         }
-                        let Some(child_pd) = alloc.allocate() else {
-                            // Out of frames: the child's tables must stay walkable for its drop.
-                            mem.table(child_pdpt)[i3..].fill(0);
-                            return Err(MapError::OutOfFrames);
-                        };
+                        let child_pd = alloc.allocate().ok_or(MapError::OutOfFrames)?;
                         mem.table(child_pdpt)[i3] = child_pd | INTERMEDIATE;
-                        let pd = e3 & ADDR_MASK;
-                        for run2 in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
-                            if !any_present(&mem.table(pd)[run2..run2 + EMPTY_RUN]) {
-                                mem.table(child_pd)[run2..run2 + EMPTY_RUN]
-                                    .copy_from_slice(&[0; EMPTY_RUN]);
-                                continue;
-                            }
-                            for i2 in run2..run2 + EMPTY_RUN {
-                                let e2 = mem.table(pd)[i2];
-                                if e2 & PRESENT == 0 || e2 & HUGE != 0 {
-                                    mem.table(child_pd)[i2] = 0;
-                                    continue;
+                        copy_entries(
+                            mem,
+                            e3 & ADDR_MASK,
+                            child_pd,
+                            ENTRIES_PER_TABLE,
+                            |mem, i2, e2| {
+                                if e2 & HUGE != 0 {
+                                    return Ok(());
                                 }
-                                let Some(child_pt) = alloc.allocate() else {
-                                    mem.table(child_pd)[i2..].fill(0);
-                                    mem.table(child_pdpt)[i3 + 1..].fill(0);
-                                    return Err(MapError::OutOfFrames);
-                                };
+                                let child_pt = alloc.allocate().ok_or(MapError::OutOfFrames)?;
                                 mem.table(child_pd)[i2] = child_pt | INTERMEDIATE;
                                 let pt = e2 & ADDR_MASK;
-                                // Most of a page table is empty: runs of eight empty entries are
-                                // passed over with one test.
-                                for run in (0..ENTRIES_PER_TABLE).step_by(EMPTY_RUN) {
-                                    if !any_present(&mem.table(pt)[run..run + EMPTY_RUN]) {
-                                        mem.table(child_pt)[run..run + EMPTY_RUN]
-                                            .copy_from_slice(&[0; EMPTY_RUN]);
-                                        continue;
-                                    }
-                                    for i1 in run..run + EMPTY_RUN {
-                                        let e1 = mem.table(pt)[i1];
-                                        if e1 & PRESENT == 0 {
-                                            mem.table(child_pt)[i1] = 0;
-                                            continue;
-                                        }
-                                        let va = ((i4 as u64) << 39)
-                                            | ((i3 as u64) << 30)
-                                            | ((i2 as u64) << 21)
-                                            | ((i1 as u64) << 12);
-                                        let (mine, theirs) = share(va, e1);
-                                        mem.table(pt)[i1] = mine;
-                                        mem.table(child_pt)[i1] = theirs;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
+                                copy_entries(mem, pt, child_pt, ENTRIES_PER_TABLE, |mem, i1, e1| {
+                                    let va = ((i4 as u64) << 39)
+                                        | ((i3 as u64) << 30)
+                                        | ((i2 as u64) << 21)
+                                        | ((i1 as u64) << 12);
+                                    let (mine, theirs) = share(va, e1);
+                                    mem.table(pt)[i1] = mine;
+                                    mem.table(child_pt)[i1] = theirs;
+                                    Ok(())
+                                })
+                            },
+                        )
+                    },
+                )
+            },
+        )
     }
 
     /// The raw leaf entry for the 4 KiB page at `va`, if its tables exist (present or not).
