@@ -383,25 +383,23 @@ pub fn sys_getpgrp(p: &mut Thread, _a: Args) -> SysResult {
     Ok(p.inner().pgid as u64)
 }
 
-pub fn sys_getpgid(p: &mut Thread, a: Args) -> SysResult {
+/// The process a getpgid/getsid-style call names: its first argument, 0 for the caller.
+fn named_process(p: &Thread, a: &Args) -> Result<alloc::sync::Arc<proc::Process>, Errno> {
     let pid = if a.int(0) == 0 {
         p.pid
     } else {
         a.int(0) as u32
     };
-    let proc = proc::process(pid).ok_or(Errno::ESRCH)?;
-    let pgid = proc.inner.lock().pgid;
+    proc::process(pid).ok_or(Errno::ESRCH)
+}
+
+pub fn sys_getpgid(p: &mut Thread, a: Args) -> SysResult {
+    let pgid = named_process(p, &a)?.inner.lock().pgid;
     Ok(pgid as u64)
 }
 
 pub fn sys_getsid(p: &mut Thread, a: Args) -> SysResult {
-    let pid = if a.int(0) == 0 {
-        p.pid
-    } else {
-        a.int(0) as u32
-    };
-    let proc = proc::process(pid).ok_or(Errno::ESRCH)?;
-    let sid = proc.inner.lock().sid;
+    let sid = named_process(p, &a)?.inner.lock().sid;
     Ok(sid as u64)
 }
 
