@@ -1,16 +1,25 @@
-/* Attack: hand bad result pointers to the calls the MPK gate answers in ring 3 with libOS
- * rights (clock_gettime, gettimeofday, time), where a confused deputy would write libOS
- * memory. NULL, a read-only page, a partly read-only range, an unmapped page, a libOS
- * address (argv[1], the kernel's .data) and non-canonical addresses give EFAULT, as through
- * the trap; a result into an untouched page arrives. The ids (getpid, getppid, gettid,
- * get[e]uid, get[e]gid) are right, also in a forked child; CPU-time and unknown clocks take
- * the trap path (EINVAL for an unknown one). Run in both entry modes. */
+/* Attack: hand bad pointers to the calls the MPK gate runs in ring 3 with libOS rights
+ * (the clocks, signal masks and actions, umask, rlimits, process-group and id queries),
+ * where a confused deputy would read or write libOS memory. NULL, a read-only page, a
+ * partly read-only range, an unmapped page, a libOS address (argv[1], the kernel's .data)
+ * and non-canonical addresses give EFAULT, as through the trap; a result into an untouched
+ * page arrives. The ids (getpid, getppid, gettid, get[e]uid, get[e]gid) are right, also in
+ * a forked child; unknown clocks are EINVAL. A signal that sigprocmask unblocks runs before
+ * the call returns, and processes preempted inside the gate (while it holds their locks)
+ * all finish. Run in both entry modes. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+static volatile sig_atomic_t signals_seen;
+static void count_signal(int sig) { (void)sig; signals_seen++; }
 
 static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
 
@@ -113,6 +122,106 @@ int main(int argc, char **argv) {
     CHECK(waitpid(racer, &status, 0) == racer && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "racer status %#x", status);
     OK("two processes made 200000 clock reads each through the gate, preempted inside it");
+
+    /* The other calls the gate runs itself: bad pointers in and out. */
+    sigset_t set, old;
+    struct sigaction sa;
+    struct rlimit rl;
+    sigemptyset(&set);
+    EXPECT_ERRNO(syscall(SYS_rt_sigprocmask, SIG_BLOCK, libos, NULL, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, libos, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, fresh + 8192, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigprocmask, SIG_BLOCK, (void *)0xfffffffffffffff8, NULL, 8),
+                 EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigprocmask, 99, &set, NULL, 8), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_rt_sigpending, libos, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigaction, SIGUSR2, libos, NULL, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigaction, SIGUSR2, NULL, libos, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigaction, SIGUSR2, NULL, fresh + 8192, 8), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rt_sigaction, SIGKILL, &sa, NULL, 8), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_getrlimit, RLIMIT_NOFILE, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_setrlimit, RLIMIT_NOFILE, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, libos, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getresuid, libos, libos, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getgroups, 1, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_sched_getaffinity, 0, 8, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getrusage, RUSAGE_SELF, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_clock_getres, CLOCK_MONOTONIC, libos), EFAULT);
+    OK("signal masks and actions, rlimits and ids refuse libOS and bad pointers");
+
+    CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8) == 0, "get mask");
+    sigaddset(&set, SIGKILL);
+    sigaddset(&set, SIGUSR1);
+    CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, 8) == 0, "set mask");
+    sigset_t now;
+    CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &now, 8) == 0, "read mask");
+    CHECK(sigismember(&now, SIGUSR1) && !sigismember(&now, SIGKILL), "SIGKILL stays unblocked");
+    CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8) == 0, "restore mask");
+    CHECK(umask(027) == 022 && umask(022) == 027, "umask");
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 100, "getrlimit %lu",
+          (unsigned long)rl.rlim_cur);
+    rl.rlim_cur = 100;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == 100, "lowered");
+    rl.rlim_cur = rl.rlim_max + 1;
+    if (rl.rlim_max != RLIM_INFINITY) EXPECT_ERRNO(setrlimit(RLIMIT_NOFILE, &rl), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_prlimit64, 999999, RLIMIT_NOFILE, NULL, &rl), ESRCH);
+    CHECK(getpgid(0) == getpgrp() && getsid(0) == getsid(getpid()), "own group and session");
+    EXPECT_ERRNO(getpgid(999999), ESRCH);
+    OK("masks, umask, rlimits, groups and sessions read back what was set");
+
+    /* A pending signal that sigprocmask unblocks is handled before the call returns. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_signal;
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (int i = 1; i <= 1000; i++) {
+        CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0, "block");
+        CHECK(kill(getpid(), SIGUSR1) == 0, "kill");
+        CHECK(signals_seen == i - 1, "delivered while blocked");
+        sigset_t waiting;
+        CHECK(sigpending(&waiting) == 0 && sigismember(&waiting, SIGUSR1), "pending");
+        CHECK(sigprocmask(SIG_UNBLOCK, &set, NULL) == 0, "unblock");
+        CHECK(signals_seen == i, "not handled before sigprocmask returned (%d of %d)",
+              (int)signals_seen, i);
+    }
+    OK("1000 signals unblocked by sigprocmask each ran before it returned");
+
+    /* Processes preempted inside the gate while it holds their locks (signal handlers,
+     * process, file-system context), with a third sending them signals: all finish. */
+    fflush(stdout);
+    pid_t lockers[2];
+    for (int k = 0; k < 2; k++) {
+        lockers[k] = fork();
+        CHECK(lockers[k] >= 0, "fork");
+        if (lockers[k] == 0) {
+            for (int round = 0; round < 30000; round++) {
+                struct rlimit r;
+                sigset_t o;
+                if (sigprocmask(SIG_BLOCK, &set, &o) != 0 || getpgrp() != getpgid(0) ||
+                    umask(022) != 022 || getrlimit(RLIMIT_STACK, &r) != 0 ||
+                    sigaction(SIGUSR1, &sa, NULL) != 0 ||
+                    sigprocmask(SIG_UNBLOCK, &set, NULL) != 0) {
+                    printf("FAIL: round %d of locker %d\n", round, k);
+                    fflush(stdout);
+                    _exit(1);
+                }
+            }
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < 200; i++) {
+        kill(lockers[i % 2], SIGUSR1);
+        sched_yield();
+    }
+    for (int k = 0; k < 2; k++) {
+        CHECK(waitpid(lockers[k], &status, 0) == lockers[k] && WIFEXITED(status) &&
+                  WEXITSTATUS(status) == 0,
+              "locker %d status %#x", k, status);
+    }
+    OK("two processes made 30000 rounds of masks, actions, umask and rlimits under signals");
 
     CHECK(syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "cputime");
     EXPECT_ERRNO(syscall(SYS_clock_gettime, 12345, &a), EINVAL);

@@ -33,7 +33,13 @@ pub extern "C" fn thread_entry(arg: usize) -> ! {
 fn run(t: &mut Thread) {
     let gate_stack = gate::enabled().then(gate::GateStack::new);
     loop {
-        signal::deliver(t);
+        // Interrupted inside the gate (libOS rights in ring 3, maybe holding a lock of this
+        // process): no signal and no switch to another task until it has left, so nothing
+        // else wants that lock meanwhile (the rules in `syscall::Caller`).
+        let in_gate = t.ctx.pkru != t.ctx.app_pkru;
+        if !in_gate {
+            signal::deliver(t);
+        }
         if t.exit.is_some() {
             return;
         }
@@ -44,16 +50,18 @@ fn run(t: &mut Thread) {
             }
         }
         if let Some(stack) = &gate_stack {
-            gate::publish(t.pid, t.tid, t.ppid(), stack);
+            gate::publish(t, stack);
         }
         match t.ctx.execute() {
             UserExit::Syscall => syscall::dispatch(t),
             UserExit::Interrupt(vector) => irq::dispatch(vector),
             UserExit::Exception { vector, error, cr2 } => handle_exception(t, vector, error, cr2),
         }
-        crate::drivers::tty::dispatch_signal();
-        if sched::need_resched() {
-            sched::yield_now();
+        if t.ctx.pkru == t.ctx.app_pkru {
+            crate::drivers::tty::dispatch_signal();
+            if sched::need_resched() {
+                sched::yield_now();
+            }
         }
     }
 }

@@ -1,7 +1,12 @@
-//! The Linux system call table and its dispatcher. One line per call; handlers live in one
-//! file per family and take the process and the decoded arguments. `-errno` is produced in
+//! The Linux system call table and its dispatchers. One line per call; handlers live in one
+//! file per family and take the caller and the decoded arguments. `-errno` is produced in
 //! exactly one place (`isounik_linux::errno::syscall_return`).
+//!
+//! Both ways in use this one table: the trap path (`dispatch`, ring 0) runs every entry;
+//! the MPK gate (`gate_call`, ring 3 with the libOS rights) runs the `Gate` entries itself
+//! and forwards the others to ring 0 through the privilege gate.
 
+mod caller;
 mod fs;
 mod futex;
 mod info;
@@ -10,9 +15,9 @@ mod process;
 mod signal;
 mod time;
 
+pub use caller::Caller;
 pub use futex::wake_address as futex_wake_address;
 pub use info::RELEASE;
-pub use time::{clock_now, timespec_bytes, timeval_bytes};
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,7 +28,17 @@ use isounik_linux::syscall::nr;
 use crate::proc::Thread;
 
 pub type SysResult = Result<u64, Errno>;
-type Handler = fn(&mut Thread, Args) -> SysResult;
+
+/// Where a call can run.
+#[derive(Clone, Copy)]
+enum Call {
+    /// Needs the whole thread (registers, address space, blocking, devices): ring 0.
+    Trap(fn(&mut Thread, Args) -> SysResult),
+    /// Needs only what `Caller` offers (see its rules): ring 0 on the trap path, ring 3
+    /// behind the MPK gate.
+    Gate(fn(&Caller, Args) -> SysResult),
+}
+use Call::{Gate, Trap};
 
 /// The six argument registers (rdi, rsi, rdx, r10, r8, r9), decoded on demand.
 #[derive(Clone, Copy, Debug)]
@@ -58,169 +73,169 @@ impl Args {
     }
 }
 
-const CALLS: &[(u32, Handler)] = &[
+const CALLS: &[(u32, Call)] = &[
     // files and directories
-    (nr::READ, fs::sys_read),
-    (nr::WRITE, fs::sys_write),
-    (nr::READV, fs::sys_readv),
-    (nr::WRITEV, fs::sys_writev),
-    (nr::PREAD64, fs::sys_pread64),
-    (nr::PWRITE64, fs::sys_pwrite64),
-    (nr::OPEN, fs::sys_open),
-    (nr::OPENAT, fs::sys_openat),
-    (nr::CREAT, fs::sys_creat),
-    (nr::CLOSE, fs::sys_close),
-    (nr::LSEEK, fs::sys_lseek),
-    (nr::STAT, fs::sys_stat),
-    (nr::FSTAT, fs::sys_fstat),
-    (nr::LSTAT, fs::sys_lstat),
-    (nr::NEWFSTATAT, fs::sys_newfstatat),
-    (nr::STATX, fs::sys_statx),
-    (nr::ACCESS, fs::sys_access),
-    (nr::FACCESSAT, fs::sys_faccessat),
-    (nr::FACCESSAT2, fs::sys_faccessat2),
-    (nr::GETDENTS64, fs::sys_getdents64),
-    (nr::READLINK, fs::sys_readlink),
-    (nr::READLINKAT, fs::sys_readlinkat),
-    (nr::MKDIR, fs::sys_mkdir),
-    (nr::MKDIRAT, fs::sys_mkdirat),
-    (nr::MKNOD, fs::sys_mknod),
-    (nr::MKNODAT, fs::sys_mknodat),
-    (nr::RMDIR, fs::sys_rmdir),
-    (nr::UNLINK, fs::sys_unlink),
-    (nr::UNLINKAT, fs::sys_unlinkat),
-    (nr::RENAME, fs::sys_rename),
-    (nr::RENAMEAT, fs::sys_renameat),
-    (nr::RENAMEAT2, fs::sys_renameat2),
-    (nr::SYMLINK, fs::sys_symlink),
-    (nr::SYMLINKAT, fs::sys_symlinkat),
-    (nr::LINK, fs::sys_link),
-    (nr::LINKAT, fs::sys_linkat),
-    (nr::CHMOD, fs::sys_chmod),
-    (nr::FCHMOD, fs::sys_fchmod),
-    (nr::FCHMODAT, fs::sys_fchmodat),
-    (nr::CHOWN, fs::sys_chown),
-    (nr::LCHOWN, fs::sys_lchown),
-    (nr::FCHOWN, fs::sys_fchown),
-    (nr::FCHOWNAT, fs::sys_fchownat),
-    (nr::UTIMENSAT, fs::sys_utimensat),
-    (nr::UTIMES, fs::sys_utimes),
-    (nr::UTIME, fs::sys_utime),
-    (nr::FUTIMESAT, fs::sys_futimesat),
-    (nr::TRUNCATE, fs::sys_truncate),
-    (nr::FTRUNCATE, fs::sys_ftruncate),
-    (nr::FALLOCATE, fs::sys_fallocate),
-    (nr::CHDIR, fs::sys_chdir),
-    (nr::FCHDIR, fs::sys_fchdir),
-    (nr::GETCWD, fs::sys_getcwd),
-    (nr::FCNTL, fs::sys_fcntl),
-    (nr::IOCTL, fs::sys_ioctl),
-    (nr::DUP, fs::sys_dup),
-    (nr::DUP2, fs::sys_dup2),
-    (nr::DUP3, fs::sys_dup3),
-    (nr::POLL, fs::sys_poll),
-    (nr::PPOLL, fs::sys_ppoll),
-    (nr::SELECT, fs::sys_select),
-    (nr::PSELECT6, fs::sys_pselect6),
-    (nr::SENDFILE, fs::sys_sendfile),
-    (nr::FSYNC, fs::sys_fsync),
-    (nr::FDATASYNC, fs::sys_fsync),
-    (nr::SYNC, fs::sys_sync),
-    (nr::STATFS, fs::sys_statfs),
-    (nr::FSTATFS, fs::sys_fstatfs),
-    (nr::FADVISE64, fs::sys_fadvise64),
-    (nr::PIPE, fs::sys_pipe),
-    (nr::PIPE2, fs::sys_pipe2),
+    (nr::READ, Trap(fs::sys_read)),
+    (nr::WRITE, Trap(fs::sys_write)),
+    (nr::READV, Trap(fs::sys_readv)),
+    (nr::WRITEV, Trap(fs::sys_writev)),
+    (nr::PREAD64, Trap(fs::sys_pread64)),
+    (nr::PWRITE64, Trap(fs::sys_pwrite64)),
+    (nr::OPEN, Trap(fs::sys_open)),
+    (nr::OPENAT, Trap(fs::sys_openat)),
+    (nr::CREAT, Trap(fs::sys_creat)),
+    (nr::CLOSE, Trap(fs::sys_close)),
+    (nr::LSEEK, Trap(fs::sys_lseek)),
+    (nr::STAT, Trap(fs::sys_stat)),
+    (nr::FSTAT, Trap(fs::sys_fstat)),
+    (nr::LSTAT, Trap(fs::sys_lstat)),
+    (nr::NEWFSTATAT, Trap(fs::sys_newfstatat)),
+    (nr::STATX, Trap(fs::sys_statx)),
+    (nr::ACCESS, Trap(fs::sys_access)),
+    (nr::FACCESSAT, Trap(fs::sys_faccessat)),
+    (nr::FACCESSAT2, Trap(fs::sys_faccessat2)),
+    (nr::GETDENTS64, Trap(fs::sys_getdents64)),
+    (nr::READLINK, Trap(fs::sys_readlink)),
+    (nr::READLINKAT, Trap(fs::sys_readlinkat)),
+    (nr::MKDIR, Trap(fs::sys_mkdir)),
+    (nr::MKDIRAT, Trap(fs::sys_mkdirat)),
+    (nr::MKNOD, Trap(fs::sys_mknod)),
+    (nr::MKNODAT, Trap(fs::sys_mknodat)),
+    (nr::RMDIR, Trap(fs::sys_rmdir)),
+    (nr::UNLINK, Trap(fs::sys_unlink)),
+    (nr::UNLINKAT, Trap(fs::sys_unlinkat)),
+    (nr::RENAME, Trap(fs::sys_rename)),
+    (nr::RENAMEAT, Trap(fs::sys_renameat)),
+    (nr::RENAMEAT2, Trap(fs::sys_renameat2)),
+    (nr::SYMLINK, Trap(fs::sys_symlink)),
+    (nr::SYMLINKAT, Trap(fs::sys_symlinkat)),
+    (nr::LINK, Trap(fs::sys_link)),
+    (nr::LINKAT, Trap(fs::sys_linkat)),
+    (nr::CHMOD, Trap(fs::sys_chmod)),
+    (nr::FCHMOD, Trap(fs::sys_fchmod)),
+    (nr::FCHMODAT, Trap(fs::sys_fchmodat)),
+    (nr::CHOWN, Trap(fs::sys_chown)),
+    (nr::LCHOWN, Trap(fs::sys_lchown)),
+    (nr::FCHOWN, Trap(fs::sys_fchown)),
+    (nr::FCHOWNAT, Trap(fs::sys_fchownat)),
+    (nr::UTIMENSAT, Trap(fs::sys_utimensat)),
+    (nr::UTIMES, Trap(fs::sys_utimes)),
+    (nr::UTIME, Trap(fs::sys_utime)),
+    (nr::FUTIMESAT, Trap(fs::sys_futimesat)),
+    (nr::TRUNCATE, Trap(fs::sys_truncate)),
+    (nr::FTRUNCATE, Trap(fs::sys_ftruncate)),
+    (nr::FALLOCATE, Trap(fs::sys_fallocate)),
+    (nr::CHDIR, Trap(fs::sys_chdir)),
+    (nr::FCHDIR, Trap(fs::sys_fchdir)),
+    (nr::GETCWD, Trap(fs::sys_getcwd)),
+    (nr::FCNTL, Trap(fs::sys_fcntl)),
+    (nr::IOCTL, Trap(fs::sys_ioctl)),
+    (nr::DUP, Trap(fs::sys_dup)),
+    (nr::DUP2, Trap(fs::sys_dup2)),
+    (nr::DUP3, Trap(fs::sys_dup3)),
+    (nr::POLL, Trap(fs::sys_poll)),
+    (nr::PPOLL, Trap(fs::sys_ppoll)),
+    (nr::SELECT, Trap(fs::sys_select)),
+    (nr::PSELECT6, Trap(fs::sys_pselect6)),
+    (nr::SENDFILE, Trap(fs::sys_sendfile)),
+    (nr::FSYNC, Trap(fs::sys_fsync)),
+    (nr::FDATASYNC, Trap(fs::sys_fsync)),
+    (nr::SYNC, Trap(fs::sys_sync)),
+    (nr::STATFS, Trap(fs::sys_statfs)),
+    (nr::FSTATFS, Trap(fs::sys_fstatfs)),
+    (nr::FADVISE64, Trap(fs::sys_fadvise64)),
+    (nr::PIPE, Trap(fs::sys_pipe)),
+    (nr::PIPE2, Trap(fs::sys_pipe2)),
     // memory
-    (nr::BRK, mem::sys_brk),
-    (nr::MMAP, mem::sys_mmap),
-    (nr::MUNMAP, mem::sys_munmap),
-    (nr::MPROTECT, mem::sys_mprotect),
-    (nr::MREMAP, mem::sys_mremap),
-    (nr::MADVISE, mem::sys_madvise),
-    (nr::MSYNC, mem::sys_msync),
-    (nr::MLOCK, mem::sys_mlock),
-    (nr::MUNLOCK, mem::sys_mlock),
+    (nr::BRK, Trap(mem::sys_brk)),
+    (nr::MMAP, Trap(mem::sys_mmap)),
+    (nr::MUNMAP, Trap(mem::sys_munmap)),
+    (nr::MPROTECT, Trap(mem::sys_mprotect)),
+    (nr::MREMAP, Trap(mem::sys_mremap)),
+    (nr::MADVISE, Trap(mem::sys_madvise)),
+    (nr::MSYNC, Trap(mem::sys_msync)),
+    (nr::MLOCK, Trap(mem::sys_mlock)),
+    (nr::MUNLOCK, Trap(mem::sys_mlock)),
     // process
-    (nr::EXIT, process::sys_exit),
-    (nr::EXIT_GROUP, process::sys_exit_group),
-    (nr::ARCH_PRCTL, process::sys_arch_prctl),
-    (nr::SET_TID_ADDRESS, process::sys_set_tid_address),
-    (nr::SET_ROBUST_LIST, process::sys_set_robust_list),
-    (nr::GET_ROBUST_LIST, process::sys_get_robust_list),
-    (nr::PRLIMIT64, process::sys_prlimit64),
-    (nr::GETRLIMIT, process::sys_getrlimit),
-    (nr::SETRLIMIT, process::sys_setrlimit),
-    (nr::GETRUSAGE, process::sys_getrusage),
-    (nr::UMASK, process::sys_umask),
-    (nr::GETPID, process::sys_getpid),
-    (nr::GETTID, process::sys_gettid),
-    (nr::GETPPID, process::sys_getppid),
-    (nr::GETUID, process::sys_getuid),
-    (nr::GETEUID, process::sys_getuid),
-    (nr::GETGID, process::sys_getuid),
-    (nr::GETEGID, process::sys_getuid),
-    (nr::GETRESUID, process::sys_getresuid),
-    (nr::GETRESGID, process::sys_getresuid),
-    (nr::GETGROUPS, process::sys_getgroups),
-    (nr::SETUID, process::sys_setuid),
-    (nr::SETGID, process::sys_setuid),
-    (nr::GETPGRP, process::sys_getpgrp),
-    (nr::GETPGID, process::sys_getpgid),
-    (nr::GETSID, process::sys_getsid),
-    (nr::SETSID, process::sys_setsid),
-    (nr::SETPGID, process::sys_setpgid),
-    (nr::FORK, process::sys_fork),
-    (nr::VFORK, process::sys_vfork),
-    (nr::CLONE, process::sys_clone),
-    (nr::WAIT4, process::sys_wait4),
-    (nr::WAITID, process::sys_waitid),
-    (nr::SCHED_YIELD, process::sys_sched_yield),
-    (nr::SCHED_GETAFFINITY, process::sys_sched_getaffinity),
-    (nr::PRCTL, process::sys_prctl),
-    (nr::GETRANDOM, process::sys_getrandom),
-    (nr::RSEQ, process::sys_enosys_quiet),
-    (nr::FUTEX, futex::sys_futex),
-    (nr::EXECVE, process::sys_execve),
+    (nr::EXIT, Trap(process::sys_exit)),
+    (nr::EXIT_GROUP, Trap(process::sys_exit_group)),
+    (nr::ARCH_PRCTL, Trap(process::sys_arch_prctl)),
+    (nr::SET_TID_ADDRESS, Trap(process::sys_set_tid_address)),
+    (nr::SET_ROBUST_LIST, Trap(process::sys_set_robust_list)),
+    (nr::GET_ROBUST_LIST, Trap(process::sys_get_robust_list)),
+    (nr::PRLIMIT64, Gate(process::sys_prlimit64)),
+    (nr::GETRLIMIT, Gate(process::sys_getrlimit)),
+    (nr::SETRLIMIT, Gate(process::sys_setrlimit)),
+    (nr::GETRUSAGE, Gate(process::sys_getrusage)),
+    (nr::UMASK, Gate(process::sys_umask)),
+    (nr::GETPID, Gate(process::sys_getpid)),
+    (nr::GETTID, Gate(process::sys_gettid)),
+    (nr::GETPPID, Gate(process::sys_getppid)),
+    (nr::GETUID, Gate(process::sys_getuid)),
+    (nr::GETEUID, Gate(process::sys_getuid)),
+    (nr::GETGID, Gate(process::sys_getuid)),
+    (nr::GETEGID, Gate(process::sys_getuid)),
+    (nr::GETRESUID, Gate(process::sys_getresuid)),
+    (nr::GETRESGID, Gate(process::sys_getresuid)),
+    (nr::GETGROUPS, Gate(process::sys_getgroups)),
+    (nr::SETUID, Gate(process::sys_setuid)),
+    (nr::SETGID, Gate(process::sys_setuid)),
+    (nr::GETPGRP, Gate(process::sys_getpgrp)),
+    (nr::GETPGID, Gate(process::sys_getpgid)),
+    (nr::GETSID, Gate(process::sys_getsid)),
+    (nr::SETSID, Trap(process::sys_setsid)),
+    (nr::SETPGID, Trap(process::sys_setpgid)),
+    (nr::FORK, Trap(process::sys_fork)),
+    (nr::VFORK, Trap(process::sys_vfork)),
+    (nr::CLONE, Trap(process::sys_clone)),
+    (nr::WAIT4, Trap(process::sys_wait4)),
+    (nr::WAITID, Trap(process::sys_waitid)),
+    (nr::SCHED_YIELD, Trap(process::sys_sched_yield)),
+    (nr::SCHED_GETAFFINITY, Gate(process::sys_sched_getaffinity)),
+    (nr::PRCTL, Trap(process::sys_prctl)),
+    (nr::GETRANDOM, Trap(process::sys_getrandom)),
+    (nr::RSEQ, Trap(process::sys_enosys_quiet)),
+    (nr::FUTEX, Trap(futex::sys_futex)),
+    (nr::EXECVE, Trap(process::sys_execve)),
     // signals (state only until delivery arrives)
-    (nr::RT_SIGACTION, signal::sys_rt_sigaction),
-    (nr::RT_SIGPROCMASK, signal::sys_rt_sigprocmask),
-    (nr::SIGALTSTACK, signal::sys_sigaltstack),
-    (nr::KILL, signal::sys_kill),
-    (nr::TGKILL, signal::sys_tgkill),
-    (nr::TKILL, signal::sys_tkill),
-    (nr::RT_SIGRETURN, signal::sys_rt_sigreturn),
-    (nr::RT_SIGSUSPEND, signal::sys_rt_sigsuspend),
-    (nr::RT_SIGPENDING, signal::sys_rt_sigpending),
-    (nr::RT_SIGTIMEDWAIT, signal::sys_rt_sigtimedwait),
-    (nr::PAUSE, signal::sys_pause),
-    (nr::ALARM, signal::sys_alarm),
-    (nr::SETITIMER, signal::sys_setitimer),
-    (nr::GETITIMER, signal::sys_getitimer),
+    (nr::RT_SIGACTION, Gate(signal::sys_rt_sigaction)),
+    (nr::RT_SIGPROCMASK, Gate(signal::sys_rt_sigprocmask)),
+    (nr::SIGALTSTACK, Trap(signal::sys_sigaltstack)),
+    (nr::KILL, Trap(signal::sys_kill)),
+    (nr::TGKILL, Trap(signal::sys_tgkill)),
+    (nr::TKILL, Trap(signal::sys_tkill)),
+    (nr::RT_SIGRETURN, Trap(signal::sys_rt_sigreturn)),
+    (nr::RT_SIGSUSPEND, Trap(signal::sys_rt_sigsuspend)),
+    (nr::RT_SIGPENDING, Gate(signal::sys_rt_sigpending)),
+    (nr::RT_SIGTIMEDWAIT, Trap(signal::sys_rt_sigtimedwait)),
+    (nr::PAUSE, Trap(signal::sys_pause)),
+    (nr::ALARM, Trap(signal::sys_alarm)),
+    (nr::SETITIMER, Trap(signal::sys_setitimer)),
+    (nr::GETITIMER, Trap(signal::sys_getitimer)),
     // time
-    (nr::CLOCK_GETTIME, time::sys_clock_gettime),
-    (nr::CLOCK_GETRES, time::sys_clock_getres),
-    (nr::GETTIMEOFDAY, time::sys_gettimeofday),
-    (nr::TIME, time::sys_time),
-    (nr::NANOSLEEP, time::sys_nanosleep),
-    (nr::CLOCK_NANOSLEEP, time::sys_clock_nanosleep),
-    (nr::TIMES, time::sys_times),
+    (nr::CLOCK_GETTIME, Gate(time::sys_clock_gettime)),
+    (nr::CLOCK_GETRES, Gate(time::sys_clock_getres)),
+    (nr::GETTIMEOFDAY, Gate(time::sys_gettimeofday)),
+    (nr::TIME, Gate(time::sys_time)),
+    (nr::NANOSLEEP, Trap(time::sys_nanosleep)),
+    (nr::CLOCK_NANOSLEEP, Trap(time::sys_clock_nanosleep)),
+    (nr::TIMES, Trap(time::sys_times)),
     // system information
-    (nr::UNAME, info::sys_uname),
-    (nr::SYSINFO, info::sys_sysinfo),
+    (nr::UNAME, Trap(info::sys_uname)),
+    (nr::SYSINFO, Trap(info::sys_sysinfo)),
 ];
 
 const TABLE_SIZE: usize = 512;
 
-static TABLE: spin::Once<[Option<Handler>; TABLE_SIZE]> = spin::Once::new();
+static TABLE: spin::Once<[Option<Call>; TABLE_SIZE]> = spin::Once::new();
 static STRACE_ON: AtomicBool = AtomicBool::new(false);
 
 pub fn init(strace: bool) {
     TABLE.call_once(|| {
-        let mut t: [Option<Handler>; TABLE_SIZE] = [None; TABLE_SIZE];
-        for (nr, handler) in CALLS {
+        let mut t: [Option<Call>; TABLE_SIZE] = [None; TABLE_SIZE];
+        for (nr, call) in CALLS {
             debug_assert!(t[*nr as usize].is_none(), "system call {nr} listed twice");
-            t[*nr as usize] = Some(*handler);
+            t[*nr as usize] = Some(*call);
         }
         t
     });
@@ -242,11 +257,9 @@ pub fn dispatch(p: &mut Thread) {
     p.syscall_nr = number;
     p.restart = false;
     let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
-    let handler = TABLE
-        .get()
-        .and_then(|t| t.get(number as usize).copied().flatten());
-    let result = match handler {
-        Some(h) => h(p, args),
+    let result = match lookup(number) {
+        Some(Trap(h)) => h(p, args),
+        Some(Gate(h)) => h(&Caller::of(p), args),
         None => Err(Errno::ENOSYS),
     };
     let ret = syscall_return(result);
@@ -263,6 +276,33 @@ pub fn dispatch(p: &mut Thread) {
     }
     if STRACE_ON.load(Ordering::Relaxed) {
         trace(p, number, args, ret);
+    }
+}
+
+fn lookup(number: u64) -> Option<Call> {
+    TABLE
+        .get()
+        .and_then(|t| t.get(number as usize).copied().flatten())
+}
+
+/// The numbers of the calls the MPK gate can run itself.
+pub fn gate_numbers() -> impl Iterator<Item = u64> {
+    CALLS
+        .iter()
+        .filter(|(_, call)| matches!(call, Gate(_)))
+        .map(|(nr, _)| *nr as u64)
+}
+
+/// Runs system call `number` behind the MPK gate, in ring 3: its Linux result (`-errno`
+/// included), or `None` when ring 0 must run it (not a `Gate` entry, or the handler found
+/// that it needs more than the gate offers, before changing anything).
+pub fn gate_call(number: u64, caller: &Caller, args: Args) -> Option<u64> {
+    match lookup(number)? {
+        Gate(h) => match h(caller, args) {
+            Err(caller::RING0_NEEDED) => None,
+            result => Some(syscall_return(result)),
+        },
+        Trap(_) => None,
     }
 }
 

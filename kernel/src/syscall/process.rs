@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use isounik_linux::errno::Errno;
 
-use super::{Args, SysResult};
+use super::{Args, Caller, SysResult};
 use crate::proc::{self, wait, CloneRequest, ExitStatus, Thread};
 
 /// Ends the calling thread (the process ends with its last thread).
@@ -263,58 +263,60 @@ fn rlimit_index(resource: u64) -> Result<usize, Errno> {
     }
 }
 
-fn read_rlimit(p: &mut Thread, addr: u64) -> Result<(u64, u64), Errno> {
-    let mut b = [0u8; 16];
-    p.mm().read(addr, &mut b)?;
-    let soft = u64::from_le_bytes(b[..8].try_into().expect("8"));
-    let hard = u64::from_le_bytes(b[8..].try_into().expect("8"));
+fn read_rlimit(c: &Caller, addr: u64) -> Result<(u64, u64), Errno> {
+    let mut soft = [0u8; 8];
+    let mut hard = [0u8; 8];
+    c.read(addr, &mut soft)?;
+    c.read(addr + 8, &mut hard)?;
+    let (soft, hard) = (u64::from_le_bytes(soft), u64::from_le_bytes(hard));
     if soft > hard {
         return Err(Errno::EINVAL);
     }
     Ok((soft, hard))
 }
 
-fn write_rlimit(p: &mut Thread, addr: u64, (soft, hard): (u64, u64)) -> Result<(), Errno> {
+fn write_rlimit(c: &Caller, addr: u64, (soft, hard): (u64, u64)) -> Result<(), Errno> {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&soft.to_le_bytes());
     b[8..].copy_from_slice(&hard.to_le_bytes());
-    p.mm().write(addr, &b)
+    c.write(addr, &b)
 }
 
-pub fn sys_prlimit64(p: &mut Thread, a: Args) -> SysResult {
-    if a.int(0) != 0 && a.uint(0) != p.pid {
+pub fn sys_prlimit64(c: &Caller, a: Args) -> SysResult {
+    if a.int(0) != 0 && a.uint(0) != c.pid {
         return Err(Errno::ESRCH);
     }
     let i = rlimit_index(a.raw(1))?;
-    let old = p.inner().rlimits[i];
+    let old = c.inner().rlimits[i];
     let new = if a.ptr(2) != 0 {
-        Some(read_rlimit(p, a.ptr(2))?)
+        Some(read_rlimit(c, a.ptr(2))?)
     } else {
         None
     };
     if a.ptr(3) != 0 {
-        write_rlimit(p, a.ptr(3), old)?;
+        write_rlimit(c, a.ptr(3), old)?;
     }
     if let Some(new) = new {
-        p.inner().rlimits[i] = new;
+        c.inner().rlimits[i] = new;
     }
     Ok(0)
 }
 
-pub fn sys_getrlimit(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_getrlimit(c: &Caller, a: Args) -> SysResult {
     let i = rlimit_index(a.raw(0))?;
-    let limit = p.inner().rlimits[i];
-    write_rlimit(p, a.ptr(1), limit)?;
+    let limit = c.inner().rlimits[i];
+    write_rlimit(c, a.ptr(1), limit)?;
     Ok(0)
 }
 
-pub fn sys_setrlimit(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_setrlimit(c: &Caller, a: Args) -> SysResult {
     let i = rlimit_index(a.raw(0))?;
-    p.inner().rlimits[i] = read_rlimit(p, a.ptr(1))?;
+    let new = read_rlimit(c, a.ptr(1))?;
+    c.inner().rlimits[i] = new;
     Ok(0)
 }
 
-pub fn sys_getrusage(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_getrusage(c: &Caller, a: Args) -> SysResult {
     let who = a.int(0);
     if !(-1..=1).contains(&who) {
         return Err(Errno::EINVAL);
@@ -324,53 +326,53 @@ pub fn sys_getrusage(p: &mut Thread, a: Args) -> SysResult {
     let ns = crate::time::uptime_ns();
     b[0..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
     b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-    p.mm().write(a.ptr(1), &b)?;
+    c.write(a.ptr(1), &b)?;
     Ok(0)
 }
 
-pub fn sys_umask(p: &mut Thread, a: Args) -> SysResult {
-    let mut fs = p.fs.lock();
+pub fn sys_umask(c: &Caller, a: Args) -> SysResult {
+    let mut fs = c.fs.lock();
     let old = fs.umask;
     fs.umask = a.uint(0) & 0o777;
     Ok(old as u64)
 }
 
-pub fn sys_getpid(p: &mut Thread, _a: Args) -> SysResult {
-    Ok(p.pid as u64)
+pub fn sys_getpid(c: &Caller, _a: Args) -> SysResult {
+    Ok(c.pid as u64)
 }
 
-pub fn sys_gettid(p: &mut Thread, _a: Args) -> SysResult {
-    Ok(p.tid as u64)
+pub fn sys_gettid(c: &Caller, _a: Args) -> SysResult {
+    Ok(c.tid as u64)
 }
 
-pub fn sys_getppid(p: &mut Thread, _a: Args) -> SysResult {
-    Ok(p.ppid() as u64)
+pub fn sys_getppid(c: &Caller, _a: Args) -> SysResult {
+    Ok(c.inner().ppid as u64)
 }
 
 /// Every process runs as root (uid and gid 0) for now.
-pub fn sys_getuid(_p: &mut Thread, _a: Args) -> SysResult {
+pub fn sys_getuid(_c: &Caller, _a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_getresuid(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_getresuid(c: &Caller, a: Args) -> SysResult {
     for i in 0..3 {
-        p.mm().write(a.ptr(i), &0u32.to_le_bytes())?;
+        c.write(a.ptr(i), &0u32.to_le_bytes())?;
     }
     Ok(0)
 }
 
-pub fn sys_getgroups(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_getgroups(c: &Caller, a: Args) -> SysResult {
     let size = a.int(0);
     if size < 0 {
         return Err(Errno::EINVAL);
     }
     if size >= 1 {
-        p.mm().write(a.ptr(1), &0u32.to_le_bytes())?;
+        c.write(a.ptr(1), &0u32.to_le_bytes())?;
     }
     Ok(1)
 }
 
-pub fn sys_setuid(_p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_setuid(_c: &Caller, a: Args) -> SysResult {
     // Root may become root; other identities arrive with users.
     if a.uint(0) == 0 {
         Ok(0)
@@ -379,28 +381,31 @@ pub fn sys_setuid(_p: &mut Thread, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_getpgrp(p: &mut Thread, _a: Args) -> SysResult {
-    Ok(p.inner().pgid as u64)
+pub fn sys_getpgrp(c: &Caller, _a: Args) -> SysResult {
+    Ok(c.inner().pgid as u64)
 }
 
-/// The process a getpgid/getsid-style call names: its first argument, 0 for the caller.
-fn named_process(p: &Thread, a: &Args) -> Result<alloc::sync::Arc<proc::Process>, Errno> {
-    let pid = if a.int(0) == 0 {
-        p.pid
-    } else {
-        a.int(0) as u32
-    };
-    proc::process(pid).ok_or(Errno::ESRCH)
+/// A field of the process a getpgid/getsid-style call names: its first argument, 0 for the
+/// caller. Another process is looked up in ring 0 (the process table, a reference count).
+fn of_named_process(c: &Caller, a: &Args, field: fn(&proc::ProcInner) -> proc::Pid) -> SysResult {
+    let pid = a.int(0);
+    if pid == 0 || pid as u32 == c.pid {
+        return Ok(field(&c.inner()) as u64);
+    }
+    if c.is_in_gate() {
+        return Err(super::caller::RING0_NEEDED);
+    }
+    let process = proc::process(pid as u32).ok_or(Errno::ESRCH)?;
+    let value = field(&process.inner.lock());
+    Ok(value as u64)
 }
 
-pub fn sys_getpgid(p: &mut Thread, a: Args) -> SysResult {
-    let pgid = named_process(p, &a)?.inner.lock().pgid;
-    Ok(pgid as u64)
+pub fn sys_getpgid(c: &Caller, a: Args) -> SysResult {
+    of_named_process(c, &a, |p| p.pgid)
 }
 
-pub fn sys_getsid(p: &mut Thread, a: Args) -> SysResult {
-    let sid = named_process(p, &a)?.inner.lock().sid;
-    Ok(sid as u64)
+pub fn sys_getsid(c: &Caller, a: Args) -> SysResult {
+    of_named_process(c, &a, |p| p.sid)
 }
 
 pub fn sys_sched_yield(_p: &mut Thread, _a: Args) -> SysResult {
@@ -408,13 +413,13 @@ pub fn sys_sched_yield(_p: &mut Thread, _a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_sched_getaffinity(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_sched_getaffinity(c: &Caller, a: Args) -> SysResult {
     let len = a.usize(1);
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     // One CPU: CPU 0.
-    p.mm().write(a.ptr(2), &1u64.to_le_bytes())?;
+    c.write(a.ptr(2), &1u64.to_le_bytes())?;
     Ok(8)
 }
 

@@ -3,7 +3,7 @@
 
 use isounik_linux::errno::Errno;
 
-use super::{Args, SysResult};
+use super::{Args, Caller, SysResult};
 use crate::proc::{self, signal, Thread};
 use crate::sched;
 
@@ -19,7 +19,7 @@ fn signal_number(raw: u64) -> Result<u8, Errno> {
     }
 }
 
-pub fn sys_rt_sigaction(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_rt_sigaction(c: &Caller, a: Args) -> SysResult {
     let sig = a.raw(0);
     if a.raw(3) != 8 || sig == 0 || sig > 64 {
         return Err(Errno::EINVAL);
@@ -29,60 +29,70 @@ pub fn sys_rt_sigaction(p: &mut Thread, a: Args) -> SysResult {
     }
     let new = if a.ptr(1) != 0 {
         let mut new = [0u8; 32];
-        p.mm().read(a.ptr(1), &mut new)?;
+        c.read(a.ptr(1), &mut new)?;
         Some(new)
     } else {
         None
     };
-    let old = p.sighand.lock().actions[sig as usize];
+    let old = c.sighand.lock().actions[sig as usize];
     if a.ptr(2) != 0 {
-        p.mm().write(a.ptr(2), &old)?;
+        c.write(a.ptr(2), &old)?;
     }
     if let Some(new) = new {
-        p.sighand.lock().actions[sig as usize] = new;
+        c.sighand.lock().actions[sig as usize] = new;
         // Setting SIG_IGN discards what is pending (POSIX).
-        if u64::from_le_bytes(new[..8].try_into().expect("8")) == 1 {
-            p.shared.pending.fetch_and(
+        if new[..8] == 1u64.to_le_bytes() {
+            c.shared.pending.fetch_and(
                 !signal::bit(sig as u8),
                 core::sync::atomic::Ordering::Relaxed,
             );
-            p.inner().pending &= !signal::bit(sig as u8);
+            c.inner().pending &= !signal::bit(sig as u8);
         }
     }
     Ok(0)
 }
 
-pub fn sys_rt_sigprocmask(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_rt_sigprocmask(c: &Caller, a: Args) -> SysResult {
     if a.raw(3) != 8 {
         return Err(Errno::EINVAL);
     }
-    let old = p.blocked();
+    let old = c.blocked();
     if a.ptr(1) != 0 {
         let mut b = [0u8; 8];
-        p.mm().read(a.ptr(1), &mut b)?;
+        c.read(a.ptr(1), &mut b)?;
         let set = u64::from_le_bytes(b);
         let new = match a.raw(0) {
             SIG_BLOCK => old | set,
             SIG_UNBLOCK => old & !set,
             SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
-        };
-        p.set_blocked(new);
+        } & !signal::UNBLOCKABLE;
+        // A signal this unblocks is delivered before the call returns: by ring 0, which
+        // the gate's own return to the program would skip.
+        if c.is_in_gate() && old & !new & pending(c) != 0 {
+            return Err(super::caller::RING0_NEEDED);
+        }
+        c.shared
+            .blocked
+            .store(new, core::sync::atomic::Ordering::Relaxed);
     }
     if a.ptr(2) != 0 {
-        p.mm().write(a.ptr(2), &old.to_le_bytes())?;
+        c.write(a.ptr(2), &old.to_le_bytes())?;
     }
     Ok(0)
 }
 
-pub fn sys_rt_sigpending(p: &mut Thread, a: Args) -> SysResult {
+/// Signals waiting for the caller's thread: its own and its process's.
+fn pending(c: &Caller) -> u64 {
+    c.shared.pending.load(core::sync::atomic::Ordering::Relaxed) | c.inner().pending
+}
+
+pub fn sys_rt_sigpending(c: &Caller, a: Args) -> SysResult {
     if a.raw(1) != 8 {
         return Err(Errno::EINVAL);
     }
-    let pending = (p.shared.pending.load(core::sync::atomic::Ordering::Relaxed)
-        | p.inner().pending)
-        & p.blocked();
-    p.mm().write(a.ptr(0), &pending.to_le_bytes())?;
+    let waiting = pending(c) & c.blocked();
+    c.write(a.ptr(0), &waiting.to_le_bytes())?;
     Ok(0)
 }
 

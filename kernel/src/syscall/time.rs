@@ -2,7 +2,7 @@
 
 use isounik_linux::errno::Errno;
 
-use super::{Args, SysResult};
+use super::{Args, Caller, SysResult};
 use crate::proc::Thread;
 use crate::time;
 
@@ -26,14 +26,6 @@ fn clock_ns(clock: u32) -> Result<u64, Errno> {
         // to the uptime; good enough until accounting exists.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(time::uptime_ns()),
         _ => Err(Errno::EINVAL),
-    }
-}
-
-/// The clocks the MPK gate reads in ring 3 (the CPU-time ones stay on the trap path).
-pub fn clock_now(clock: u32) -> Option<u64> {
-    match clock {
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => None,
-        _ => clock_ns(clock).ok(),
     }
 }
 
@@ -64,35 +56,34 @@ fn read_timespec(p: &mut Thread, addr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-pub fn sys_clock_gettime(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_clock_gettime(c: &Caller, a: Args) -> SysResult {
     let ns = clock_ns(a.uint(0))?;
-    p.mm().write(a.ptr(1), &timespec_bytes(ns))?;
+    c.write(a.ptr(1), &timespec_bytes(ns))?;
     Ok(0)
 }
 
-pub fn sys_clock_getres(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_clock_getres(c: &Caller, a: Args) -> SysResult {
     clock_ns(a.uint(0))?;
     if a.ptr(1) != 0 {
-        p.mm().write(a.ptr(1), &timespec_bytes(1))?;
+        c.write(a.ptr(1), &timespec_bytes(1))?;
     }
     Ok(0)
 }
 
-pub fn sys_gettimeofday(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_gettimeofday(c: &Caller, a: Args) -> SysResult {
     if a.ptr(0) != 0 {
-        p.mm()
-            .write(a.ptr(0), &timeval_bytes(time::realtime_ns()))?;
+        c.write(a.ptr(0), &timeval_bytes(time::realtime_ns()))?;
     }
     if a.ptr(1) != 0 {
-        p.mm().write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC
+        c.write(a.ptr(1), &[0u8; 8])?; // struct timezone: UTC
     }
     Ok(0)
 }
 
-pub fn sys_time(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_time(c: &Caller, a: Args) -> SysResult {
     let secs = time::realtime_ns() / 1_000_000_000;
     if a.ptr(0) != 0 {
-        p.mm().write(a.ptr(0), &secs.to_le_bytes())?;
+        c.write(a.ptr(0), &secs.to_le_bytes())?;
     }
     Ok(secs)
 }

@@ -9,29 +9,35 @@
 //!   and writes still fault.
 //! * `gate_entry` (`gate.s`) writes the libOS PKRU with a constant and checks it (a jump
 //!   into the middle cannot keep other rights), dispatches through `GATE_TABLE`: the ids
-//!   in assembly, the clocks in Rust on the thread's gate stack; then writes the
-//!   application PKRU back (checked too) and returns. Every other call goes to ring 0
-//!   through the privilege gate: the gate's own `syscall` with the libOS rights held,
-//!   which `forwarded_call` accepts from nowhere else. ECX and EDX are 0 at every WRPKRU.
+//!   in assembly, and every call the kernel's system call table marks `Gate` through that
+//!   same table (`gate_dispatch`, in Rust on the thread's gate stack); then writes the
+//!   application PKRU back (checked too) and returns. Every other call, and any a handler
+//!   finds needs ring 0, goes there through the privilege gate: the gate's own `syscall`
+//!   with the libOS rights held, which `forwarded_call` accepts from nowhere else. ECX and
+//!   EDX are 0 at every WRPKRU.
 //! * The `call` writes its return address below the stack pointer, into the 128-byte red
 //!   zone that leaf functions may use: gate mode is therefore opt-in
 //!   (`isounik run --syscall-entry=gate`); see docs/gate.md.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use isounik_abi::gate::{PRIV_FORWARD, SLOW, TABLE_LEN};
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
 use super::uaccess;
+use crate::proc::{FsContext, Process, SigHandlers, Thread, ThreadShared};
+use crate::syscall::Caller;
 
 /// Whether programs run with gate entry (`syscall_entry=gate`).
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Turns gate entry on. Under `strace`, every call takes the trap path so that each is
-/// traced; otherwise the calls the gate can answer in ring 3 get their handlers.
+/// traced; otherwise the calls the system call table marks as runnable behind the gate go to
+/// `gate_dispatch`, and the ids to their handlers in assembly.
 pub fn enable(trace: bool) {
     let slow = gate_slow as *const () as u64;
     for entry in GATE_TABLE.iter() {
@@ -39,21 +45,19 @@ pub fn enable(trace: bool) {
     }
     if !trace {
         let asm = |nr: u64, handler: unsafe extern "C" fn()| {
-            GATE_TABLE[nr as usize].store(handler as usize as u64, Ordering::Relaxed)
+            if let Some(entry) = GATE_TABLE.get(nr as usize) {
+                entry.store(handler as usize as u64, Ordering::Relaxed)
+            }
         };
+        for nr in crate::syscall::gate_numbers() {
+            asm(nr, gate_rust);
+        }
         asm(NR_GETPID, gate_getpid);
         asm(NR_GETPPID, gate_getppid);
         asm(NR_GETTID, gate_gettid);
         for nr in [NR_GETUID, NR_GETGID, NR_GETEUID, NR_GETEGID] {
             asm(nr, gate_zero);
         }
-        let rust = |nr: u64, handler: RustHandler| {
-            GATE_RUST[nr as usize].store(handler as usize as u64, Ordering::Relaxed);
-            asm(nr, gate_rust);
-        };
-        rust(NR_CLOCK_GETTIME, clock_gettime);
-        rust(NR_GETTIMEOFDAY, gettimeofday);
-        rust(NR_TIME, time);
     }
     ENABLED.store(true, Ordering::Relaxed);
 }
@@ -62,9 +66,9 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// What the gate answers without ring 0: the running thread's ids and its gate stack,
-/// published before each return to ring 3 (libOS data: only readable after the gate's
-/// WRPKRU).
+/// What the gate answers without ring 0: the running thread's ids, its gate stack and the
+/// parts of it that `gate_dispatch` hands to the system call table as a `Caller`, published
+/// before each return to ring 3 (libOS data: only readable after the gate's WRPKRU).
 #[no_mangle]
 static GATE_PID: AtomicU64 = AtomicU64::new(0);
 #[no_mangle]
@@ -74,12 +78,25 @@ static GATE_PPID: AtomicU64 = AtomicU64::new(0);
 /// Top of the running thread's gate stack (0: none).
 #[no_mangle]
 static GATE_STACK: AtomicU64 = AtomicU64::new(0);
+static GATE_PROCESS: AtomicPtr<Process> = AtomicPtr::new(core::ptr::null_mut());
+static GATE_THREAD: AtomicPtr<ThreadShared> = AtomicPtr::new(core::ptr::null_mut());
+static GATE_SIGHAND: AtomicPtr<spin::Mutex<SigHandlers>> = AtomicPtr::new(core::ptr::null_mut());
+static GATE_FS: AtomicPtr<spin::Mutex<FsContext>> = AtomicPtr::new(core::ptr::null_mut());
 
-pub fn publish(pid: u32, tid: u32, ppid: u32, stack: &GateStack) {
-    GATE_PID.store(pid as u64, Ordering::Relaxed);
-    GATE_TID.store(tid as u64, Ordering::Relaxed);
-    GATE_PPID.store(ppid as u64, Ordering::Relaxed);
+/// Publishes the thread about to run in ring 3 (one CPU: one such thread at a time).
+pub fn publish(t: &Thread, stack: &GateStack) {
+    GATE_PID.store(t.pid as u64, Ordering::Relaxed);
+    GATE_TID.store(t.tid as u64, Ordering::Relaxed);
+    // Held only by this thread's own gate handler, interrupted: then nothing has run
+    // since this thread's last publication (no switch while a handler holds a lock).
+    if let Some(inner) = t.process.inner.try_lock() {
+        GATE_PPID.store(inner.ppid as u64, Ordering::Relaxed);
+    }
     GATE_STACK.store(stack.top(), Ordering::Relaxed);
+    GATE_PROCESS.store(Arc::as_ptr(&t.process).cast_mut(), Ordering::Relaxed);
+    GATE_THREAD.store(Arc::as_ptr(&t.shared).cast_mut(), Ordering::Relaxed);
+    GATE_SIGHAND.store(Arc::as_ptr(&t.sighand).cast_mut(), Ordering::Relaxed);
+    GATE_FS.store(Arc::as_ptr(&t.fs).cast_mut(), Ordering::Relaxed);
 }
 
 /// A thread's stack for the gate's handlers written in Rust: libOS memory (the heap is
@@ -102,27 +119,18 @@ impl GateStack {
 }
 
 const NR_GETPID: u64 = 39;
-const NR_GETTIMEOFDAY: u64 = 96;
 const NR_GETUID: u64 = 102;
 const NR_GETGID: u64 = 104;
 const NR_GETEUID: u64 = 107;
 const NR_GETEGID: u64 = 108;
 const NR_GETPPID: u64 = 110;
 const NR_GETTID: u64 = 186;
-const NR_TIME: u64 = 201;
-const NR_CLOCK_GETTIME: u64 = 228;
 
 /// Where the gate goes for each number, with libOS rights: a handler in assembly (the ids),
-/// `gate_rust` (a Rust handler from `GATE_RUST`, on the gate stack), or `gate_slow` (back
-/// to the application's rights and the trap path). Filled by `enable`.
+/// `gate_rust` (`gate_dispatch`, on the gate stack), or `gate_slow` (ring 0, through the
+/// privilege gate). Filled by `enable`.
 #[no_mangle]
 static GATE_TABLE: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
-#[no_mangle]
-static GATE_RUST: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
-
-/// A system call answered in ring 3 with libOS rights: the first four arguments in, the
-/// Linux result (or `-errno`) out, or `SLOW` to take the trap path instead.
-type RustHandler = extern "C" fn(u64, u64, u64, u64) -> i64;
 
 extern "C" {
     fn gate_slow();
@@ -157,52 +165,37 @@ fn in_libos_text(rip: u64) -> bool {
     (start..end).contains(&rip)
 }
 
-// ---- Handlers in Rust (ring 3, libOS rights, the gate stack) ----
-//
-// They run the same code as the trap path's (`time`, `uaccess`) and write the caller's
-// memory only through `uaccess::copy_to_user`, which refuses anything outside the
-// application half (libOS memory can never be a target) and whose faults the kernel turns
-// into a return of -EFAULT, as in ring 0.
-
-fn put(addr: u64, bytes: &[u8]) -> i64 {
-    match uaccess::copy_to_user(addr, bytes) {
-        Ok(()) => 0,
-        Err(_) => -(Errno::EFAULT as i64),
+/// The gate's way into the system call table (`gate_rust` calls it on the thread's gate
+/// stack, in ring 3 with the libOS rights): the call's result, or `SLOW` when ring 0 must
+/// run it. The caller is the thread published by `publish`, never anything the application
+/// passed; its pointers come from the `Arc`s of the running thread, which outlives the call.
+#[no_mangle]
+extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> i64 {
+    let parts = (
+        GATE_PROCESS.load(Ordering::Relaxed),
+        GATE_THREAD.load(Ordering::Relaxed),
+        GATE_SIGHAND.load(Ordering::Relaxed),
+        GATE_FS.load(Ordering::Relaxed),
+    );
+    if parts.0.is_null() || parts.1.is_null() || parts.2.is_null() || parts.3.is_null() {
+        return SLOW;
     }
-}
-
-extern "C" fn clock_gettime(clock: u64, ts: u64, _: u64, _: u64) -> i64 {
-    match crate::syscall::clock_now(clock as u32) {
-        Some(ns) => put(ts, &crate::syscall::timespec_bytes(ns)),
+    // SAFETY: `publish` stored these from the running thread's own `Arc`s just before it
+    // entered ring 3; the thread holds them until it ends, and it is the thread running this
+    // call. Only shared references are made: every mutable part is behind a lock or atomic.
+    let (process, shared, sighand, fs) = unsafe { (&*parts.0, &*parts.1, &*parts.2, &*parts.3) };
+    let caller = Caller::in_gate(
+        GATE_PID.load(Ordering::Relaxed) as u32,
+        GATE_TID.load(Ordering::Relaxed) as u32,
+        process,
+        shared,
+        sighand,
+        fs,
+    );
+    match crate::syscall::gate_call(number, &caller, crate::syscall::Args(*args)) {
+        Some(result) => result as i64,
         None => SLOW,
     }
-}
-
-extern "C" fn gettimeofday(tv: u64, tz: u64, _: u64, _: u64) -> i64 {
-    if tv != 0 {
-        let r = put(
-            tv,
-            &crate::syscall::timeval_bytes(crate::time::realtime_ns()),
-        );
-        if r != 0 {
-            return r;
-        }
-    }
-    if tz != 0 {
-        return put(tz, &[0u8; 8]); // struct timezone: UTC
-    }
-    0
-}
-
-extern "C" fn time(tloc: u64, _: u64, _: u64, _: u64) -> i64 {
-    let secs = crate::time::realtime_ns() / 1_000_000_000;
-    if tloc != 0 {
-        let r = put(tloc, &secs.to_le_bytes());
-        if r != 0 {
-            return r;
-        }
-    }
-    secs as i64
 }
 
 /// The trampoline page's contents (`isounik_abi::trampoline`): `call *%rax` lands at the

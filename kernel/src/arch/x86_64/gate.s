@@ -2,9 +2,9 @@
 # `global_asm!`) and the native host benchmark (`isounik bench --mode native`), which
 # times this very code on a CPU with PKU. Intel syntax; {libos}, {app}, {table_len},
 # {slow} and {priv_forward} are filled in by both (the PKRU values of the two domains, the
-# dispatch table's length, the Rust handlers' "take the trap path" answer, the privilege
-# gate's request). The data it names (GATE_TABLE,
-# GATE_RUST, GATE_PID, GATE_TID, GATE_PPID, GATE_STACK) lives in libOS memory.
+# dispatch table's length, `gate_dispatch`'s "ring 0 must run it" answer, the privilege
+# gate's request). The data it names (GATE_TABLE, GATE_PID, GATE_TID, GATE_PPID,
+# GATE_STACK) lives in libOS memory.
 .section .text.gate, "ax"
 .balign 64
 .global gate_start
@@ -60,8 +60,10 @@ gate_getppid:
     mov rax, r11
     pop rdx
     ret
-# Handlers in Rust, on the thread's gate stack (libOS memory): every register Linux
-# preserves across a system call is saved there; eight pushes keep the ABI's alignment.
+# System calls in Rust (`gate_dispatch`, the kernel's own system call table), on the
+# thread's gate stack (libOS memory): every register Linux preserves across a system call
+# is saved there, then the six arguments as an array; fourteen words keep the ABI's
+# alignment.
 .global gate_rust
 gate_rust:
     mov rcx, rsp
@@ -74,10 +76,16 @@ gate_rust:
     push r9
     push r10
     sub rsp, 8
-    mov rdx, [rcx]
-    mov rcx, r10
-    call qword ptr [GATE_RUST + r11 * 8]
-    add rsp, 8
+    push r9
+    push r8
+    push r10
+    push qword ptr [rcx]
+    push rsi
+    push rdi
+    mov rdi, rsp
+    mov rsi, r11
+    call gate_dispatch
+    add rsp, 56
     pop r10
     pop r9
     pop r8
