@@ -13,9 +13,10 @@ int main(void) {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
-        shared[0] = 42;
+        alarm(20); /* never spin forever if the parent has failed */
         shared[1000] = 7; /* the second page, never touched before the fork */
         priv[0] = 99;
+        shared[0] = 42; /* last: the parent reads the others once it sees this */
         while (shared[2] != 5) { /* the parent's write must reach us */
         }
         _exit(0);

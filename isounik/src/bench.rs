@@ -54,7 +54,7 @@ const SOURCES: [(&str, &str); 3] = [
 ];
 
 /// The benchmarks in table order: name, operation, what one operation is.
-pub const BENCHMARKS: [(&str, &str); 19] = [
+pub const BENCHMARKS: [(&str, &str); 20] = [
     ("null", "null syscall (getppid)"),
     (
         "null_raw",
@@ -80,6 +80,7 @@ pub const BENCHMARKS: [(&str, &str); 19] = [
     ),
     ("sig_install", "sigaction install"),
     ("sig_catch", "signal to self + handler"),
+    ("sigmask", "sigprocmask block + restore (2 calls)"),
     ("prot_fault", "write fault + SIGSEGV + mprotect"),
     ("page_fault", "page fault, fresh anonymous page"),
     ("mmap_1m", "mmap+munmap 1 MiB"),

@@ -30,6 +30,10 @@ pub fn gate_assembly() -> String {
         .replace(
             "{priv_forward}",
             &format!("{:#x}", isounik_abi::gate::PRIV_FORWARD),
+        )
+        .replace(
+            "{priv_finish}",
+            &format!("{:#x}", isounik_abi::gate::PRIV_FINISH),
         );
     let words = isounik_abi::gate::TABLE_LEN;
     let mut out = String::from(".intel_syntax noprefix\n");

@@ -65,6 +65,7 @@ struct Kernel {
     /// The gate's privilege-gate request (`syscall`) and the code that prepares it.
     priv_request: u64,
     gate_slow: u64,
+    finish_request: u64,
 }
 
 fn kernel() -> &'static Kernel {
@@ -84,6 +85,7 @@ fn kernel() -> &'static Kernel {
             wrpkru: Vec::new(),
             priv_request: 0,
             gate_slow: 0,
+            finish_request: 0,
         };
         let (symbols, strings) = file
             .symbol_table()
@@ -93,12 +95,13 @@ fn kernel() -> &'static Kernel {
             match strings.get(symbol.st_name as usize).unwrap_or("") {
                 "gate_priv_request" => kernel.priv_request = symbol.st_value,
                 "gate_slow" => kernel.gate_slow = symbol.st_value,
+                "gate_priv_finish_request" => kernel.finish_request = symbol.st_value,
                 _ => {}
             }
         }
         assert!(
-            kernel.priv_request != 0 && kernel.gate_slow != 0,
-            "the kernel ELF lacks gate_priv_request/gate_slow"
+            kernel.priv_request != 0 && kernel.gate_slow != 0 && kernel.finish_request != 0,
+            "the kernel ELF lacks gate_priv_request/gate_slow/gate_priv_finish_request"
         );
         for header in headers.iter() {
             let name = names.get(header.sh_name as usize).unwrap_or("");
@@ -438,7 +441,12 @@ fn hostile_privilege_gate() {
     let k = kernel();
     program_ok(
         "hostile_privilege_gate",
-        &[hex(k.priv_request), hex(k.gate_slow), hex(k.data + 0x10)],
+        &[
+            hex(k.priv_request),
+            hex(k.gate_slow),
+            hex(k.data + 0x10),
+            hex(k.finish_request),
+        ],
     );
 }
 

@@ -531,6 +531,20 @@ static void b_sig_install(long n)
 		}
 }
 
+/* Block a signal and restore the mask: two rt_sigprocmask calls, the pair C libraries
+ * make around critical sections (busybox's shell, musl's fork and posix_spawn). */
+static void b_sigmask(long n)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (long i = 0; i < n; i++)
+		if (sigprocmask(SIG_BLOCK, &set, &old) || sigprocmask(SIG_SETMASK, &old, NULL)) {
+			fail("sigprocmask");
+			return;
+		}
+}
+
 static void b_sig_catch(long n)
 {
 	struct sigaction sa;
@@ -644,6 +658,7 @@ static const struct bench all[] = {
 	{"ctx_yield", 2000, 11, yield_setup, b_yield, yield_teardown},
 	{"sig_install", 5000, 11, NULL, b_sig_install, NULL},
 	{"sig_catch", 5000, 11, NULL, b_sig_catch, NULL},
+	{"sigmask", 5000, 11, NULL, b_sigmask, NULL},
 	{"prot_fault", 2000, 11, prot_setup, b_prot_fault, prot_teardown},
 	{"page_fault", 1000, 11, region_setup, b_page_fault, region_teardown},
 	{"mmap_1m", 1000, 11, NULL, b_mmap, NULL},

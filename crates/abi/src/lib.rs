@@ -391,6 +391,10 @@ pub mod gate {
     /// rights held): "run system call `rdx` for the application". Ring 0 refuses it from
     /// anywhere else. No Linux number is this large.
     pub const PRIV_FORWARD: u64 = 0x4953_4f55_4e49_4b01;
+    /// The privilege gate's other request: "the call is done, its result is `rdx`; return
+    /// it to the application from ring 0", made when a signal or a task switch is due, so
+    /// that they happen before the program runs on (as at the end of a trapped call).
+    pub const PRIV_FINISH: u64 = 0x4953_4f55_4e49_4b02;
 }
 
 #[cfg(test)]

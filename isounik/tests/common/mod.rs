@@ -121,7 +121,10 @@ pub fn run_with_watchdog(mut command: Command, stdin: &[u8], limit: Duration) ->
         command.get_program(),
         &command.get_args().map(OsStr::to_owned).collect::<Vec<_>>(),
     );
+    // Its own process group, so that the watchdog also kills what it started (a program's
+    // children may hold the output pipes open after it has ended).
     let mut child = command
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -141,9 +144,10 @@ pub fn run_with_watchdog(mut command: Command, stdin: &[u8], limit: Duration) ->
                 return false;
             }
         }
-        // Still running: kill it (isounik's parent-death signal takes QEMU along).
+        // Still running: kill its process group (isounik's parent-death signal takes QEMU
+        // along in any case).
         let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
+            .args(["-KILL", "--", &format!("-{pid}")])
             .status();
         true
     });

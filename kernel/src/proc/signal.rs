@@ -12,7 +12,7 @@ use isounik_linux::structs::sigframe::{
 };
 use isounik_linux::structs::{Sigaction, Siginfo, Sigset, Stack};
 
-use super::{ExitStatus, Pid, Process, Thread};
+use super::{ExitStatus, Pid, Process, Thread, ThreadShared};
 use crate::arch::x86_64::{cpu, gdt};
 use crate::sched;
 
@@ -242,22 +242,26 @@ pub fn force_fault_signal(t: &mut Thread, sig: u8, code: i32, addr: u64, reason:
 
 /// Before returning to user mode: restart an interrupted system call or turn it into
 /// EINTR, run default actions, or set up a handler's frame.
+/// Whether a thread has anything for `deliver` to do besides a restart or a temporary
+/// mask: a group exit, a stop, an expired alarm, a signal it does not block. Takes the
+/// process lock once (before every return to ring 3, and at the end of gate calls in ring 3).
+pub fn work_pending(process: &Process, shared: &ThreadShared) -> bool {
+    let inner = process.inner.lock();
+    inner.group_exit.is_some()
+        || inner.stopped.is_some()
+        || inner
+            .real_timer
+            .is_some_and(|(expiry, _)| expiry <= crate::time::uptime_ns())
+        || (shared.pending.load(Ordering::Relaxed) | inner.pending)
+            & !shared.blocked.load(Ordering::Relaxed)
+            != 0
+}
+
 pub fn deliver(t: &mut Thread) {
     // The common case, nothing to do (before every return to ring 3): one look under the
     // process lock instead of one per condition.
-    if !t.restart && t.saved_mask.is_none() {
-        let quiet = {
-            let inner = t.inner();
-            inner.group_exit.is_none()
-                && inner.stopped.is_none()
-                && inner
-                    .real_timer
-                    .is_none_or(|(expiry, _)| expiry > crate::time::uptime_ns())
-                && (t.shared.pending.load(Ordering::Relaxed) | inner.pending) & !t.blocked() == 0
-        };
-        if quiet {
-            return;
-        }
+    if !t.restart && t.saved_mask.is_none() && !work_pending(&t.process, &t.shared) {
+        return;
     }
     let group = t.inner().group_exit;
     if let Some(status) = group {

@@ -227,23 +227,34 @@ const CALLS: &[(u32, Call)] = &[
 
 const TABLE_SIZE: usize = 512;
 
-static TABLE: spin::Once<[Option<Call>; TABLE_SIZE]> = spin::Once::new();
+/// `CALLS` indexed by number, built by the compiler (no lookup, no initialisation).
+static TABLE: [Option<Call>; TABLE_SIZE] = {
+    let mut t: [Option<Call>; TABLE_SIZE] = [None; TABLE_SIZE];
+    let mut i = 0;
+    while i < CALLS.len() {
+        let (nr, call) = CALLS[i];
+        assert!(t[nr as usize].is_none(), "a system call is listed twice");
+        t[nr as usize] = Some(call);
+        i += 1;
+    }
+    t
+};
 static STRACE_ON: AtomicBool = AtomicBool::new(false);
 
 pub fn init(strace: bool) {
-    TABLE.call_once(|| {
-        let mut t: [Option<Call>; TABLE_SIZE] = [None; TABLE_SIZE];
-        for (nr, call) in CALLS {
-            debug_assert!(t[*nr as usize].is_none(), "system call {nr} listed twice");
-            t[*nr as usize] = Some(*call);
-        }
-        t
-    });
     STRACE_ON.store(strace, Ordering::Relaxed);
 }
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
+    if p.ctx.regs.rax == isounik_abi::gate::PRIV_FINISH {
+        // The privilege gate: a call the MPK gate ran in ring 3, returned from here so that
+        // a signal or a task switch comes first.
+        if let Err(e) = crate::arch::x86_64::gate::finished_call(p) {
+            p.ctx.regs.rax = syscall_return(Err(e));
+        }
+        return;
+    }
     let forwarded = p.ctx.regs.rax == isounik_abi::gate::PRIV_FORWARD;
     if forwarded {
         // The privilege gate: the MPK gate forwards the application's call to ring 0.
@@ -280,9 +291,7 @@ pub fn dispatch(p: &mut Thread) {
 }
 
 fn lookup(number: u64) -> Option<Call> {
-    TABLE
-        .get()
-        .and_then(|t| t.get(number as usize).copied().flatten())
+    TABLE.get(number as usize).copied().flatten()
 }
 
 /// The numbers of the calls the MPK gate can run itself.

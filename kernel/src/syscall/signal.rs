@@ -67,11 +67,8 @@ pub fn sys_rt_sigprocmask(c: &Caller, a: Args) -> SysResult {
             SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
         } & !signal::UNBLOCKABLE;
-        // A signal this unblocks is delivered before the call returns: by ring 0, which
-        // the gate's own return to the program would skip.
-        if c.is_in_gate() && old & !new & pending(c) != 0 {
-            return Err(super::caller::RING0_NEEDED);
-        }
+        // A pending signal this unblocks is delivered before the program runs on: at the
+        // end of the trap, or by the gate finishing the call in ring 0.
         c.shared
             .blocked
             .store(new, core::sync::atomic::Ordering::Relaxed);

@@ -24,7 +24,7 @@ use alloc::sync::Arc;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use isounik_abi::gate::{PRIV_FORWARD, SLOW, TABLE_LEN};
+use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD, SLOW, TABLE_LEN};
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
@@ -148,11 +148,13 @@ core::arch::global_asm!(
     table_len = const TABLE_LEN,
     slow = const SLOW,
     priv_forward = const PRIV_FORWARD,
+    priv_finish = const PRIV_FINISH,
 );
 
 extern "C" {
     static gate_entry: u8;
     static gate_priv_return: u8;
+    static gate_priv_finish_return: u8;
     static __text_start: u8;
     static __text_end: u8;
 }
@@ -165,25 +167,33 @@ fn in_libos_text(rip: u64) -> bool {
     (start..end).contains(&rip)
 }
 
+/// What `gate_dispatch` returns (in rax and rdx).
+#[repr(C)]
+struct GateResult {
+    /// The call's result, or `SLOW`: ring 0 must run it.
+    value: i64,
+    /// Nonzero: a signal or a task switch is due; ring 0 returns `value` to the program.
+    finish_in_ring0: u64,
+}
+
 /// The gate's way into the system call table (`gate_rust` calls it on the thread's gate
-/// stack, in ring 3 with the libOS rights): the call's result, or `SLOW` when ring 0 must
-/// run it. The caller is the thread published by `publish`, never anything the application
-/// passed; its pointers come from the `Arc`s of the running thread, which outlives the call.
+/// stack, in ring 3 with the libOS rights). The caller is the thread published by
+/// `publish`, never anything the application passed; its pointers come from the `Arc`s of
+/// the running thread, which outlives the call.
 #[no_mangle]
-extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> i64 {
-    let parts = (
-        GATE_PROCESS.load(Ordering::Relaxed),
-        GATE_THREAD.load(Ordering::Relaxed),
-        GATE_SIGHAND.load(Ordering::Relaxed),
-        GATE_FS.load(Ordering::Relaxed),
-    );
-    if parts.0.is_null() || parts.1.is_null() || parts.2.is_null() || parts.3.is_null() {
-        return SLOW;
-    }
-    // SAFETY: `publish` stored these from the running thread's own `Arc`s just before it
-    // entered ring 3; the thread holds them until it ends, and it is the thread running this
-    // call. Only shared references are made: every mutable part is behind a lock or atomic.
-    let (process, shared, sighand, fs) = unsafe { (&*parts.0, &*parts.1, &*parts.2, &*parts.3) };
+extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
+    // SAFETY: `publish` stored these from the running thread's own `Arc`s before it
+    // entered ring 3 (it always has in gate mode: the thread loop publishes before every
+    // entry); the thread holds them until it ends, and it is the thread running this call.
+    // Only shared references are made: every mutable part is behind a lock or an atomic.
+    let (process, shared, sighand, fs) = unsafe {
+        (
+            &*GATE_PROCESS.load(Ordering::Relaxed),
+            &*GATE_THREAD.load(Ordering::Relaxed),
+            &*GATE_SIGHAND.load(Ordering::Relaxed),
+            &*GATE_FS.load(Ordering::Relaxed),
+        )
+    };
     let caller = Caller::in_gate(
         GATE_PID.load(Ordering::Relaxed) as u32,
         GATE_TID.load(Ordering::Relaxed) as u32,
@@ -192,9 +202,19 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> i64 {
         sighand,
         fs,
     );
-    match crate::syscall::gate_call(number, &caller, crate::syscall::Args(*args)) {
-        Some(result) => result as i64,
-        None => SLOW,
+    let Some(value) = crate::syscall::gate_call(number, &caller, crate::syscall::Args(*args))
+    else {
+        return GateResult {
+            value: SLOW,
+            finish_in_ring0: 0,
+        };
+    };
+    // What ring 0 does before every return to a program, and the gate's own return would
+    // skip: deliver a signal (sent meanwhile, or unblocked by this very call), switch tasks.
+    let due = crate::sched::need_resched() || crate::proc::signal::work_pending(process, shared);
+    GateResult {
+        value: value as i64,
+        finish_in_ring0: due as u64,
     }
 }
 
@@ -218,8 +238,8 @@ pub fn resume_pkru(rip: u64, interrupted_pkru: u32, app_pkru: u32) -> u32 {
     }
 }
 
-/// The privilege gate (ARCHITECTURE.md §3): a `syscall` with `rax = PRIV_FORWARD` is a
-/// request of the gate's ring-3 code, accepted only from the gate's own `syscall`
+/// The privilege gate (ARCHITECTURE.md §3): a `syscall` with `rax = PRIV_FORWARD`
+/// is a request of the gate's ring-3 code, accepted only from the gate's own `syscall`
 /// instruction made with the libOS PKRU, a state ring 3 reaches only through the gate's
 /// checked WRPKRU. The request asks ring 0 to run system call `rdx` for the application:
 /// the thread's registers become the application's own at its call site (`rdx` and the
@@ -227,9 +247,27 @@ pub fn resume_pkru(rip: u64, interrupted_pkru: u32, app_pkru: u32) -> u32 {
 /// PKRU, as if the site had trapped, and the caller dispatches the call from there: its
 /// result, signals, restarts (`rip - 2` is the site's `call *%rax`), fork's child and
 /// `--strace` all see the application, never the gate. From anywhere else: EPERM.
-pub fn forwarded_call(t: &mut crate::proc::Thread) -> Result<(), isounik_linux::errno::Errno> {
-    let from_gate = (&raw const gate_priv_return) as u64;
-    if t.ctx.pkru != LIBOS_PKRU || t.ctx.regs.rip != from_gate {
+pub fn forwarded_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
+    let number = back_to_application(t, (&raw const gate_priv_return) as u64)?;
+    t.ctx.regs.rax = number;
+    Ok(())
+}
+
+/// The privilege gate's `PRIV_FINISH` request: the gate ran the call in ring 3 and its
+/// result is `rdx`; the thread becomes the application right after its call site with
+/// that result, and ring 0 delivers signals or switches tasks before it runs on. Accepted
+/// under the same conditions as `forwarded_call`, from the gate's other `syscall`.
+pub fn finished_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
+    let result = back_to_application(t, (&raw const gate_priv_finish_return) as u64)?;
+    t.ctx.regs.rax = result;
+    Ok(())
+}
+
+/// Checks a privilege-gate request made at the `syscall` before `from` and returns the
+/// thread to the application (its rdx and return address popped from its stack, its own
+/// PKRU); gives the request's `rdx`.
+fn back_to_application(t: &mut crate::proc::Thread, from: u64) -> Result<u64, Errno> {
+    if t.ctx.pkru != LIBOS_PKRU || t.ctx.regs.rip != from {
         return Err(Errno::EPERM);
     }
     let mut saved = [0u8; 16];
@@ -240,12 +278,12 @@ pub fn forwarded_call(t: &mut crate::proc::Thread) -> Result<(), isounik_linux::
         t.mm().read(t.ctx.regs.rsp, &mut saved)?;
     }
     let regs = &mut t.ctx.regs;
-    regs.rax = regs.rdx;
+    let request_rdx = regs.rdx;
     regs.rdx = u64::from_le_bytes(saved[..8].try_into().expect("8 bytes"));
     regs.rip = u64::from_le_bytes(saved[8..].try_into().expect("8 bytes"));
     regs.rsp += 16;
     t.ctx.pkru = t.ctx.app_pkru;
-    Ok(())
+    Ok(request_rdx)
 }
 
 /// A fault taken in ring 3 with libOS rights at a `uaccess` copy (a gate handler writing

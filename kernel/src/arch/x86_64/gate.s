@@ -3,7 +3,7 @@
 # times this very code on a CPU with PKU. Intel syntax; {libos}, {app}, {table_len},
 # {slow} and {priv_forward} are filled in by both (the PKRU values of the two domains, the
 # dispatch table's length, `gate_dispatch`'s "ring 0 must run it" answer, the privilege
-# gate's request). The data it names (GATE_TABLE, GATE_PID, GATE_TID, GATE_PPID,
+# gate's two requests). The data it names (GATE_TABLE, GATE_PID, GATE_TID, GATE_PPID,
 # GATE_STACK) lives in libOS memory.
 .section .text.gate, "ax"
 .balign 64
@@ -84,6 +84,7 @@ gate_rust:
     push rdi
     mov rdi, rsp
     mov rsi, r11
+# rax = result, rdx = nonzero when a signal or a task switch is due.
     call gate_dispatch
     add rsp, 56
     pop r10
@@ -97,6 +98,8 @@ gate_rust:
     cmp rax, rcx
     je gate_slow
     mov r11, rax
+    test rdx, rdx
+    jnz gate_finish
 # The general way back (rcx and rdx may be anything here).
 4:
     xor ecx, ecx
@@ -122,6 +125,18 @@ gate_priv_request:
     syscall
 .global gate_priv_return
 gate_priv_return:
+    ud2
+# A call done in ring 3 after which a signal or a task switch is due: ring 0 returns the
+# result (r11) to the application, as `gate_slow`'s request does, and delivers or switches
+# first. Accepted from this instruction only, with the libOS PKRU (`gate::finished_call`).
+gate_finish:
+    mov rdx, r11
+    movabs rax, {priv_finish}
+.global gate_priv_finish_request
+gate_priv_finish_request:
+    syscall
+.global gate_priv_finish_return
+gate_priv_finish_return:
     ud2
 # Not entered from a rewritten site: fault like the NULL access it was.
 9:
