@@ -1,5 +1,6 @@
 /* Attack: hand bad pointers to the calls the MPK gate runs in ring 3 with libOS rights
- * (the clocks, signal masks and actions, umask, rlimits, process-group and id queries),
+ * (the clocks, signal masks and actions, umask, rlimits, process-group and id queries,
+ * prctl names, getrandom, robust lists, descriptor copies and closes),
  * where a confused deputy would read or write libOS memory. NULL, a read-only page, a
  * partly read-only range, an unmapped page, a libOS address (argv[1], the kernel's .data)
  * and non-canonical addresses give EFAULT, as through the trap; a result into an untouched
@@ -9,9 +10,11 @@
  * all finish. Run in both entry modes. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -148,7 +151,73 @@ int main(int argc, char **argv) {
     EXPECT_ERRNO(syscall(SYS_sched_getaffinity, 0, 8, libos), EFAULT);
     EXPECT_ERRNO(syscall(SYS_getrusage, RUSAGE_SELF, libos), EFAULT);
     EXPECT_ERRNO(syscall(SYS_clock_getres, CLOCK_MONOTONIC, libos), EFAULT);
-    OK("signal masks and actions, rlimits and ids refuse libOS and bad pointers");
+    EXPECT_ERRNO(syscall(SYS_prctl, PR_SET_NAME, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_prctl, PR_GET_NAME, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getrandom, libos, 16, 0), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getrandom, fresh + 8192, 16, 0), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_get_robust_list, 0, libos, libos), EFAULT);
+    OK("signal masks and actions, rlimits, names, randomness and ids refuse libOS and bad "
+       "pointers");
+
+    char name[16] = {0};
+    CHECK(syscall(SYS_prctl, PR_SET_NAME, "a-long-thread-name") == 0, "PR_SET_NAME");
+    CHECK(syscall(SYS_prctl, PR_GET_NAME, name) == 0 && strcmp(name, "a-long-thread-n") == 0,
+          "PR_GET_NAME %s", name);
+    unsigned char r1[64], r2[64];
+    CHECK(syscall(SYS_getrandom, r1, sizeof r1, 0) == 64 &&
+              syscall(SYS_getrandom, r2, sizeof r2, 0) == 64 && memcmp(r1, r2, 64) != 0,
+          "getrandom");
+    long head = 0, len = 0;
+    CHECK(syscall(SYS_set_robust_list, (void *)0x1234, 24) == 0 &&
+              syscall(SYS_get_robust_list, 0, &head, &len) == 0 && head == 0x1234 && len == 24,
+          "robust list %#lx %ld", head, len);
+    EXPECT_ERRNO(syscall(SYS_set_robust_list, (void *)0x1234, 23), EINVAL);
+    CHECK(syscall(SYS_set_tid_address, NULL) == getpid(), "set_tid_address");
+    OK("names, randomness, robust lists and the tid address round-trip");
+
+    /* Descriptors: closing a copy runs behind the gate, closing the last reference to a
+     * pipe end must still close it (the reader sees end of file), a table that must grow
+     * still grows. */
+    int p[2];
+    char byte;
+    /* A site goes through the gate from its second call on (the first traps). */
+    EXPECT_ERRNO(close(-1), EBADF);
+    EXPECT_ERRNO(dup(-1), EBADF);
+    EXPECT_ERRNO(dup2(0, -1), EBADF);
+    EXPECT_ERRNO(dup3(0, -1, 0), EBADF);
+    EXPECT_ERRNO(fcntl(-1, F_GETFD), EBADF);
+    CHECK(pipe(p) == 0, "pipe");
+    int rcopy = dup(p[0]);
+    CHECK(rcopy > p[1], "dup %d", rcopy);
+    CHECK(close(rcopy) == 0, "close a copy");
+    EXPECT_ERRNO(close(rcopy), EBADF);
+    int wcopy = fcntl(p[1], F_DUPFD_CLOEXEC, 20);
+    CHECK(wcopy == 20 && fcntl(wcopy, F_GETFD) == FD_CLOEXEC, "F_DUPFD_CLOEXEC %d", wcopy);
+    CHECK(fcntl(wcopy, F_SETFD, 0) == 0 && fcntl(wcopy, F_GETFD) == 0, "F_SETFD");
+    CHECK(dup3(p[1], 900, O_CLOEXEC) == 900 && fcntl(900, F_GETFD) == FD_CLOEXEC, "dup3 900");
+    CHECK(fcntl(p[1], F_SETFL, O_NONBLOCK) == 0 && (fcntl(900, F_GETFL) & O_NONBLOCK), "F_SETFL");
+    CHECK(write(900, "x", 1) == 1 && read(p[0], &byte, 1) == 1 && byte == 'x', "through 900");
+    CHECK(close(900) == 0 && close(wcopy) == 0, "close copies");
+    int devnull = open("/dev/null", O_RDONLY);
+    CHECK(devnull >= 0, "open /dev/null");
+    fflush(stdout);
+    pid_t reader = fork();
+    CHECK(reader >= 0, "fork");
+    if (reader == 0) { /* blocks in read until the last writer goes: then end of file */
+        close(p[1]);
+        _exit(read(p[0], &byte, 1) == 0 ? 0 : 1);
+    }
+    usleep(100000);
+    CHECK(dup2(devnull, p[1]) == p[1], "dup2 over the last write end");
+    CHECK(read(p[0], &byte, 1) == 0, "the pipe did not see its last writer go");
+    CHECK(waitpid(reader, &status, 0) == reader && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "blocked reader status %#x", status);
+    EXPECT_ERRNO(dup2(12345, 3), EBADF);
+    EXPECT_ERRNO(fcntl(12345, F_GETFD), EBADF);
+    EXPECT_ERRNO(dup3(devnull, devnull, 0), EINVAL);
+    CHECK(close(p[0]) == 0 && close(p[1]) == 0 && close(devnull) == 0, "close");
+    OK("dup, dup2, dup3, fcntl and close; the last reference to a pipe end closes it and "
+       "wakes its blocked reader");
 
     CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8) == 0, "get mask");
     sigaddset(&set, SIGKILL);

@@ -378,10 +378,7 @@ impl FdTable {
         cloexec: bool,
         limit: usize,
     ) -> Result<usize, Errno> {
-        let mut fd = min;
-        while fd < self.slots.len() && self.slots[fd].is_some() {
-            fd += 1;
-        }
+        let fd = self.lowest_free(min);
         if fd >= limit {
             return Err(Errno::EMFILE);
         }
@@ -408,6 +405,29 @@ impl FdTable {
         }
         self.slots[fd] = Some(Slot { file, cloexec });
         Ok(())
+    }
+
+    /// Whether closing `fd` (or installing another file there) would end the last
+    /// reference to what is open there, which then closes (a pipe end wakes its peer).
+    pub fn closing_releases(&self, fd: usize) -> bool {
+        self.slots
+            .get(fd)
+            .and_then(|s| s.as_ref())
+            .is_some_and(|s| Arc::strong_count(&s.file) == 1)
+    }
+
+    /// Whether installing a file at `fd` needs more memory for the table.
+    pub fn needs_growth(&self, fd: usize) -> bool {
+        fd >= self.slots.capacity()
+    }
+
+    /// The lowest free descriptor >= `min`.
+    pub fn lowest_free(&self, min: usize) -> usize {
+        let mut fd = min;
+        while fd < self.slots.len() && self.slots[fd].is_some() {
+            fd += 1;
+        }
+        fd
     }
 
     pub fn close(&mut self, fd: usize) -> Result<(), Errno> {

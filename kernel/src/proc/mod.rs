@@ -82,12 +82,29 @@ pub struct SigHandlers {
     pub actions: [[u8; 32]; 65],
 }
 
-/// What other threads may change about a thread: its pending signals, and its mask (read by
-/// senders choosing which thread to wake).
+/// The state of a thread that others may read or change (its pending signals, its mask,
+/// read by senders choosing which thread to wake), or that the MPK gate's handlers may
+/// change in ring 3 (they cannot reach the `Thread` itself).
 pub struct ThreadShared {
     pub pid: Pid,
     pub pending: AtomicU64,
     pub blocked: AtomicU64,
+    /// set_tid_address / CLONE_CHILD_CLEARTID: cleared and woken when the thread ends.
+    pub clear_child_tid: AtomicU64,
+    /// set_robust_list: head and length.
+    pub robust_list: [AtomicU64; 2],
+}
+
+impl ThreadShared {
+    fn new(pid: Pid, blocked: u64, clear_child_tid: u64) -> Arc<Self> {
+        Arc::new(ThreadShared {
+            pid,
+            pending: AtomicU64::new(0),
+            blocked: AtomicU64::new(blocked),
+            clear_child_tid: AtomicU64::new(clear_child_tid),
+            robust_list: [AtomicU64::new(0), AtomicU64::new(0)],
+        })
+    }
 }
 
 /// The thread group.
@@ -142,8 +159,6 @@ pub struct Thread {
     pub shared: Arc<ThreadShared>,
     pub ctx: Box<UserContext>,
     pub alt_stack: [u8; 24],
-    pub clear_child_tid: u64,
-    pub robust_list: (u64, u64),
     /// The thread ends (exit) with this status.
     pub exit: Option<ExitStatus>,
     /// The system call being handled, for restarting it after a signal handler.
@@ -331,11 +346,7 @@ pub fn spawn_init(
             mm: Weak::new(),
         }),
     });
-    let shared = Arc::new(ThreadShared {
-        pid,
-        pending: AtomicU64::new(0),
-        blocked: AtomicU64::new(0),
-    });
+    let shared = ThreadShared::new(pid, 0, 0);
     let cr3 = loaded.mm.root();
     let mm = Arc::new(spin::Mutex::new(loaded.mm));
     process.inner.lock().mm = Arc::downgrade(&mm);
@@ -354,8 +365,6 @@ pub fn spawn_init(
             APP_PKRU,
         )),
         alt_stack: signal::DISABLED_ALT_STACK,
-        clear_child_tid: 0,
-        robust_list: (0, 0),
         exit: None,
         syscall_nr: 0,
         restart: false,
@@ -500,11 +509,15 @@ fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
         PROCESSES.lock().insert(id, child.clone());
         (child, id)
     };
-    let shared = Arc::new(ThreadShared {
+    let shared = ThreadShared::new(
         pid,
-        pending: AtomicU64::new(0),
-        blocked: AtomicU64::new(t.blocked()),
-    });
+        t.blocked(),
+        if f & CLONE_CHILD_CLEARTID != 0 {
+            req.child_tid
+        } else {
+            0
+        },
+    );
     let mut ctx = t.ctx.boxed_copy();
     ctx.regs.rax = 0;
     if req.stack != 0 {
@@ -528,12 +541,6 @@ fn try_clone_thread(t: &mut Thread, req: &CloneRequest) -> Result<Pid, Errno> {
         } else {
             t.alt_stack
         },
-        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
-            req.child_tid
-        } else {
-            0
-        },
-        robust_list: (0, 0),
         exit: None,
         syscall_nr: 0,
         restart: false,
@@ -646,8 +653,10 @@ pub fn exec_in_place(
     t.sighand = Arc::new(spin::Mutex::new(handlers));
     t.inner().sighand = t.sighand.clone();
     t.alt_stack = signal::DISABLED_ALT_STACK;
-    t.clear_child_tid = 0;
-    t.robust_list = (0, 0);
+    t.shared.clear_child_tid.store(0, Ordering::Relaxed);
+    for word in &t.shared.robust_list {
+        word.store(0, Ordering::Relaxed);
+    }
     release_vfork_parent(&t.process);
     Ok(())
 }

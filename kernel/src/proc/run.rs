@@ -32,11 +32,11 @@ pub extern "C" fn thread_entry(arg: usize) -> ! {
 
 fn run(t: &mut Thread) {
     let gate_stack = gate::enabled().then(gate::GateStack::new);
+    // Interrupted inside the gate (libOS rights in ring 3, maybe holding a lock of this
+    // process): no signal and no switch to another task until it has left, so nothing else
+    // wants that lock meanwhile (the rules in `syscall::Caller`).
+    let mut in_gate = false;
     loop {
-        // Interrupted inside the gate (libOS rights in ring 3, maybe holding a lock of this
-        // process): no signal and no switch to another task until it has left, so nothing
-        // else wants that lock meanwhile (the rules in `syscall::Caller`).
-        let in_gate = t.ctx.pkru != t.ctx.app_pkru;
         if !in_gate {
             signal::deliver(t);
         }
@@ -57,7 +57,8 @@ fn run(t: &mut Thread) {
             UserExit::Interrupt(vector) => irq::dispatch(vector),
             UserExit::Exception { vector, error, cr2 } => handle_exception(t, vector, error, cr2),
         }
-        if t.ctx.pkru == t.ctx.app_pkru {
+        in_gate = t.ctx.pkru != t.ctx.app_pkru;
+        if !in_gate {
             crate::drivers::tty::dispatch_signal();
             if sched::need_resched() {
                 sched::yield_now();
@@ -210,11 +211,12 @@ pub fn kill_by_signal(pid: Pid, sig: u8, reason: &str) {
 fn finish(t: Box<Thread>) {
     let status = t.exit.unwrap_or(ExitStatus::Exited(0));
     // CLONE_CHILD_CLEARTID: clear the tid word and wake a joiner.
-    if t.clear_child_tid != 0 {
-        let addr = t.clear_child_tid;
-        if t.mm().write(addr, &0u32.to_le_bytes()).is_ok() {
-            crate::syscall::futex_wake_address(&t, addr, 1);
-        }
+    let addr = t
+        .shared
+        .clear_child_tid
+        .load(core::sync::atomic::Ordering::Relaxed);
+    if addr != 0 && t.mm().write(addr, &0u32.to_le_bytes()).is_ok() {
+        crate::syscall::futex_wake_address(&t, addr, 1);
     }
     super::remove_thread(t.tid);
     let last = {

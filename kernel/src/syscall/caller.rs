@@ -7,13 +7,16 @@
 //! disable interrupts, and an interrupt or fault there enters ring 0 with the call half
 //! done):
 //! * only shared state behind the locks offered here (process, thread, signal handlers,
-//!   file-system context), never the thread's registers, its address space's lock, the
-//!   heap (no allocation), the log, a port or anything that blocks;
+//!   file-system context, descriptors), never the thread's registers, its address space's
+//!   lock, the heap (no allocation, no last reference to anything dropped), the log, a port,
+//!   or anything that blocks or wakes a task;
 //! * user memory only through `read`/`write`, and never while a lock is held (a fault there
 //!   may have to wait for memory, which switches tasks);
-//! * where the call needs more (another process, a signal to deliver before returning),
-//!   return `RING0_NEEDED` before changing anything: the gate then forwards the call to
-//!   ring 0, which runs the same handler again.
+//! * where the call needs more (another process, a table that must grow, a file whose last
+//!   reference it would close), return `RING0_NEEDED` before changing anything
+//!   (`Caller::ring0_if`): the gate then forwards the call to ring 0, which runs the same
+//!   handler again. Signals and task switches that fall due during the call are handled
+//!   by the gate itself (`PRIV_FINISH`).
 //!
 //! Ring 0 keeps its side of the bargain in `proc::run`: while a thread is interrupted inside
 //! the gate it is neither preempted nor sent signals, so no lock a handler holds is ever
@@ -22,6 +25,7 @@
 use isounik_linux::errno::Errno;
 
 use crate::arch::x86_64::uaccess;
+use crate::fs::FdTable;
 use crate::mm::vm::AddressSpace;
 use crate::proc::{FsContext, Pid, Process, SigHandlers, Thread, ThreadShared};
 use crate::sched::Tid;
@@ -37,6 +41,7 @@ pub struct Caller<'a> {
     pub shared: &'a ThreadShared,
     pub sighand: &'a spin::Mutex<SigHandlers>,
     pub fs: &'a spin::Mutex<FsContext>,
+    pub files: &'a spin::Mutex<FdTable>,
     /// Ring 0 only: the address space, to fault pages in on the way (in ring 3 the CPU's
     /// fault does that).
     mm: Option<&'a spin::Mutex<AddressSpace>>,
@@ -52,6 +57,7 @@ impl<'a> Caller<'a> {
             shared: &t.shared,
             sighand: &t.sighand,
             fs: &t.fs,
+            files: &t.files,
             mm: Some(&t.mm),
         }
     }
@@ -64,6 +70,7 @@ impl<'a> Caller<'a> {
         shared: &'a ThreadShared,
         sighand: &'a spin::Mutex<SigHandlers>,
         fs: &'a spin::Mutex<FsContext>,
+        files: &'a spin::Mutex<FdTable>,
     ) -> Self {
         Caller {
             pid,
@@ -72,6 +79,7 @@ impl<'a> Caller<'a> {
             shared,
             sighand,
             fs,
+            files,
             mm: None,
         }
     }
@@ -103,6 +111,21 @@ impl<'a> Caller<'a> {
 
     pub fn inner(&self) -> spin::MutexGuard<'a, crate::proc::ProcInner> {
         self.process.inner.lock()
+    }
+
+    /// The RLIMIT_NOFILE soft limit, bounded.
+    pub fn nofile_limit(&self) -> usize {
+        self.inner().rlimits[7].0.min(1 << 20) as usize
+    }
+
+    /// `RING0_NEEDED` in the gate when `needed`: for a handler that would otherwise do
+    /// something ring 3 cannot (allocate, close the last reference to a file).
+    pub fn ring0_if(&self, needed: bool) -> Result<(), Errno> {
+        if needed && self.is_in_gate() {
+            Err(RING0_NEEDED)
+        } else {
+            Ok(())
+        }
     }
 
     pub fn blocked(&self) -> u64 {

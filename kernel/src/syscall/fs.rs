@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use isounik_linux::errno::Errno;
 use isounik_vfs::{FileType, InodeId, Timespec};
 
-use super::{Args, SysResult};
+use super::{Args, Caller, SysResult};
 use crate::fs::{self, procfs, with_vfs, Device, FileKind, FileRef, Node, OpenFile};
 use crate::proc::Thread;
 
@@ -236,8 +236,11 @@ pub fn sys_creat(p: &mut Thread, a: Args) -> SysResult {
     )
 }
 
-pub fn sys_close(p: &mut Thread, a: Args) -> SysResult {
-    p.files().close(a.fd(0)?)?;
+pub fn sys_close(c: &Caller, a: Args) -> SysResult {
+    let fd = a.fd(0)?;
+    let mut files = c.files.lock();
+    c.ring0_if(files.closing_releases(fd))?;
+    files.close(fd)?;
     Ok(0)
 }
 
@@ -1010,37 +1013,46 @@ pub fn sys_getcwd(p: &mut Thread, a: Args) -> SysResult {
 
 // ---- descriptors ---------------------------------------------------------------------
 
-pub fn sys_dup(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
-    let limit = nofile_limit(p);
-    Ok(p.files().insert_from(0, file, false, limit)? as u64)
+/// Installs a copy of descriptor `old` at the lowest free descriptor >= `min`.
+fn dup_from(c: &Caller, old: usize, min: usize, cloexec: bool) -> SysResult {
+    let limit = c.nofile_limit();
+    let mut files = c.files.lock();
+    let file = files.get(old)?;
+    c.ring0_if(files.needs_growth(files.lowest_free(min)))?;
+    Ok(files.insert_from(min, file, cloexec, limit)? as u64)
 }
 
-fn do_dup3(p: &mut Thread, old: usize, new: usize, cloexec: bool) -> SysResult {
-    let file = p.files().get(old)?;
-    let limit = nofile_limit(p);
-    p.files().insert_at(new, file, cloexec, limit)?;
+pub fn sys_dup(c: &Caller, a: Args) -> SysResult {
+    dup_from(c, a.fd(0)?, 0, false)
+}
+
+fn do_dup3(c: &Caller, old: usize, new: usize, cloexec: bool) -> SysResult {
+    let limit = c.nofile_limit();
+    let mut files = c.files.lock();
+    let file = files.get(old)?;
+    c.ring0_if(new < limit && (files.needs_growth(new) || files.closing_releases(new)))?;
+    files.insert_at(new, file, cloexec, limit)?;
     Ok(new as u64)
 }
 
-pub fn sys_dup2(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_dup2(c: &Caller, a: Args) -> SysResult {
     let (old, new) = (a.fd(0)?, a.fd(1)?);
     if old == new {
-        p.files().get(old)?;
+        c.files.lock().get(old)?;
         return Ok(new as u64);
     }
-    do_dup3(p, old, new, false)
+    do_dup3(c, old, new, false)
 }
 
-pub fn sys_dup3(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_dup3(c: &Caller, a: Args) -> SysResult {
     let (old, new, flags) = (a.fd(0)?, a.fd(1)?, a.uint(2));
     if old == new || flags & !O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    do_dup3(p, old, new, flags & O_CLOEXEC != 0)
+    do_dup3(c, old, new, flags & O_CLOEXEC != 0)
 }
 
-pub fn sys_fcntl(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_fcntl(c: &Caller, a: Args) -> SysResult {
     const F_DUPFD: u32 = 0;
     const F_GETFD: u32 = 1;
     const F_SETFD: u32 = 2;
@@ -1054,20 +1066,18 @@ pub fn sys_fcntl(p: &mut Thread, a: Args) -> SysResult {
     const F_GETPIPE_SZ: u32 = 1032;
     const FD_CLOEXEC: u64 = 1;
     let fd = a.fd(0)?;
-    let file = p.files().get(fd)?;
+    let file = c.files.lock().get(fd)?;
     match a.uint(1) {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = a.fd(2).map_err(|_| Errno::EINVAL)?;
-            let limit = nofile_limit(p);
-            if min >= limit {
+            if min >= c.nofile_limit() {
                 return Err(Errno::EINVAL);
             }
-            Ok(p.files()
-                .insert_from(min, file, a.uint(1) == F_DUPFD_CLOEXEC, limit)? as u64)
+            dup_from(c, fd, min, a.uint(1) == F_DUPFD_CLOEXEC)
         }
-        F_GETFD => Ok(p.files().cloexec(fd)? as u64),
+        F_GETFD => Ok(c.files.lock().cloexec(fd)? as u64),
         F_SETFD => {
-            p.files().set_cloexec(fd, a.raw(2) & FD_CLOEXEC != 0)?;
+            c.files.lock().set_cloexec(fd, a.raw(2) & FD_CLOEXEC != 0)?;
             Ok(0)
         }
         F_GETFL => Ok(file.flags() as u64 & !(O_CLOEXEC as u64)),
@@ -1080,7 +1090,10 @@ pub fn sys_fcntl(p: &mut Thread, a: Args) -> SysResult {
             _ => Err(Errno::EBADF),
         },
         F_SETPIPE_SZ => match &file.kind {
-            FileKind::Pipe(end) => Ok(end.pipe.set_capacity(a.usize(2))? as u64),
+            FileKind::Pipe(end) => {
+                c.ring0_if(true)?; // the buffer may grow
+                Ok(end.pipe.set_capacity(a.usize(2))? as u64)
+            }
             _ => Err(Errno::EBADF),
         },
         // Record locks are not arbitrated between processes yet: every request is granted
@@ -1088,7 +1101,7 @@ pub fn sys_fcntl(p: &mut Thread, a: Args) -> SysResult {
         F_SETLK | F_SETLKW => Ok(0),
         F_GETLK => {
             const F_UNLCK: i16 = 2;
-            p.mm().write(a.ptr(2), &F_UNLCK.to_le_bytes())?;
+            c.write(a.ptr(2), &F_UNLCK.to_le_bytes())?;
             Ok(0)
         }
         _ => Err(Errno::EINVAL),

@@ -1,6 +1,7 @@
 //! Process-wide calls: exit, identity, limits, arch_prctl, prctl, getrandom, execve.
 
 use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
 
 use isounik_linux::errno::Errno;
 
@@ -175,26 +176,28 @@ pub fn sys_arch_prctl(p: &mut Thread, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_set_tid_address(p: &mut Thread, a: Args) -> SysResult {
-    p.clear_child_tid = a.ptr(0);
-    Ok(p.tid as u64)
+pub fn sys_set_tid_address(c: &Caller, a: Args) -> SysResult {
+    c.shared.clear_child_tid.store(a.ptr(0), Ordering::Relaxed);
+    Ok(c.tid as u64)
 }
 
-pub fn sys_set_robust_list(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_set_robust_list(c: &Caller, a: Args) -> SysResult {
     if a.raw(1) != 24 {
         return Err(Errno::EINVAL);
     }
-    p.robust_list = (a.ptr(0), a.raw(1));
+    c.shared.robust_list[0].store(a.ptr(0), Ordering::Relaxed);
+    c.shared.robust_list[1].store(a.raw(1), Ordering::Relaxed);
     Ok(0)
 }
 
-pub fn sys_get_robust_list(p: &mut Thread, a: Args) -> SysResult {
-    if a.int(0) != 0 && a.uint(0) != p.pid {
+pub fn sys_get_robust_list(c: &Caller, a: Args) -> SysResult {
+    if a.int(0) != 0 && a.uint(0) != c.tid {
         return Err(Errno::ESRCH);
     }
-    let (head, len) = p.robust_list;
-    p.mm().write(a.ptr(1), &head.to_le_bytes())?;
-    p.mm().write(a.ptr(2), &len.to_le_bytes())?;
+    let head = c.shared.robust_list[0].load(Ordering::Relaxed);
+    let len = c.shared.robust_list[1].load(Ordering::Relaxed);
+    c.write(a.ptr(1), &head.to_le_bytes())?;
+    c.write(a.ptr(2), &len.to_le_bytes())?;
     Ok(0)
 }
 
@@ -392,9 +395,7 @@ fn of_named_process(c: &Caller, a: &Args, field: fn(&proc::ProcInner) -> proc::P
     if pid == 0 || pid as u32 == c.pid {
         return Ok(field(&c.inner()) as u64);
     }
-    if c.is_in_gate() {
-        return Err(super::caller::RING0_NEEDED);
-    }
+    c.ring0_if(true)?; // the process table, a reference count
     let process = proc::process(pid as u32).ok_or(Errno::ESRCH)?;
     let value = field(&process.inner.lock());
     Ok(value as u64)
@@ -432,24 +433,29 @@ const PR_GET_NAME: u64 = 16;
 const PR_SET_NO_NEW_PRIVS: u64 = 38;
 const PR_GET_NO_NEW_PRIVS: u64 = 39;
 
-pub fn sys_prctl(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_prctl(c: &Caller, a: Args) -> SysResult {
     match a.raw(0) {
         PR_SET_NAME => {
-            let name = p.mm().read_cstr(a.ptr(1), 4096)?;
-            let n = name.len().min(15);
-            let mut inner = p.inner();
-            inner.name = [0; 16];
-            inner.name[..n].copy_from_slice(&name[..n]);
+            // Up to 15 bytes and a NUL, read a byte at a time (the string may end just
+            // before an unmapped page).
+            let mut name = [0u8; 16];
+            for (i, byte) in name.iter_mut().take(15).enumerate() {
+                c.read(a.ptr(1).wrapping_add(i as u64), core::slice::from_mut(byte))?;
+                if *byte == 0 {
+                    break;
+                }
+            }
+            c.inner().name = name;
             Ok(0)
         }
         PR_GET_NAME => {
-            let name = p.inner().name;
-            p.mm().write(a.ptr(1), &name)?;
+            let name = c.inner().name;
+            c.write(a.ptr(1), &name)?;
             Ok(0)
         }
         PR_SET_PDEATHSIG | PR_SET_DUMPABLE | PR_SET_NO_NEW_PRIVS => Ok(0),
         PR_GET_PDEATHSIG => {
-            p.mm().write(a.ptr(1), &0i32.to_le_bytes())?;
+            c.write(a.ptr(1), &0i32.to_le_bytes())?;
             Ok(0)
         }
         PR_GET_DUMPABLE => Ok(1),
@@ -458,7 +464,7 @@ pub fn sys_prctl(p: &mut Thread, a: Args) -> SysResult {
     }
 }
 
-pub fn sys_getrandom(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_getrandom(c: &Caller, a: Args) -> SysResult {
     const GRND_NONBLOCK: u64 = 1;
     const GRND_RANDOM: u64 = 2;
     const GRND_INSECURE: u64 = 4;
@@ -471,14 +477,14 @@ pub fn sys_getrandom(p: &mut Thread, a: Args) -> SysResult {
     while done < len {
         let n = (len - done).min(chunk.len());
         crate::random::fill(&mut chunk[..n]);
-        p.mm().write(a.ptr(0) + done as u64, &chunk[..n])?;
+        c.write(a.ptr(0) + done as u64, &chunk[..n])?;
         done += n;
     }
     Ok(len as u64)
 }
 
 /// `rseq` and other calls that static C libraries probe for and fall back from.
-pub fn sys_enosys_quiet(_p: &mut Thread, _a: Args) -> SysResult {
+pub fn sys_enosys_quiet(_c: &Caller, _a: Args) -> SysResult {
     Err(Errno::ENOSYS)
 }
 

@@ -29,6 +29,7 @@ use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
 use super::uaccess;
+use crate::fs::FdTable;
 use crate::proc::{FsContext, Process, SigHandlers, Thread, ThreadShared};
 use crate::syscall::Caller;
 
@@ -82,6 +83,7 @@ static GATE_PROCESS: AtomicPtr<Process> = AtomicPtr::new(core::ptr::null_mut());
 static GATE_THREAD: AtomicPtr<ThreadShared> = AtomicPtr::new(core::ptr::null_mut());
 static GATE_SIGHAND: AtomicPtr<spin::Mutex<SigHandlers>> = AtomicPtr::new(core::ptr::null_mut());
 static GATE_FS: AtomicPtr<spin::Mutex<FsContext>> = AtomicPtr::new(core::ptr::null_mut());
+static GATE_FILES: AtomicPtr<spin::Mutex<FdTable>> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Publishes the thread about to run in ring 3 (one CPU: one such thread at a time).
 pub fn publish(t: &Thread, stack: &GateStack) {
@@ -97,6 +99,7 @@ pub fn publish(t: &Thread, stack: &GateStack) {
     GATE_THREAD.store(Arc::as_ptr(&t.shared).cast_mut(), Ordering::Relaxed);
     GATE_SIGHAND.store(Arc::as_ptr(&t.sighand).cast_mut(), Ordering::Relaxed);
     GATE_FS.store(Arc::as_ptr(&t.fs).cast_mut(), Ordering::Relaxed);
+    GATE_FILES.store(Arc::as_ptr(&t.files).cast_mut(), Ordering::Relaxed);
 }
 
 /// A thread's stack for the gate's handlers written in Rust: libOS memory (the heap is
@@ -186,12 +189,13 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
     // entered ring 3 (it always has in gate mode: the thread loop publishes before every
     // entry); the thread holds them until it ends, and it is the thread running this call.
     // Only shared references are made: every mutable part is behind a lock or an atomic.
-    let (process, shared, sighand, fs) = unsafe {
+    let (process, shared, sighand, fs, files) = unsafe {
         (
             &*GATE_PROCESS.load(Ordering::Relaxed),
             &*GATE_THREAD.load(Ordering::Relaxed),
             &*GATE_SIGHAND.load(Ordering::Relaxed),
             &*GATE_FS.load(Ordering::Relaxed),
+            &*GATE_FILES.load(Ordering::Relaxed),
         )
     };
     let caller = Caller::in_gate(
@@ -201,6 +205,7 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
         shared,
         sighand,
         fs,
+        files,
     );
     let Some(value) = crate::syscall::gate_call(number, &caller, crate::syscall::Args(*args))
     else {
