@@ -3,7 +3,7 @@
 //! taken from user memory (ARCHITECTURE.md §4.3): a forged frame changes registers only.
 
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use isounik_linux::errno::Errno;
 use isounik_linux::signal::{self as sig, DefaultAction};
@@ -87,6 +87,7 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u8, info: Siginfo) {
         inner.pending |= bit(sig);
         inner.threads.clone()
     };
+    note_event();
     // Wake a thread that can take it (or all, for SIGKILL), so blocked calls notice.
     for tid in threads {
         if let Some(ts) = super::thread_shared(tid) {
@@ -114,6 +115,7 @@ pub fn send_to_thread(tid: u32, sig: u8) -> Result<(), Errno> {
         return Ok(());
     }
     ts.pending.fetch_or(bit(sig), Ordering::Relaxed);
+    note_event();
     sched::wake(tid);
     Ok(())
 }
@@ -201,6 +203,7 @@ pub fn group_exit(t: &mut Thread, status: ExitStatus) {
         }
         inner.threads.clone()
     };
+    note_event();
     let status = t.inner().group_exit.unwrap_or(status);
     t.exit = Some(status);
     for tid in others.into_iter().filter(|x| *x != t.tid) {
@@ -242,6 +245,23 @@ pub fn force_fault_signal(t: &mut Thread, sig: u8, code: i32, addr: u64, reason:
 
 /// Before returning to user mode: restart an interrupted system call or turn it into
 /// EINTR, run default actions, or set up a handler's frame.
+/// Counts signals sent, group exits and stops: with the timer's ticks (alarms expire with
+/// time), what can make `work_pending` true for a thread while it runs. The MPK gate reads
+/// it before and after a call it runs in ring 3 and takes the locked check only when it
+/// moved (or the call unblocked a signal).
+static EVENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Increases whenever `work_pending` may have become true for some thread.
+pub fn events() -> u64 {
+    EVENTS
+        .load(Ordering::Relaxed)
+        .wrapping_add(crate::time::ticks())
+}
+
+fn note_event() {
+    EVENTS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Whether a thread has anything for `deliver` to do besides a restart or a temporary
 /// mask: a group exit, a stop, an expired alarm, a signal it does not block. Takes the
 /// process lock once (before every return to ring 3, and at the end of gate calls in ring 3).
@@ -393,6 +413,7 @@ fn stop_process(t: &mut Thread, sig: u8) {
         inner.stopped = Some(sig);
         inner.stop_report = Some(super::wait::StopReport::Stopped(sig));
     }
+    note_event();
     super::wait::notify_parent(&t.process, super::wait::ChildEvent::Stopped);
 }
 

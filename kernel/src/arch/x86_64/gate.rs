@@ -207,6 +207,8 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
         fs,
         files,
     );
+    let events = crate::proc::signal::events();
+    let blocked = shared.blocked.load(Ordering::Relaxed);
     let Some(value) = crate::syscall::gate_call(number, &caller, crate::syscall::Args(*args))
     else {
         return GateResult {
@@ -216,7 +218,12 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
     };
     // What ring 0 does before every return to a program, and the gate's own return would
     // skip: deliver a signal (sent meanwhile, or unblocked by this very call), switch tasks.
-    let due = crate::sched::need_resched() || crate::proc::signal::work_pending(process, shared);
+    // Ring 0 delivered what was due when the thread last left it; since then only an event
+    // (a signal sent, a tick) or this call's unblocking can have made more due.
+    let unblocked = blocked & !shared.blocked.load(Ordering::Relaxed) != 0;
+    let due = crate::sched::need_resched()
+        || ((unblocked || crate::proc::signal::events() != events)
+            && crate::proc::signal::work_pending(process, shared));
     GateResult {
         value: value as i64,
         finish_in_ring0: due as u64,

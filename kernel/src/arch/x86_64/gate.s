@@ -61,21 +61,15 @@ gate_getppid:
     pop rdx
     ret
 # System calls in Rust (`gate_dispatch`, the kernel's own system call table), on the
-# thread's gate stack (libOS memory): every register Linux preserves across a system call
-# is saved there, then the six arguments as an array; fourteen words keep the ABI's
-# alignment.
+# thread's gate stack (libOS memory). The six argument registers are pushed so that they
+# form the argument array (rdi, rsi, rdx, r10, r8, r9) and are restored from it: with the
+# program's rsp and the number, eight words, which keep the ABI's alignment.
 .global gate_rust
 gate_rust:
     mov rcx, rsp
     mov rsp, qword ptr [rip + GATE_STACK]
     push rcx
     push r11
-    push rdi
-    push rsi
-    push r8
-    push r9
-    push r10
-    sub rsp, 8
     push r9
     push r8
     push r10
@@ -86,12 +80,12 @@ gate_rust:
     mov rsi, r11
 # rax = result, rdx = nonzero when a signal or a task switch is due.
     call gate_dispatch
-    add rsp, 56
-    pop r10
-    pop r9
-    pop r8
-    pop rsi
     pop rdi
+    pop rsi
+    add rsp, 8
+    pop r10
+    pop r8
+    pop r9
     pop r11
     pop rsp
     movabs rcx, {slow}
