@@ -131,6 +131,31 @@ impl Frame {
     }
 
     /// A new reference to the frame a page-table entry holds, leaving the entry's own.
+    /// Writes `bytes` at `offset` in the frame at `phys` if a single reference holds it
+    /// (the one page-table entry that maps it: that mapping's private copy); false
+    /// otherwise, and nothing is written.
+    pub fn patch_if_sole_reference(phys: u64, offset: usize, bytes: &[u8]) -> bool {
+        if counter(phys).load(Ordering::Relaxed) != 1
+            || offset
+                .checked_add(bytes.len())
+                .is_none_or(|end| end > PAGE_SIZE as usize)
+        {
+            return false;
+        }
+        // SAFETY: the frame is allocated (a reference holds it) and reached through the
+        // direct map; no other owner exists that could read or write it concurrently (one
+        // CPU, and the caller owns the sole reference's page table), and the range is
+        // inside the page.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                (phys_to_virt(phys) as *mut u8).add(offset),
+                bytes.len(),
+            )
+        };
+        true
+    }
+
     pub fn clone_raw(phys: u64) -> Frame {
         counter(phys).fetch_add(1, Ordering::Relaxed);
         Frame { phys }

@@ -251,10 +251,18 @@ impl AddressSpace {
         if entry & flags::PRESENT == 0 {
             return;
         }
-        let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
+        let phys = entry & flags::ADDR_MASK;
+        let shared = Frame::clone_raw(phys);
         if shared.bytes()[offset..offset + 2] != [0x0f, 0x05] {
             return;
         }
+        drop(shared);
+        // This process's own copy already (an earlier site of the page): patched in place.
+        // (A shared mapping's page is never patched in place, whoever else holds it.)
+        if !vma.shared && Frame::patch_if_sole_reference(phys, offset, &[0xff, 0xd0]) {
+            return;
+        }
+        let shared = Frame::clone_raw(phys);
         let Some(mut copy) = shared.duplicate() else {
             return;
         };
