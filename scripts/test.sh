@@ -14,4 +14,4 @@ cargo test --release --workspace
 # The program suites once more with system calls entering through the MPK gate (the
 # hostile suite already runs every attack in both modes).
 ISOUNIK_TEST_SYSCALL_ENTRY=gate cargo test --release -p isounik \
-    --test programs --test run --test busybox --test shell --test processes
+    --test programs --test run --test busybox --test shell --test processes --test interactive

@@ -47,6 +47,11 @@ fn interactive_shell_on_a_terminal() {
     let pty = nix::pty::openpty(None, None).expect("openpty");
     let slave: OwnedFd = pty.slave;
     let master: OwnedFd = pty.master;
+    // `ISOUNIK_TEST_SYSCALL_ENTRY=gate`: the same session with the MPK gate (job control
+    // signals then arrive while calls run in ring 3 too).
+    let entry = std::env::var("ISOUNIK_TEST_SYSCALL_ENTRY")
+        .map(|mode| format!("--syscall-entry={mode}"))
+        .unwrap_or_else(|_| "--syscall-entry=trap".into());
     let mut child = Command::new(ISOUNIK)
         .args([
             "run",
@@ -55,6 +60,7 @@ fn interactive_shell_on_a_terminal() {
             "microvm",
             "--timeout",
             "60",
+            &entry,
             "/bin/busybox",
             "sh",
         ])
