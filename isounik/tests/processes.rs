@@ -170,6 +170,21 @@ fn sigpipe_kills_or_gives_epipe() {
     );
 }
 
+#[test]
+fn pipes_keep_order_capacity_and_data() {
+    passes(
+        "pipe_ring",
+        Libc::Musl,
+        &[],
+        &[
+            "ok: order kept through growth, partial reads and wrap-around",
+            "ok: a full pipe holds 65536 bytes, then EAGAIN",
+            "ok: a bad buffer is EFAULT and loses nothing",
+            "ok: 4 MiB in changing chunk sizes arrive byte for byte",
+        ],
+    );
+}
+
 const SIG_REGS: &[&str] = &[
     "ok: 20 synchronous signals (kill with syscall): rbx rdx rbp r8-r10 r12-r15 xmm0-15 kept",
     "ok: 20 asynchronous SIGALRMs: all general registers but rcx/rsp and xmm0-15 kept",

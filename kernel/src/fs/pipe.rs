@@ -3,7 +3,6 @@
 //! fail with EPIPE (and SIGPIPE) when no reader is left. Writes of at most PIPE_BUF bytes
 //! are atomic.
 
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -24,18 +23,93 @@ pub struct Pipe {
 }
 
 struct PipeState {
-    buf: VecDeque<u8>,
+    ring: Ring,
     capacity: usize,
     readers: u32,
     writers: u32,
     waiters: Vec<Tid>,
 }
 
+/// The bytes in the pipe: a ring over storage that grows (doubling, from 4 KiB) as far as
+/// the pipe's capacity, so that a pipe carrying a few bytes does not hold 64 KiB. Data moves
+/// in and out as at most two contiguous slices.
+struct Ring {
+    storage: Vec<u8>,
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    const fn new() -> Ring {
+        Ring {
+            storage: Vec::new(),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    /// The stored bytes, oldest first, as two slices.
+    fn filled(&self) -> (&[u8], &[u8]) {
+        let size = self.storage.len();
+        if self.head + self.len <= size {
+            (&self.storage[self.head..self.head + self.len], &[])
+        } else {
+            let first = &self.storage[self.head..];
+            (first, &self.storage[..self.len - first.len()])
+        }
+    }
+
+    /// Drops the oldest `n` bytes.
+    fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.len);
+        self.len -= n;
+        self.head = if self.len == 0 {
+            0
+        } else {
+            (self.head + n) % self.storage.len()
+        };
+    }
+
+    /// Free room for at least `n` more bytes (storage grown if needed, up to `limit`), as
+    /// two slices in order; `None` if the storage cannot grow (out of memory).
+    fn room(&mut self, n: usize, limit: usize) -> Option<(&mut [u8], &mut [u8])> {
+        let want = (self.len + n).min(limit);
+        if want > self.storage.len() {
+            let size = want
+                .next_power_of_two()
+                .clamp(PIPE_BUF, limit.max(PIPE_BUF));
+            let mut grown = Vec::new();
+            grown.try_reserve_exact(size).ok()?;
+            grown.resize(size, 0);
+            let (a, b) = self.filled();
+            grown[..a.len()].copy_from_slice(a);
+            grown[a.len()..a.len() + b.len()].copy_from_slice(b);
+            self.storage = grown;
+            self.head = 0;
+        }
+        let size = self.storage.len();
+        let tail = (self.head + self.len) % size.max(1);
+        let free = size - self.len;
+        if tail >= self.head && self.len != size {
+            let (before, after) = self.storage.split_at_mut(tail);
+            let first = after.len().min(free);
+            Some((&mut after[..first], &mut before[..free - first]))
+        } else {
+            Some((&mut self.storage[tail..tail + free], &mut []))
+        }
+    }
+
+    /// Records `n` bytes written into the room just given.
+    fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+}
+
 impl Pipe {
     pub fn new() -> Arc<Pipe> {
         Arc::new(Pipe {
             state: spin::Mutex::new(PipeState {
-                buf: VecDeque::new(),
+                ring: Ring::new(),
                 capacity: DEFAULT_CAPACITY,
                 readers: 0,
                 writers: 0,
@@ -77,7 +151,7 @@ impl Pipe {
     pub fn set_capacity(&self, size: usize) -> Result<usize, Errno> {
         let mut s = self.state.lock();
         let size = size.clamp(PIPE_BUF, 1 << 20).next_power_of_two();
-        if size < s.buf.len() {
+        if size < s.ring.len {
             return Err(Errno::EBUSY);
         }
         s.capacity = size;
@@ -88,30 +162,78 @@ impl Pipe {
     pub fn ready(&self) -> (bool, bool, bool) {
         let s = self.state.lock();
         (
-            !s.buf.is_empty() || s.writers == 0,
-            s.buf.len() < s.capacity || s.readers == 0,
+            s.ring.len > 0 || s.writers == 0,
+            s.ring.len < s.capacity || s.readers == 0,
             s.writers == 0,
         )
     }
 
     pub fn available(&self) -> usize {
-        self.state.lock().buf.len()
+        self.state.lock().ring.len
     }
 
+    /// Reads into kernel memory.
     pub fn read(&self, t: &mut Thread, out: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        if out.is_empty() {
+        self.read_with(t, out.len(), nonblock, |from, bytes| {
+            out[from..from + bytes.len()].copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// Reads into the thread's memory at `addr`, straight from the ring (no kernel buffer).
+    pub fn read_to_user(
+        &self,
+        t: &mut Thread,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Result<usize, Errno> {
+        let mm = t.mm.clone();
+        self.read_with(t, len, nonblock, |from, bytes| {
+            mm.lock().write(addr + from as u64, bytes)
+        })
+    }
+
+    /// Waits for data (or the end), then hands up to `max` bytes to `sink` (offset in the
+    /// reader's buffer, bytes) in at most two pieces; only what `sink` took leaves the pipe.
+    /// A failure of the first piece is the call's error.
+    fn read_with(
+        &self,
+        t: &mut Thread,
+        max: usize,
+        nonblock: bool,
+        mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>,
+    ) -> Result<usize, Errno> {
+        if max == 0 {
             return Ok(0);
         }
         loop {
             {
                 let mut s = self.state.lock();
-                if !s.buf.is_empty() {
-                    let n = out.len().min(s.buf.len());
-                    for (slot, b) in out.iter_mut().zip(s.buf.drain(..n)) {
-                        *slot = b;
+                if s.ring.len > 0 {
+                    let (a, b) = s.ring.filled();
+                    let first = a.len().min(max);
+                    let second = b.len().min(max - first);
+                    let mut taken = 0;
+                    let mut failure = None;
+                    for piece in [&a[..first], &b[..second]] {
+                        if piece.is_empty() {
+                            continue;
+                        }
+                        match sink(taken, piece) {
+                            Ok(()) => taken += piece.len(),
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
+                        }
                     }
-                    Self::wake_all(&mut s);
-                    return Ok(n);
+                    s.ring.consume(taken);
+                    if taken > 0 {
+                        Self::wake_all(&mut s);
+                        return Ok(taken);
+                    }
+                    return Err(failure.unwrap_or(Errno::EFAULT));
                 }
                 if s.writers == 0 {
                     return Ok(0);
@@ -128,7 +250,40 @@ impl Pipe {
         }
     }
 
+    /// Writes from kernel memory.
     pub fn write(&self, t: &mut Thread, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.write_with(t, data.len(), nonblock, |from, room| {
+            room.copy_from_slice(&data[from..from + room.len()]);
+            Ok(())
+        })
+    }
+
+    /// Writes from the thread's memory at `addr`, straight into the ring.
+    pub fn write_from_user(
+        &self,
+        t: &mut Thread,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Result<usize, Errno> {
+        let mm = t.mm.clone();
+        self.write_with(t, len, nonblock, |from, room| {
+            mm.lock().read(addr + from as u64, room)
+        })
+    }
+
+    /// Writes `len` bytes that `source` (offset in the writer's buffer, room) supplies,
+    /// blocking while the pipe is full. Up to PIPE_BUF bytes go in whole or not at all.
+    fn write_with(
+        &self,
+        t: &mut Thread,
+        len: usize,
+        nonblock: bool,
+        mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>,
+    ) -> Result<usize, Errno> {
+        if len == 0 {
+            return Ok(0);
+        }
         let mut done = 0;
         loop {
             {
@@ -143,9 +298,8 @@ impl Pipe {
                         Err(Errno::EPIPE)
                     };
                 }
-                let space = s.capacity - s.buf.len();
-                let left = data.len() - done;
-                // Up to PIPE_BUF bytes go in whole or not at all.
+                let space = s.capacity.saturating_sub(s.ring.len);
+                let left = len - done;
                 let fits = if left <= PIPE_BUF {
                     space >= left
                 } else {
@@ -153,10 +307,43 @@ impl Pipe {
                 };
                 if fits {
                     let n = left.min(space);
-                    s.buf.extend(&data[done..done + n]);
-                    done += n;
-                    Self::wake_all(&mut s);
-                    if done == data.len() {
+                    let capacity = s.capacity;
+                    let Some((a, b)) = s.ring.room(n, capacity) else {
+                        return if done > 0 {
+                            Ok(done)
+                        } else {
+                            Err(Errno::ENOMEM)
+                        };
+                    };
+                    let first = a.len().min(n);
+                    let second = (n - first).min(b.len());
+                    let mut put = 0;
+                    let mut failure = None;
+                    for piece in [&mut a[..first], &mut b[..second]] {
+                        if piece.is_empty() {
+                            continue;
+                        }
+                        match source(done + put, piece) {
+                            Ok(()) => put += piece.len(),
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    // An atomic write that could not be read whole leaves nothing behind.
+                    if failure.is_some() && left <= PIPE_BUF {
+                        put = 0;
+                    }
+                    s.ring.commit(put);
+                    done += put;
+                    if put > 0 {
+                        Self::wake_all(&mut s);
+                    }
+                    if let Some(e) = failure {
+                        return if done > 0 { Ok(done) } else { Err(e) };
+                    }
+                    if done == len {
                         return Ok(done);
                     }
                     continue;
