@@ -35,12 +35,14 @@ mod inode;
 mod meta;
 mod path;
 mod rename;
+mod ring;
 mod types;
 
 #[cfg(test)]
 mod tests;
 
 pub use cpio::{UnpackError, UnpackErrorKind, UnpackStats};
+pub use ring::ByteRing;
 pub use types::{DirEntry, FileType, FsError, InodeId, Parent, Resolved, Stat, Timespec};
 
 use alloc::vec::Vec;

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use isounik_linux::errno::Errno;
+use isounik_vfs::ByteRing;
 
 use crate::proc::Thread;
 use crate::sched::{self, Tid};
@@ -23,93 +24,19 @@ pub struct Pipe {
 }
 
 struct PipeState {
-    ring: Ring,
+    /// The bytes waiting (grown as needed, up to `capacity`).
+    ring: ByteRing,
     capacity: usize,
     readers: u32,
     writers: u32,
     waiters: Vec<Tid>,
 }
 
-/// The bytes in the pipe: a ring over storage that grows (doubling, from 4 KiB) as far as
-/// the pipe's capacity, so that a pipe carrying a few bytes does not hold 64 KiB. Data moves
-/// in and out as at most two contiguous slices.
-struct Ring {
-    storage: Vec<u8>,
-    head: usize,
-    len: usize,
-}
-
-impl Ring {
-    const fn new() -> Ring {
-        Ring {
-            storage: Vec::new(),
-            head: 0,
-            len: 0,
-        }
-    }
-
-    /// The stored bytes, oldest first, as two slices.
-    fn filled(&self) -> (&[u8], &[u8]) {
-        let size = self.storage.len();
-        if self.head + self.len <= size {
-            (&self.storage[self.head..self.head + self.len], &[])
-        } else {
-            let first = &self.storage[self.head..];
-            (first, &self.storage[..self.len - first.len()])
-        }
-    }
-
-    /// Drops the oldest `n` bytes.
-    fn consume(&mut self, n: usize) {
-        debug_assert!(n <= self.len);
-        self.len -= n;
-        self.head = if self.len == 0 {
-            0
-        } else {
-            (self.head + n) % self.storage.len()
-        };
-    }
-
-    /// Free room for at least `n` more bytes (storage grown if needed, up to `limit`), as
-    /// two slices in order; `None` if the storage cannot grow (out of memory).
-    fn room(&mut self, n: usize, limit: usize) -> Option<(&mut [u8], &mut [u8])> {
-        let want = (self.len + n).min(limit);
-        if want > self.storage.len() {
-            let size = want
-                .next_power_of_two()
-                .clamp(PIPE_BUF, limit.max(PIPE_BUF));
-            let mut grown = Vec::new();
-            grown.try_reserve_exact(size).ok()?;
-            grown.resize(size, 0);
-            let (a, b) = self.filled();
-            grown[..a.len()].copy_from_slice(a);
-            grown[a.len()..a.len() + b.len()].copy_from_slice(b);
-            self.storage = grown;
-            self.head = 0;
-        }
-        let size = self.storage.len();
-        let tail = (self.head + self.len) % size.max(1);
-        let free = size - self.len;
-        if tail >= self.head && self.len != size {
-            let (before, after) = self.storage.split_at_mut(tail);
-            let first = after.len().min(free);
-            Some((&mut after[..first], &mut before[..free - first]))
-        } else {
-            Some((&mut self.storage[tail..tail + free], &mut []))
-        }
-    }
-
-    /// Records `n` bytes written into the room just given.
-    fn commit(&mut self, n: usize) {
-        self.len += n;
-    }
-}
-
 impl Pipe {
     pub fn new() -> Arc<Pipe> {
         Arc::new(Pipe {
             state: spin::Mutex::new(PipeState {
-                ring: Ring::new(),
+                ring: ByteRing::new(),
                 capacity: DEFAULT_CAPACITY,
                 readers: 0,
                 writers: 0,
@@ -151,7 +78,7 @@ impl Pipe {
     pub fn set_capacity(&self, size: usize) -> Result<usize, Errno> {
         let mut s = self.state.lock();
         let size = size.clamp(PIPE_BUF, 1 << 20).next_power_of_two();
-        if size < s.ring.len {
+        if size < s.ring.len() {
             return Err(Errno::EBUSY);
         }
         s.capacity = size;
@@ -162,14 +89,14 @@ impl Pipe {
     pub fn ready(&self) -> (bool, bool, bool) {
         let s = self.state.lock();
         (
-            s.ring.len > 0 || s.writers == 0,
-            s.ring.len < s.capacity || s.readers == 0,
+            !s.ring.is_empty() || s.writers == 0,
+            s.ring.len() < s.capacity || s.readers == 0,
             s.writers == 0,
         )
     }
 
     pub fn available(&self) -> usize {
-        self.state.lock().ring.len
+        self.state.lock().ring.len()
     }
 
     /// Reads into kernel memory.
@@ -210,7 +137,7 @@ impl Pipe {
         loop {
             {
                 let mut s = self.state.lock();
-                if s.ring.len > 0 {
+                if !s.ring.is_empty() {
                     let (a, b) = s.ring.filled();
                     let first = a.len().min(max);
                     let second = b.len().min(max - first);
@@ -298,7 +225,7 @@ impl Pipe {
                         Err(Errno::EPIPE)
                     };
                 }
-                let space = s.capacity.saturating_sub(s.ring.len);
+                let space = s.capacity.saturating_sub(s.ring.len());
                 let left = len - done;
                 let fits = if left <= PIPE_BUF {
                     space >= left

@@ -41,13 +41,23 @@ pub fn timer() -> TestResult {
         "{ticks} ticks in 200 ms, expected about {expected}"
     );
     // A second, independent measurement against the PIT agrees with the boot calibration.
+    // Under TCG a busy host can stall the virtual CPU inside one 20 ms window (seen: 21%
+    // off), so up to five windows are measured: a wrong calibration misses in all of them.
     if pit::present() {
-        let again = pit::tsc_hz((pit::HZ / 50) as u32, cpu::rdtsc);
         let boot = time::tsc_hz();
-        let diff = again.abs_diff(boot) * 1000 / boot;
+        let mut closest = 0u64;
+        for _ in 0..5 {
+            let again = pit::tsc_hz((pit::HZ / 50) as u32, cpu::rdtsc);
+            if again.abs_diff(boot) < closest.abs_diff(boot) {
+                closest = again;
+            }
+            if closest.abs_diff(boot) * 1000 / boot < 50 {
+                break;
+            }
+        }
         ensure!(
-            diff < 50,
-            "TSC re-measured at {again} Hz, calibrated at {boot} Hz"
+            closest.abs_diff(boot) * 1000 / boot < 50,
+            "TSC re-measured at {closest} Hz at best in five windows, calibrated at {boot} Hz"
         );
     }
     Ok(Outcome::Pass)
