@@ -31,7 +31,7 @@ use crate::proc::{FsContext, Pid, Process, SigHandlers, Thread, ThreadShared};
 use crate::sched::Tid;
 
 /// A gate handler's answer "ring 0 must do this": never returned to a program (only made
-/// when `Caller::in_gate`, and the gate then forwards the call).
+/// behind the gate, by `Caller::ring0_if`, and the gate then forwards the call).
 pub const RING0_NEEDED: Errno = Errno::ERESTART;
 
 pub struct Caller<'a> {
@@ -85,7 +85,7 @@ impl<'a> Caller<'a> {
     }
 
     /// Whether the handler runs behind the gate, in ring 3.
-    pub fn is_in_gate(&self) -> bool {
+    fn is_in_gate(&self) -> bool {
         self.mm.is_none()
     }
 

@@ -247,20 +247,26 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
-    if p.ctx.regs.rax == isounik_abi::gate::PRIV_FINISH {
-        // The privilege gate: a call the MPK gate ran in ring 3, returned from here so that
-        // a signal or a task switch comes first.
-        if let Err(e) = crate::arch::x86_64::gate::finished_call(p) {
-            p.ctx.regs.rax = syscall_return(Err(e));
-        }
-        return;
-    }
-    let forwarded = p.ctx.regs.rax == isounik_abi::gate::PRIV_FORWARD;
-    if forwarded {
-        // The privilege gate: the MPK gate forwards the application's call to ring 0.
-        if let Err(e) = crate::arch::x86_64::gate::forwarded_call(p) {
-            p.ctx.regs.rax = syscall_return(Err(e));
+    use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD};
+    let mut forwarded = false;
+    // The privilege gate's requests: numbers no Linux call has (one test on the common path).
+    if p.ctx.regs.rax >= PRIV_FORWARD {
+        let request = p.ctx.regs.rax;
+        if request == PRIV_FINISH {
+            // A call the MPK gate ran in ring 3, returned from here so that a signal or a
+            // task switch comes first.
+            if let Err(e) = crate::arch::x86_64::gate::finished_call(p) {
+                p.ctx.regs.rax = syscall_return(Err(e));
+            }
             return;
+        }
+        if request == PRIV_FORWARD {
+            // The MPK gate forwards the application's call to ring 0.
+            if let Err(e) = crate::arch::x86_64::gate::forwarded_call(p) {
+                p.ctx.regs.rax = syscall_return(Err(e));
+                return;
+            }
+            forwarded = true;
         }
     }
     let r = &p.ctx.regs;
