@@ -50,9 +50,24 @@
 /* Helpers of the hostile-program suite (hostile_*.c), only where ISOUNIK_HOSTILE is defined
  * before including this file. */
 #ifdef ISOUNIK_HOSTILE
+#include <elf.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+
+/* The offset in the ELF file open at `fd` of the loaded address `addr` (0 if no PT_LOAD
+ * segment holds it): where to patch a program's own code in its file. */
+static inline uint64_t elf_file_offset(int fd, uint64_t addr) {
+    Elf64_Ehdr eh;
+    CHECK(pread(fd, &eh, sizeof eh, 0) == sizeof eh, "ehdr");
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        CHECK(pread(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph) == sizeof ph, "phdr");
+        if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr < ph.p_vaddr + ph.p_filesz)
+            return addr - ph.p_vaddr + ph.p_offset;
+    }
+    return 0;
+}
 
 /* RDPKRU (0f 01 ee): the current PKRU (0 when the OS has not enabled PKU: CPUID.7.0:ECX.OSPKE,
  * so that the programs also run natively on machines without PKU). */

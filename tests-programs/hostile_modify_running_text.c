@@ -5,7 +5,6 @@
  * function `victim` is, then checks that `victim`'s code in memory is unchanged. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
-#include <elf.h>
 #include <fcntl.h>
 
 static const unsigned char gadget[] = {0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3};
@@ -28,17 +27,7 @@ int main(int argc, char **argv) {
         CHECK(fd < 0, "open argv[0] O_WRONLY succeeded");
         OK("opening it by path fails too (%s)", strerror(errno));
     } else {
-        /* Find victim's file offset from the program headers. */
-        Elf64_Ehdr eh;
-        CHECK(pread(fd, &eh, sizeof eh, 0) == sizeof eh, "ehdr");
-        uint64_t off = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            CHECK(pread(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph) == sizeof ph, "phdr");
-            uint64_t v = (uint64_t)victim;
-            if (ph.p_type == PT_LOAD && v >= ph.p_vaddr && v < ph.p_vaddr + ph.p_filesz)
-                off = v - ph.p_vaddr + ph.p_offset;
-        }
+        uint64_t off = elf_file_offset(fd, (uint64_t)victim);
         CHECK(off != 0, "victim's offset");
         ssize_t w = pwrite(fd, gadget, sizeof gadget, off);
         const unsigned char *code = (const unsigned char *)victim;

@@ -7,7 +7,6 @@
  * and a rewrite of the whole file. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
-#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,16 +63,7 @@ int main(int argc, char **argv) {
 
     int fd = open(copy, O_RDWR);
     CHECK(fd >= 0, "open the copy for writing");
-    Elf64_Ehdr eh;
-    CHECK(pread(fd, &eh, sizeof eh, 0) == sizeof eh, "ehdr");
-    uint64_t off = 0;
-    for (int i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        CHECK(pread(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph) == sizeof ph, "phdr");
-        uint64_t v = (uint64_t)victim;
-        if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && v >= ph.p_vaddr && v < ph.p_vaddr + ph.p_filesz)
-            off = v - ph.p_vaddr + ph.p_offset;
-    }
+    uint64_t off = elf_file_offset(fd, (uint64_t)victim);
     CHECK(off != 0, "victim's file offset");
     unsigned char saved[sizeof wrpkru];
     CHECK(pread(fd, saved, sizeof saved, off) == sizeof saved, "save");

@@ -121,51 +121,40 @@ impl OpenFile {
         self.device().is_some_and(|d| d.is_tty())
     }
 
+    /// A pipe's read into (`write` false) or write from (`write` true) user memory at
+    /// `addr`, straight between the pipe and that memory (no kernel buffer); `None` for any
+    /// other file.
+    pub fn pipe_user_transfer(
+        &self,
+        t: &mut Thread,
+        write: bool,
+        addr: u64,
+        len: usize,
+        at: Option<u64>,
+    ) -> Option<Result<usize, Errno>> {
+        let FileKind::Pipe(end) = &self.kind else {
+            return None;
+        };
+        let nonblock = self.flags() & O_NONBLOCK != 0;
+        Some(
+            if !(if write {
+                self.writable()
+            } else {
+                self.readable()
+            }) {
+                Err(Errno::EBADF)
+            } else if at.is_some() {
+                Err(Errno::ESPIPE)
+            } else if write {
+                end.pipe.write_from_user(t, addr, len, nonblock)
+            } else {
+                end.pipe.read_to_user(t, addr, len, nonblock)
+            },
+        )
+    }
+
     /// Reads at the file offset (or at `at` for pread), advancing the offset in the first
     /// case. Pipes and the console block the calling thread `t` until data arrives.
-    /// A pipe's read straight into user memory at `addr` (no kernel buffer); `None` for
-    /// any other file.
-    pub fn pipe_read_to_user(
-        &self,
-        t: &mut Thread,
-        addr: u64,
-        len: usize,
-        at: Option<u64>,
-    ) -> Option<Result<usize, Errno>> {
-        let FileKind::Pipe(end) = &self.kind else {
-            return None;
-        };
-        Some(if !self.readable() {
-            Err(Errno::EBADF)
-        } else if at.is_some() {
-            Err(Errno::ESPIPE)
-        } else {
-            end.pipe
-                .read_to_user(t, addr, len, self.flags() & O_NONBLOCK != 0)
-        })
-    }
-
-    /// A pipe's write straight from user memory at `addr`; `None` for any other file.
-    pub fn pipe_write_from_user(
-        &self,
-        t: &mut Thread,
-        addr: u64,
-        len: usize,
-        at: Option<u64>,
-    ) -> Option<Result<usize, Errno>> {
-        let FileKind::Pipe(end) = &self.kind else {
-            return None;
-        };
-        Some(if !self.writable() {
-            Err(Errno::EBADF)
-        } else if at.is_some() {
-            Err(Errno::ESPIPE)
-        } else {
-            end.pipe
-                .write_from_user(t, addr, len, self.flags() & O_NONBLOCK != 0)
-        })
-    }
-
     pub fn read(&self, t: &mut Thread, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
         if !self.readable() {
             return Err(Errno::EBADF);

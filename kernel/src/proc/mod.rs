@@ -113,6 +113,13 @@ pub struct Process {
     pub inner: spin::Mutex<ProcInner>,
 }
 
+impl ProcInner {
+    /// The RLIMIT_NOFILE soft limit, bounded (the most descriptors a process may hold).
+    pub fn nofile_limit(&self) -> usize {
+        self.rlimits[7].0.min(1 << 20) as usize
+    }
+}
+
 pub struct ProcInner {
     pub ppid: Pid,
     pub pgid: Pid,
@@ -268,7 +275,7 @@ impl Thread {
 
     /// The RLIMIT_NOFILE soft limit, bounded.
     pub fn nofile_limit(&self) -> usize {
-        self.inner().rlimits[7].0.min(1 << 20) as usize
+        self.inner().nofile_limit()
     }
 
     /// A blocking call was interrupted by a signal: EINTR, restarted if the handler has

@@ -115,7 +115,7 @@ impl<'a> Caller<'a> {
 
     /// The RLIMIT_NOFILE soft limit, bounded.
     pub fn nofile_limit(&self) -> usize {
-        self.inner().rlimits[7].0.min(1 << 20) as usize
+        self.inner().nofile_limit()
     }
 
     /// `RING0_NEEDED` in the gate when `needed`: for a handler that would otherwise do
