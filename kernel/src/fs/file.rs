@@ -121,36 +121,53 @@ impl OpenFile {
         self.device().is_some_and(|d| d.is_tty())
     }
 
-    /// A pipe's read into (`write` false) or write from (`write` true) user memory at
-    /// `addr`, straight between the pipe and that memory (no kernel buffer); `None` for any
-    /// other file.
-    pub fn pipe_user_transfer(
+    /// A pipe's read straight into user memory at `addr` (no kernel buffer); `None` for
+    /// any other file.
+    pub fn pipe_read_to_user(
         &self,
         t: &mut Thread,
-        write: bool,
         addr: u64,
         len: usize,
         at: Option<u64>,
     ) -> Option<Result<usize, Errno>> {
+        let checked = self.pipe_for_transfer(false, at)?;
+        Some(checked.and_then(|(pipe, nonblock)| pipe.read_to_user(t, addr, len, nonblock)))
+    }
+
+    /// A pipe's write straight from user memory at `addr`; `None` for any other file.
+    pub fn pipe_write_from_user(
+        &self,
+        t: &mut Thread,
+        addr: u64,
+        len: usize,
+        at: Option<u64>,
+    ) -> Option<Result<usize, Errno>> {
+        let checked = self.pipe_for_transfer(true, at)?;
+        Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(t, addr, len, nonblock)))
+    }
+
+    /// The pipe and O_NONBLOCK for a read or write of this file, after the checks `read`
+    /// and `write` make (open for it, no offset); `None` if it is not a pipe.
+    fn pipe_for_transfer(
+        &self,
+        write: bool,
+        at: Option<u64>,
+    ) -> Option<Result<(&super::pipe::Pipe, bool), Errno>> {
         let FileKind::Pipe(end) = &self.kind else {
             return None;
         };
-        let nonblock = self.flags() & O_NONBLOCK != 0;
-        Some(
-            if !(if write {
-                self.writable()
-            } else {
-                self.readable()
-            }) {
-                Err(Errno::EBADF)
-            } else if at.is_some() {
-                Err(Errno::ESPIPE)
-            } else if write {
-                end.pipe.write_from_user(t, addr, len, nonblock)
-            } else {
-                end.pipe.read_to_user(t, addr, len, nonblock)
-            },
-        )
+        let open_for_it = if write {
+            self.writable()
+        } else {
+            self.readable()
+        };
+        Some(if !open_for_it {
+            Err(Errno::EBADF)
+        } else if at.is_some() {
+            Err(Errno::ESPIPE)
+        } else {
+            Ok((&end.pipe, self.flags() & O_NONBLOCK != 0))
+        })
     }
 
     /// Reads at the file offset (or at `at` for pread), advancing the offset in the first

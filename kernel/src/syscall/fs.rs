@@ -253,7 +253,7 @@ fn read_into_user(
     mut at: Option<u64>,
 ) -> SysResult {
     let len = len.min(MAX_RW);
-    if let Some(result) = file.pipe_user_transfer(p, false, buf, len, at) {
+    if let Some(result) = file.pipe_read_to_user(p, buf, len, at) {
         return result.map(|n| n as u64);
     }
     let seekable = matches!(file.kind, FileKind::Regular(_) | FileKind::ProcFile(..));
@@ -288,7 +288,7 @@ fn write_from_user(
     mut at: Option<u64>,
 ) -> SysResult {
     let len = len.min(MAX_RW);
-    if let Some(result) = file.pipe_user_transfer(p, true, buf, len, at) {
+    if let Some(result) = file.pipe_write_from_user(p, buf, len, at) {
         return result.map(|n| n as u64);
     }
     let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
