@@ -33,7 +33,7 @@ impl Platform for KernelPlatform {
     type Page = Frame;
 
     fn alloc_zeroed(&mut self) -> Option<Frame> {
-        Frame::alloc_zeroed()
+        Frame::alloc_zeroed_for_file()
     }
 
     fn bytes<'a>(&self, page: &'a Frame) -> &'a [u8; isounik_vfs::PAGE_SIZE] {
