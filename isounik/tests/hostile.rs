@@ -66,6 +66,9 @@ struct Kernel {
     priv_request: u64,
     gate_slow: u64,
     finish_request: u64,
+    /// The privilege gate's services for libOS code: the function and its `syscall`.
+    service: u64,
+    service_request: u64,
 }
 
 fn kernel() -> &'static Kernel {
@@ -86,6 +89,8 @@ fn kernel() -> &'static Kernel {
             priv_request: 0,
             gate_slow: 0,
             finish_request: 0,
+            service: 0,
+            service_request: 0,
         };
         let (symbols, strings) = file
             .symbol_table()
@@ -96,12 +101,19 @@ fn kernel() -> &'static Kernel {
                 "gate_priv_request" => kernel.priv_request = symbol.st_value,
                 "gate_slow" => kernel.gate_slow = symbol.st_value,
                 "gate_priv_finish_request" => kernel.finish_request = symbol.st_value,
+                "gate_service" => kernel.service = symbol.st_value,
+                "gate_service_request" => kernel.service_request = symbol.st_value,
                 _ => {}
             }
         }
         assert!(
-            kernel.priv_request != 0 && kernel.gate_slow != 0 && kernel.finish_request != 0,
-            "the kernel ELF lacks gate_priv_request/gate_slow/gate_priv_finish_request"
+            kernel.priv_request != 0
+                && kernel.gate_slow != 0
+                && kernel.finish_request != 0
+                && kernel.service != 0
+                && kernel.service_request != 0,
+            "the kernel ELF lacks gate_priv_request/gate_slow/gate_priv_finish_request/\
+             gate_service/gate_service_request"
         );
         for header in headers.iter() {
             let name = names.get(header.sh_name as usize).unwrap_or("");
@@ -446,6 +458,8 @@ fn hostile_privilege_gate() {
             hex(k.gate_slow),
             hex(k.data + 0x10),
             hex(k.finish_request),
+            hex(k.service_request),
+            hex(k.service),
         ],
     );
 }

@@ -185,6 +185,24 @@ fn pipes_keep_order_capacity_and_data() {
     );
 }
 
+#[test]
+fn blocking_pipe_calls_under_signals_stops_and_kills() {
+    passes(
+        "pipe_signals",
+        Libc::Musl,
+        &[],
+        &[
+            "ok: 2000 blocking round trips between two processes",
+            "ok: 20 blocked reads interrupted: EINTR without SA_RESTART",
+            "ok: 20 blocked reads interrupted with SA_RESTART: the read went on to the data",
+            "ok: readers and writers killed while blocked: 20 SIGKILLs, a SIGTERM, the pipe intact",
+            "ok: a reader stopped and continued while blocked gets the rest",
+            "ok: 50 readv calls return the bytes that came without waiting for more",
+            "ok: 1 MiB in 100000-byte writes that block partway arrives byte for byte",
+        ],
+    );
+}
+
 const SIG_REGS: &[&str] = &[
     "ok: 20 synchronous signals (kill with syscall): rbx rdx rbp r8-r10 r12-r15 xmm0-15 kept",
     "ok: 20 asynchronous SIGALRMs: all general registers but rcx/rsp and xmm0-15 kept",

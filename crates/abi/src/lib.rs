@@ -395,6 +395,16 @@ pub mod gate {
     /// it to the application from ring 0", made when a signal or a task switch is due, so
     /// that they happen before the program runs on (as at the end of a trapped call).
     pub const PRIV_FINISH: u64 = 0x4953_4f55_4e49_4b02;
+    /// The privilege gate's services for the libOS code running behind the MPK gate (ring 3,
+    /// libOS rights), asked at the gate's service `syscall` (`rdx` = the argument, result
+    /// in `rax`), which returns to that code: make task `rdx` runnable,
+    pub const PRIV_WAKE: u64 = 0x4953_4f55_4e49_4b03;
+    /// block the calling task until it is woken or the uptime `rdx` (ns; `u64::MAX`: no
+    /// deadline) has passed,
+    pub const PRIV_BLOCK: u64 = 0x4953_4f55_4e49_4b04;
+    /// map `rdx` more bytes of libOS heap (rounded up to pages); gives their start, 0 when
+    /// no memory is left.
+    pub const PRIV_GROW_HEAP: u64 = 0x4953_4f55_4e49_4b05;
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::dev::Device;
 use super::pipe::PipeEnd;
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
 use crate::proc::Thread;
+use crate::syscall::Caller;
 
 /// O_ACCMODE and the status flags `fcntl(F_SETFL)` may change.
 pub const O_ACCMODE: u32 = 3;
@@ -117,33 +118,48 @@ impl OpenFile {
         }
     }
 
+    /// Whether dropping the last reference to this file needs ring 0: a regular file's
+    /// data may go with it (physical frames), a device or host stream may do I/O. A pipe
+    /// end (which wakes its peer through `sched`), a directory, a /proc file or a name
+    /// only frees libOS heap, which the gate's ring-3 code may do.
+    pub fn release_needs_ring0(&self) -> bool {
+        matches!(
+            self.kind,
+            FileKind::Regular(_) | FileKind::Device(..) | FileKind::HostStream(_)
+        )
+    }
+
     pub fn is_tty(&self) -> bool {
         self.device().is_some_and(|d| d.is_tty())
     }
 
     /// A pipe's read straight into user memory at `addr` (no kernel buffer); `None` for
-    /// any other file.
+    /// any other file. With `no_wait`, EAGAIN instead of waiting (readv after some bytes).
     pub fn pipe_read_to_user(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         addr: u64,
         len: usize,
         at: Option<u64>,
+        no_wait: bool,
     ) -> Option<Result<usize, Errno>> {
         let checked = self.pipe_for_transfer(false, at)?;
-        Some(checked.and_then(|(pipe, nonblock)| pipe.read_to_user(t, addr, len, nonblock)))
+        Some(
+            checked
+                .and_then(|(pipe, nonblock)| pipe.read_to_user(c, addr, len, nonblock || no_wait)),
+        )
     }
 
     /// A pipe's write straight from user memory at `addr`; `None` for any other file.
     pub fn pipe_write_from_user(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         addr: u64,
         len: usize,
         at: Option<u64>,
     ) -> Option<Result<usize, Errno>> {
         let checked = self.pipe_for_transfer(true, at)?;
-        Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(t, addr, len, nonblock)))
+        Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(c, addr, len, nonblock)))
     }
 
     /// The pipe and O_NONBLOCK for a read or write of this file, after the checks `read`
@@ -229,7 +245,7 @@ impl OpenFile {
                 if at.is_some() {
                     return Err(Errno::ESPIPE);
                 }
-                end.pipe.read(t, buf, nonblock)
+                Caller::run_for(t, |c| end.pipe.read(c, buf, nonblock))
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             FileKind::PathOnly(_) => Err(Errno::EBADF),
@@ -245,7 +261,8 @@ impl OpenFile {
             if at.is_some() {
                 return Err(Errno::ESPIPE);
             }
-            return end.pipe.write(t, data, self.flags() & O_NONBLOCK != 0);
+            let nonblock = self.flags() & O_NONBLOCK != 0;
+            return Caller::run_for(t, |c| end.pipe.write(c, data, nonblock));
         }
         match &self.kind {
             FileKind::Regular(f) => {
@@ -457,21 +474,16 @@ impl FdTable {
     }
 
     /// Whether closing `fd` (or installing another file there) would end the last
-    /// reference to what is open there, which then closes (a pipe end wakes its peer).
-    pub fn closing_releases(&self, fd: usize) -> bool {
+    /// reference to a file whose release needs ring 0 (`OpenFile::release_needs_ring0`).
+    pub fn closing_needs_ring0(&self, fd: usize) -> bool {
         self.slots
             .get(fd)
             .and_then(|s| s.as_ref())
-            .is_some_and(|s| Arc::strong_count(&s.file) == 1)
-    }
-
-    /// Whether installing a file at `fd` needs more memory for the table.
-    pub fn needs_growth(&self, fd: usize) -> bool {
-        fd >= self.slots.capacity()
+            .is_some_and(|s| Arc::strong_count(&s.file) == 1 && s.file.release_needs_ring0())
     }
 
     /// The lowest free descriptor >= `min`.
-    pub fn lowest_free(&self, min: usize) -> usize {
+    fn lowest_free(&self, min: usize) -> usize {
         let mut fd = min;
         while fd < self.slots.len() && self.slots[fd].is_some() {
             fd += 1;

@@ -10,8 +10,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use isounik_linux::errno::Errno;
 use isounik_vfs::ByteRing;
 
-use crate::proc::Thread;
 use crate::sched::{self, Tid};
+use crate::syscall::Caller;
 
 pub const PIPE_BUF: usize = 4096;
 pub const DEFAULT_CAPACITY: usize = 64 * 1024;
@@ -100,33 +100,34 @@ impl Pipe {
     }
 
     /// Reads into kernel memory.
-    pub fn read(&self, t: &mut Thread, out: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        self.read_with(t, out.len(), nonblock, |from, bytes| {
+    pub fn read(&self, c: &Caller, out: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.read_with(c, out.len(), nonblock, |from, bytes| {
             out[from..from + bytes.len()].copy_from_slice(bytes);
             Ok(())
         })
     }
 
-    /// Reads into the thread's memory at `addr`, straight from the ring (no kernel buffer).
+    /// Reads into the caller's memory at `addr`, straight from the ring (no kernel buffer).
     pub fn read_to_user(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         addr: u64,
         len: usize,
         nonblock: bool,
     ) -> Result<usize, Errno> {
-        let mm = t.mm.clone();
-        self.read_with(t, len, nonblock, |from, bytes| {
-            mm.lock().write(addr + from as u64, bytes)
+        self.read_with(c, len, nonblock, |from, bytes| {
+            c.write(addr + from as u64, bytes)
         })
     }
 
     /// Waits for data (or the end), then hands up to `max` bytes to `sink` (offset in the
     /// reader's buffer, bytes) in at most two pieces; only what `sink` took leaves the pipe.
     /// A failure of the first piece is the call's error.
+    /// Runs behind the MPK gate too (`Caller`): it blocks and wakes through `sched`, with
+    /// no lock held while it blocks.
     fn read_with(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         max: usize,
         nonblock: bool,
         mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>,
@@ -168,34 +169,33 @@ impl Pipe {
                 if nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                s.waiters.push(t.tid);
+                s.waiters.push(c.tid);
             }
-            if t.signal_pending() {
-                return Err(t.interrupted());
+            if c.signal_pending() {
+                return Err(c.interrupted());
             }
             sched::block(None);
         }
     }
 
     /// Writes from kernel memory.
-    pub fn write(&self, t: &mut Thread, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        self.write_with(t, data.len(), nonblock, |from, room| {
+    pub fn write(&self, c: &Caller, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.write_with(c, data.len(), nonblock, |from, room| {
             room.copy_from_slice(&data[from..from + room.len()]);
             Ok(())
         })
     }
 
-    /// Writes from the thread's memory at `addr`, straight into the ring.
+    /// Writes from the caller's memory at `addr`, straight into the ring.
     pub fn write_from_user(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         addr: u64,
         len: usize,
         nonblock: bool,
     ) -> Result<usize, Errno> {
-        let mm = t.mm.clone();
-        self.write_with(t, len, nonblock, |from, room| {
-            mm.lock().read(addr + from as u64, room)
+        self.write_with(c, len, nonblock, |from, room| {
+            c.read(addr + from as u64, room)
         })
     }
 
@@ -203,7 +203,7 @@ impl Pipe {
     /// blocking while the pipe is full. Up to PIPE_BUF bytes go in whole or not at all.
     fn write_with(
         &self,
-        t: &mut Thread,
+        c: &Caller,
         len: usize,
         nonblock: bool,
         mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>,
@@ -218,7 +218,7 @@ impl Pipe {
                 if s.readers == 0 {
                     drop(s);
                     let _ =
-                        crate::proc::signal::send_to_thread(t.tid, crate::proc::signal::SIGPIPE);
+                        crate::proc::signal::send_to_thread(c.tid, crate::proc::signal::SIGPIPE);
                     return if done > 0 {
                         Ok(done)
                     } else {
@@ -282,13 +282,13 @@ impl Pipe {
                         Err(Errno::EAGAIN)
                     };
                 }
-                s.waiters.push(t.tid);
+                s.waiters.push(c.tid);
             }
-            if t.signal_pending() {
+            if c.signal_pending() {
                 return if done > 0 {
                     Ok(done)
                 } else {
-                    Err(t.interrupted())
+                    Err(c.interrupted())
                 };
             }
             sched::block(None);

@@ -271,7 +271,7 @@ impl Memory {
 
     /// Grows the heap by at least `bytes`; returns the new range.
     fn grow_heap(&mut self, bytes: u64) -> Option<Range<u64>> {
-        let bytes = align_up(bytes, PAGE_SIZE);
+        let bytes = align_up(bytes.min(LIBOS_HEAP_MAX), PAGE_SIZE);
         let start = self.heap_end;
         if start + bytes > LIBOS_HEAP_BASE + LIBOS_HEAP_MAX {
             return None;

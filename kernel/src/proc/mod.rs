@@ -93,6 +93,9 @@ pub struct ThreadShared {
     pub clear_child_tid: AtomicU64,
     /// set_robust_list: head and length.
     pub robust_list: [AtomicU64; 2],
+    /// A call the MPK gate ran in ring 3 was interrupted by a signal: its number + 1, for
+    /// ring 0 to restart it or make it fail with EINTR (`gate::finished_call`); 0: none.
+    pub interrupted_call: AtomicU64,
 }
 
 impl ThreadShared {
@@ -103,6 +106,7 @@ impl ThreadShared {
             blocked: AtomicU64::new(blocked),
             clear_child_tid: AtomicU64::new(clear_child_tid),
             robust_list: [AtomicU64::new(0), AtomicU64::new(0)],
+            interrupted_call: AtomicU64::new(0),
         })
     }
 }

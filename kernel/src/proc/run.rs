@@ -31,7 +31,8 @@ pub extern "C" fn thread_entry(arg: usize) -> ! {
 }
 
 fn run(t: &mut Thread) {
-    let gate_stack = gate::enabled().then(gate::GateStack::new);
+    let gate_stack =
+        gate::enabled().then(|| gate::GateStack::in_kernel_stack(sched::current_stack()));
     // Interrupted inside the gate (libOS rights in ring 3, maybe holding a lock of this
     // process): no signal and no switch to another task until it has left, so nothing else
     // wants that lock meanwhile (the rules in `syscall::Caller`).

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arch::x86_64::cpu;
+use crate::arch::x86_64::{cpu, gate};
 
 pub type Tid = u32;
 
@@ -105,6 +105,11 @@ pub fn spawn(
     Ok(())
 }
 
+/// The kernel stack of the current task (empty for the boot task).
+pub fn current_stack() -> Range<u64> {
+    with(|s| s.tasks.get(&s.current).map_or(0..0, |t| t.stack.clone()))
+}
+
 /// Records the page table the current task runs with (after exec or when it starts).
 pub fn set_current_cr3(cr3: u64) {
     with(|s| {
@@ -148,7 +153,12 @@ pub fn need_resched() -> bool {
 }
 
 /// Makes `tid` runnable (it was blocked), or makes its next block return at once.
+/// Behind the MPK gate (ring 3) through the privilege gate's `PRIV_WAKE`.
 pub fn wake(tid: Tid) {
+    if cpu::in_ring3() {
+        gate::service(isounik_abi::gate::PRIV_WAKE, tid as u64);
+        return;
+    }
     with(|s| {
         let Some(t) = s.tasks.get_mut(&tid) else {
             return;
@@ -171,7 +181,13 @@ pub fn yield_now() {
 
 /// Blocks the current task until `wake` (or the deadline, an uptime in ns).
 /// Callers check their condition again afterwards: wake-ups may be spurious.
+/// Behind the MPK gate (ring 3) through the privilege gate's `PRIV_BLOCK`: the caller must
+/// hold no lock (other tasks run meanwhile).
 pub fn block(deadline: Option<u64>) {
+    if cpu::in_ring3() {
+        gate::service(isounik_abi::gate::PRIV_BLOCK, deadline.unwrap_or(u64::MAX));
+        return;
+    }
     schedule(State::Blocked, deadline);
 }
 

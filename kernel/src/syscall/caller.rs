@@ -7,20 +7,29 @@
 //! disable interrupts, and an interrupt or fault there enters ring 0 with the call half
 //! done):
 //! * only shared state behind the locks offered here (process, thread, signal handlers,
-//!   file-system context, descriptors), never the thread's registers, its address space's
-//!   lock, the heap (no allocation, no last reference to anything dropped), the log, a port,
-//!   or anything that blocks or wakes a task;
-//! * user memory only through `read`/`write`, and never while a lock is held (a fault there
-//!   may have to wait for memory, which switches tasks);
-//! * where the call needs more (another process, a table that must grow, a file whose last
-//!   reference it would close), return `RING0_NEEDED` before changing anything
+//!   file-system context, descriptors) and locks that no interrupt handler takes and that
+//!   are never held across a block (the heap, a pipe's state, the file system's tree);
+//!   never the thread's registers, its address space's lock, physical frames (their
+//!   reference counts and the direct map are ring 0's), the log, a port or a device;
+//! * it may allocate (the heap grows through the privilege gate's `PRIV_GROW_HEAP`), wake
+//!   tasks and block (`sched::wake` and `sched::block` go through `PRIV_WAKE` and
+//!   `PRIV_BLOCK` in ring 3), but it blocks with no lock held, and a wait interrupted by a
+//!   signal ends with `Caller::interrupted` (the gate then has ring 0 restart the call or
+//!   fail it with EINTR, as the trap path does);
+//! * user memory only through `read`/`write` (a fault there is resolved by ring 0 without
+//!   switching tasks, or the copy fails with EFAULT);
+//! * dropping the last reference to something whose end needs ring 0 (a regular file's
+//!   data) is not allowed: where the call needs more (another process, such a last
+//!   reference, a device), return `RING0_NEEDED` before changing anything
 //!   (`Caller::ring0_if`): the gate then forwards the call to ring 0, which runs the same
-//!   handler again. Signals and task switches that fall due during the call are handled
-//!   by the gate itself (`PRIV_FINISH`).
+//!   handler again (or the ring-0 half of a `Split` entry). Signals and task switches
+//!   that fall due during the call are handled by the gate itself (`PRIV_FINISH`).
 //!
 //! Ring 0 keeps its side of the bargain in `proc::run`: while a thread is interrupted inside
 //! the gate it is neither preempted nor sent signals, so no lock a handler holds is ever
 //! wanted by other code before the handler goes on.
+
+use core::cell::Cell;
 
 use isounik_linux::errno::Errno;
 
@@ -45,6 +54,9 @@ pub struct Caller<'a> {
     /// Ring 0 only: the address space, to fault pages in on the way (in ring 3 the CPU's
     /// fault does that).
     mm: Option<&'a spin::Mutex<AddressSpace>>,
+    /// The call was interrupted by a signal (`interrupted`): restart it or make it fail
+    /// with EINTR, depending on the handler, once the call has returned.
+    interrupted: Cell<bool>,
 }
 
 impl<'a> Caller<'a> {
@@ -59,7 +71,17 @@ impl<'a> Caller<'a> {
             fs: &t.fs,
             files: &t.files,
             mm: Some(&t.mm),
+            interrupted: Cell::new(false),
         }
+    }
+
+    /// Runs `f` with the trap path's view of `t`; an interruption it reports becomes `t`'s.
+    pub fn run_for<R>(t: &mut Thread, f: impl FnOnce(&Caller) -> R) -> R {
+        let caller = Caller::of(t);
+        let result = f(&caller);
+        let interrupted = caller.was_interrupted();
+        t.restart |= interrupted;
+        result
     }
 
     /// The gate's view of the running thread, from the parts it published.
@@ -81,6 +103,7 @@ impl<'a> Caller<'a> {
             fs,
             files,
             mm: None,
+            interrupted: Cell::new(false),
         }
     }
 
@@ -126,6 +149,24 @@ impl<'a> Caller<'a> {
         } else {
             Ok(())
         }
+    }
+
+    /// Whether a blocking call must stop waiting: a signal it does not block, an expired
+    /// alarm, a stop or a group exit (what ring 0 acts on before the program runs on).
+    pub fn signal_pending(&self) -> bool {
+        crate::proc::signal::work_pending(self.process, self.shared)
+    }
+
+    /// A blocking call was interrupted by a signal: EINTR, restarted if the handler has
+    /// SA_RESTART (or if no handler runs).
+    pub fn interrupted(&self) -> Errno {
+        self.interrupted.set(true);
+        Errno::EINTR
+    }
+
+    /// Whether the call said it was `interrupted`.
+    pub fn was_interrupted(&self) -> bool {
+        self.interrupted.get()
     }
 
     pub fn blocked(&self) -> u64 {

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use isounik_linux::errno::Errno;
 use isounik_vfs::{FileType, InodeId, Timespec};
 
+use super::caller::RING0_NEEDED;
 use super::{Args, Caller, SysResult};
 use crate::fs::{self, procfs, with_vfs, Device, FileKind, FileRef, Node, OpenFile};
 use crate::proc::Thread;
@@ -239,7 +240,7 @@ pub fn sys_creat(p: &mut Thread, a: Args) -> SysResult {
 pub fn sys_close(c: &Caller, a: Args) -> SysResult {
     let fd = a.fd(0)?;
     let mut files = c.files.lock();
-    c.ring0_if(files.closing_releases(fd))?;
+    c.ring0_if(files.closing_needs_ring0(fd))?;
     files.close(fd)?;
     Ok(0)
 }
@@ -253,7 +254,7 @@ fn read_into_user(
     mut at: Option<u64>,
 ) -> SysResult {
     let len = len.min(MAX_RW);
-    if let Some(result) = file.pipe_read_to_user(p, buf, len, at) {
+    if let Some(result) = Caller::run_for(p, |c| file.pipe_read_to_user(c, buf, len, at, false)) {
         return result.map(|n| n as u64);
     }
     let seekable = matches!(file.kind, FileKind::Regular(_) | FileKind::ProcFile(..));
@@ -288,7 +289,7 @@ fn write_from_user(
     mut at: Option<u64>,
 ) -> SysResult {
     let len = len.min(MAX_RW);
-    if let Some(result) = file.pipe_write_from_user(p, buf, len, at) {
+    if let Some(result) = Caller::run_for(p, |c| file.pipe_write_from_user(c, buf, len, at)) {
         return result.map(|n| n as u64);
     }
     let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
@@ -327,6 +328,36 @@ pub fn sys_write(p: &mut Thread, a: Args) -> SysResult {
     write_from_user(p, &file, a.ptr(1), a.usize(2), None)
 }
 
+/// The descriptor's file if it is a pipe; `RING0_NEEDED` for any other (the MPK gate runs
+/// pipe transfers in ring 3, the rest in ring 0).
+fn pipe_file(c: &Caller, fd: usize) -> Result<Arc<OpenFile>, Errno> {
+    let file = c.files.lock().get(fd)?;
+    match file.kind {
+        FileKind::Pipe(_) => Ok(file),
+        _ => Err(RING0_NEEDED),
+    }
+}
+
+/// A pipe transfer's result; `None` (not a pipe: nothing done) is ring 0's to handle.
+fn pipe_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
+    transfer.unwrap_or(Err(RING0_NEEDED)).map(|n| n as u64)
+}
+
+/// read(2) of a pipe: runs behind the gate (blocking and waking through the privilege
+/// gate); other files are `sys_read`'s.
+pub fn sys_read_pipe(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    let len = a.usize(2).min(MAX_RW);
+    pipe_result(file.pipe_read_to_user(c, a.ptr(1), len, None, false))
+}
+
+/// write(2) of a pipe, as `sys_read_pipe`.
+pub fn sys_write_pipe(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    let len = a.usize(2).min(MAX_RW);
+    pipe_result(file.pipe_write_from_user(c, a.ptr(1), len, None))
+}
+
 fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
     let off = a.raw(i) as i64;
     if off < 0 {
@@ -357,12 +388,12 @@ pub fn sys_pwrite64(p: &mut Thread, a: Args) -> SysResult {
     write_from_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
 }
 
-fn read_iovecs(p: &mut Thread, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
+fn read_iovecs(c: &Caller, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
     if count > 1024 {
         return Err(Errno::EINVAL);
     }
     let mut raw = alloc::vec![0u8; count * 16];
-    p.mm().read(addr, &mut raw)?;
+    c.read(addr, &mut raw)?;
     let iov: Vec<(u64, usize)> = raw
         .chunks_exact(16)
         .map(|c| {
@@ -378,20 +409,19 @@ fn read_iovecs(p: &mut Thread, addr: u64, count: usize) -> Result<Vec<(u64, usiz
     Ok(iov)
 }
 
-/// readv/writev: moves each iovec in turn with `transfer`, stopping at the first short
-/// transfer; an error after some bytes moved ends the call with what moved (as Linux).
-fn transfer_iovecs(
-    p: &mut Thread,
-    a: Args,
-    transfer: fn(&mut Thread, &OpenFile, u64, usize, Option<u64>) -> SysResult,
+/// readv/writev: moves each iovec in turn with `transfer` (given the bytes moved so far),
+/// stopping at the first short transfer; an error after some bytes moved ends the call
+/// with what moved (as Linux).
+fn transfer_each(
+    iov: Vec<(u64, usize)>,
+    mut transfer: impl FnMut(u64, usize, u64) -> SysResult,
 ) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
     let mut total = 0;
-    for (base, len) in read_iovecs(p, a.ptr(1), a.usize(2))? {
+    for (base, len) in iov {
         if len == 0 {
             continue;
         }
-        let n = match transfer(p, &file, base, len, None) {
+        let n = match transfer(base, len, total) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -404,12 +434,41 @@ fn transfer_iovecs(
     Ok(total)
 }
 
+fn transfer_iovecs(
+    p: &mut Thread,
+    a: Args,
+    transfer: fn(&mut Thread, &OpenFile, u64, usize, Option<u64>) -> SysResult,
+) -> SysResult {
+    let file = p.files().get(a.fd(0)?)?;
+    let iov = Caller::run_for(p, |c| read_iovecs(c, a.ptr(1), a.usize(2)))?;
+    transfer_each(iov, |base, len, _| transfer(p, &file, base, len, None))
+}
+
 pub fn sys_readv(p: &mut Thread, a: Args) -> SysResult {
     transfer_iovecs(p, a, read_into_user)
 }
 
 pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
     transfer_iovecs(p, a, write_from_user)
+}
+
+/// readv(2) of a pipe, as `sys_read_pipe`. Once some bytes have arrived it does not wait
+/// for more to fill the next buffers (as Linux: musl's stdio reads with two).
+pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
+    let file = pipe_file(c, a.fd(0)?)?;
+    let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
+    transfer_each(iov, |base, len, total| {
+        pipe_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), None, total > 0))
+    })
+}
+
+/// writev(2) of a pipe, as `sys_read_pipe`.
+pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
+    let file = pipe_file(c, a.fd(0)?)?;
+    let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
+    transfer_each(iov, |base, len, _| {
+        pipe_result(file.pipe_write_from_user(c, base, len.min(MAX_RW), None))
+    })
 }
 
 pub fn sys_lseek(p: &mut Thread, a: Args) -> SysResult {
@@ -1024,7 +1083,6 @@ fn dup_from(c: &Caller, old: usize, min: usize, cloexec: bool) -> SysResult {
     let limit = c.nofile_limit();
     let mut files = c.files.lock();
     let file = files.get(old)?;
-    c.ring0_if(files.needs_growth(files.lowest_free(min)))?;
     Ok(files.insert_from(min, file, cloexec, limit)? as u64)
 }
 
@@ -1036,7 +1094,7 @@ fn do_dup3(c: &Caller, old: usize, new: usize, cloexec: bool) -> SysResult {
     let limit = c.nofile_limit();
     let mut files = c.files.lock();
     let file = files.get(old)?;
-    c.ring0_if(new < limit && (files.needs_growth(new) || files.closing_releases(new)))?;
+    c.ring0_if(new < limit && files.closing_needs_ring0(new))?;
     files.insert_at(new, file, cloexec, limit)?;
     Ok(new as u64)
 }
@@ -1096,10 +1154,7 @@ pub fn sys_fcntl(c: &Caller, a: Args) -> SysResult {
             _ => Err(Errno::EBADF),
         },
         F_SETPIPE_SZ => match &file.kind {
-            FileKind::Pipe(end) => {
-                c.ring0_if(true)?; // the buffer may grow
-                Ok(end.pipe.set_capacity(a.usize(2))? as u64)
-            }
+            FileKind::Pipe(end) => Ok(end.pipe.set_capacity(a.usize(2))? as u64),
             _ => Err(Errno::EBADF),
         },
         // Record locks are not arbitrated between processes yet: every request is granted

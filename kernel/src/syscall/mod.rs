@@ -37,8 +37,16 @@ enum Call {
     /// Needs only what `Caller` offers (see its rules): ring 0 on the trap path, ring 3
     /// behind the MPK gate.
     Gate(fn(&Caller, Args) -> SysResult),
+    /// The first handler is a `Gate` one for the cases it can serve with a `Caller` (a
+    /// pipe's read, say) and answers `RING0_NEEDED` for the others before changing
+    /// anything; then the second, a `Trap` one, runs them in ring 0. Both paths try the
+    /// first handler first.
+    Split(
+        fn(&Caller, Args) -> SysResult,
+        fn(&mut Thread, Args) -> SysResult,
+    ),
 }
-use Call::{Gate, Trap};
+use Call::{Gate, Split, Trap};
 
 /// The six argument registers (rdi, rsi, rdx, r10, r8, r9), decoded on demand.
 #[derive(Clone, Copy, Debug)]
@@ -75,10 +83,10 @@ impl Args {
 
 const CALLS: &[(u32, Call)] = &[
     // files and directories
-    (nr::READ, Trap(fs::sys_read)),
-    (nr::WRITE, Trap(fs::sys_write)),
-    (nr::READV, Trap(fs::sys_readv)),
-    (nr::WRITEV, Trap(fs::sys_writev)),
+    (nr::READ, Split(fs::sys_read_pipe, fs::sys_read)),
+    (nr::WRITE, Split(fs::sys_write_pipe, fs::sys_write)),
+    (nr::READV, Split(fs::sys_readv_pipe, fs::sys_readv)),
+    (nr::WRITEV, Split(fs::sys_writev_pipe, fs::sys_writev)),
     (nr::PREAD64, Trap(fs::sys_pread64)),
     (nr::PWRITE64, Trap(fs::sys_pwrite64)),
     (nr::OPEN, Trap(fs::sys_open)),
@@ -247,11 +255,17 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
-    use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD};
+    use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD, PRIV_GROW_HEAP, PRIV_WAKE};
     let mut forwarded = false;
     // The privilege gate's requests: numbers no Linux call has (one test on the common path).
     if p.ctx.regs.rax >= PRIV_FORWARD {
         let request = p.ctx.regs.rax;
+        if (PRIV_WAKE..=PRIV_GROW_HEAP).contains(&request) {
+            // A service for libOS code behind the gate, which goes on where it asked.
+            let answer = crate::arch::x86_64::gate::serve(p, request);
+            p.ctx.regs.rax = answer.unwrap_or_else(|e| syscall_return(Err(e)));
+            return;
+        }
         if request == PRIV_FINISH {
             // A call the MPK gate ran in ring 3, returned from here so that a signal or a
             // task switch comes first.
@@ -276,7 +290,11 @@ pub fn dispatch(p: &mut Thread) {
     let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
     let result = match lookup(number) {
         Some(Trap(h)) => h(p, args),
-        Some(Gate(h)) => h(&Caller::of(p), args),
+        Some(Gate(h)) => Caller::run_for(p, |caller| h(caller, args)),
+        Some(Split(first, rest)) => match Caller::run_for(p, |caller| first(caller, args)) {
+            Err(caller::RING0_NEEDED) => rest(p, args),
+            result => result,
+        },
         None => Err(Errno::ENOSYS),
     };
     let ret = syscall_return(result);
@@ -304,7 +322,7 @@ fn lookup(number: u64) -> Option<Call> {
 pub fn gate_numbers() -> impl Iterator<Item = u64> {
     CALLS
         .iter()
-        .filter(|(_, call)| matches!(call, Gate(_)))
+        .filter(|(_, call)| matches!(call, Gate(_) | Split(..)))
         .map(|(nr, _)| *nr as u64)
 }
 
@@ -313,7 +331,7 @@ pub fn gate_numbers() -> impl Iterator<Item = u64> {
 /// that it needs more than the gate offers, before changing anything).
 pub fn gate_call(number: u64, caller: &Caller, args: Args) -> Option<u64> {
     match lookup(number)? {
-        Gate(h) => match h(caller, args) {
+        Gate(h) | Split(h, _) => match h(caller, args) {
             Err(caller::RING0_NEEDED) => None,
             result => Some(syscall_return(result)),
         },

@@ -177,6 +177,13 @@ pub fn write_pkru(value: u32) {
     }
 }
 
+/// Whether this code runs in ring 3: libOS code behind the MPK gate, which reaches what
+/// needs ring 0 through the privilege gate's services (`gate::service`).
+pub fn in_ring3() -> bool {
+    use x86_64::instructions::segmentation::{Segment, CS};
+    CS::get_reg().rpl() == x86_64::PrivilegeLevel::Ring3
+}
+
 pub fn interrupts_enabled() -> bool {
     x86_64::instructions::interrupts::are_enabled()
 }

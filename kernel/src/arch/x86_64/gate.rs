@@ -19,12 +19,12 @@
 //!   zone that leaf functions may use: gate mode is therefore opt-in
 //!   (`isounik run --syscall-entry=gate`); see docs/gate.md.
 
-use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD, SLOW, TABLE_LEN};
+use isounik_abi::gate::{
+    PRIV_BLOCK, PRIV_FINISH, PRIV_FORWARD, PRIV_GROW_HEAP, PRIV_WAKE, SLOW, TABLE_LEN,
+};
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
 
@@ -102,22 +102,34 @@ pub fn publish(t: &Thread, stack: &GateStack) {
     GATE_FILES.store(Arc::as_ptr(&t.files).cast_mut(), Ordering::Relaxed);
 }
 
-/// A thread's stack for the gate's handlers written in Rust: libOS memory (the heap is
-/// K_LIBOS), so neither the application nor its other threads can touch it, and found
-/// through `GATE_STACK`, never through an application register.
-/// Not zeroed: only the gate's own pushes and calls ever read it.
-#[repr(C, align(16))]
-pub struct GateStack(MaybeUninit<[u8; GATE_STACK_SIZE]>);
+/// A thread's stack for the gate's handlers written in Rust: the lowest `GATE_STACK_SIZE`
+/// bytes of the thread's own kernel stack, right above that stack's guard page. That is
+/// libOS memory (K_LIBOS), so neither the application nor its other threads can touch it;
+/// it is found through `GATE_STACK`, never through an application register; a handler
+/// that overflows it faults on the guard page (its program gets SIGSEGV, nothing else is
+/// touched). Ring 0 uses the kernel stack from its top, and while the thread is inside
+/// the gate only for the shallow work of an interrupt, a fault or a service, so the two
+/// never meet; outside the gate the area is free for ring 0.
+pub struct GateStack {
+    top: u64,
+}
 
-const GATE_STACK_SIZE: usize = 8192;
+const GATE_STACK_SIZE: u64 = 16 * 1024;
 
 impl GateStack {
-    pub fn new() -> Box<GateStack> {
-        Box::new(GateStack(MaybeUninit::uninit()))
+    /// The gate stack in the kernel stack `kernel_stack` (the current task's).
+    pub fn in_kernel_stack(kernel_stack: core::ops::Range<u64>) -> GateStack {
+        // Every thread runs on a task of its own (`sched::spawn`), never the boot stack.
+        if kernel_stack.end - kernel_stack.start < 4 * GATE_STACK_SIZE {
+            crate::crash::fatal(format_args!("no kernel stack for a gate stack"));
+        }
+        GateStack {
+            top: kernel_stack.start + GATE_STACK_SIZE,
+        }
     }
 
     fn top(&self) -> u64 {
-        self.0.as_ptr() as u64 + GATE_STACK_SIZE as u64
+        self.top
     }
 }
 
@@ -142,6 +154,7 @@ extern "C" {
     fn gate_getppid();
     fn gate_gettid();
     fn gate_zero();
+    fn gate_service(request: u64, argument: u64) -> u64;
 }
 
 core::arch::global_asm!(
@@ -158,6 +171,7 @@ extern "C" {
     static gate_entry: u8;
     static gate_priv_return: u8;
     static gate_priv_finish_return: u8;
+    static gate_service_return: u8;
     static __text_start: u8;
     static __text_end: u8;
 }
@@ -221,7 +235,12 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
     // Ring 0 delivered what was due when the thread last left it; since then only an event
     // (a signal sent, a tick) or this call's unblocking can have made more due.
     let unblocked = blocked & !shared.blocked.load(Ordering::Relaxed) != 0;
-    let due = crate::sched::need_resched()
+    let interrupted = caller.was_interrupted();
+    if interrupted {
+        shared.interrupted_call.store(number + 1, Ordering::Relaxed);
+    }
+    let due = interrupted
+        || crate::sched::need_resched()
         || ((unblocked || crate::proc::signal::events() != events)
             && crate::proc::signal::work_pending(process, shared));
     GateResult {
@@ -272,7 +291,47 @@ pub fn forwarded_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
 pub fn finished_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
     let result = back_to_application(t, (&raw const gate_priv_finish_return) as u64)?;
     t.ctx.regs.rax = result;
+    // Interrupted by a signal: restarted at its site (`rip - 2`) or EINTR, as a trapped call.
+    let interrupted = t.shared.interrupted_call.swap(0, Ordering::Relaxed);
+    if interrupted != 0 {
+        t.restart = true;
+        t.syscall_nr = interrupted - 1;
+    }
     Ok(())
+}
+
+/// Asks ring 0, from libOS code running behind the gate (ring 3, libOS rights), for one of
+/// the privilege gate's services (`PRIV_WAKE`, `PRIV_BLOCK`, `PRIV_GROW_HEAP`).
+/// The callers (`sched::wake`, `sched::block`, the heap) come here only in ring 3.
+pub fn service(request: u64, argument: u64) -> u64 {
+    debug_assert!(super::cpu::in_ring3());
+    // SAFETY: `gate_service` is a `syscall` between register moves and a `ret` (rcx and r11,
+    // which `syscall` overwrites, are caller-saved); in ring 3 it enters ring 0's system call
+    // path, which answers it (`serve`) and returns after it with this thread's state.
+    unsafe { gate_service(request, argument) }
+}
+
+/// Ring 0's side of `service`: the request `t` made at the gate's service `syscall` with the
+/// libOS PKRU, which ring 3 reaches only through the gate's checked WRPKRU, so the request
+/// and its argument come from libOS code. The thread goes back to that code with its
+/// rights and the answer in `rax`. From anywhere else: EPERM, nothing done.
+pub fn serve(t: &mut crate::proc::Thread, request: u64) -> Result<u64, Errno> {
+    if t.ctx.pkru != LIBOS_PKRU || t.ctx.regs.rip != (&raw const gate_service_return) as u64 {
+        return Err(Errno::EPERM);
+    }
+    let argument = t.ctx.regs.rdx;
+    match request {
+        PRIV_WAKE => {
+            crate::sched::wake(argument as crate::sched::Tid);
+            Ok(0)
+        }
+        PRIV_BLOCK => {
+            crate::sched::block((argument != u64::MAX).then_some(argument));
+            Ok(0)
+        }
+        PRIV_GROW_HEAP => Ok(crate::mm::grow_heap(argument).map_or(0, |range| range.start)),
+        _ => Err(Errno::EINVAL),
+    }
 }
 
 /// Checks a privilege-gate request made at the `syscall` before `from` and returns the

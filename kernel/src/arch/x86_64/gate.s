@@ -3,7 +3,7 @@
 # times this very code on a CPU with PKU. Intel syntax; {libos}, {app}, {table_len},
 # {slow} and {priv_forward} are filled in by both (the PKRU values of the two domains, the
 # dispatch table's length, `gate_dispatch`'s "ring 0 must run it" answer, the privilege
-# gate's two requests). The data it names (GATE_TABLE, GATE_PID, GATE_TID, GATE_PPID,
+# gate's two requests that end a call). The data it names (GATE_TABLE, GATE_PID, GATE_TID, GATE_PPID,
 # GATE_STACK) lives in libOS memory.
 .section .text.gate, "ax"
 .balign 64
@@ -132,6 +132,21 @@ gate_priv_finish_request:
 .global gate_priv_finish_return
 gate_priv_finish_return:
     ud2
+# The privilege gate's services for the libOS's Rust code behind the gate (in ring 3 with
+# the libOS rights): `extern "C" fn(request, argument) -> u64`, for what only ring 0 can
+# do (wake a task, block, grow the heap). Ring 0 answers only this instruction made with
+# the libOS PKRU (`gate::service`) and returns here with those rights; to anyone else it
+# answers EPERM with the caller's own rights.
+.global gate_service
+gate_service:
+    mov rax, rdi
+    mov rdx, rsi
+.global gate_service_request
+gate_service_request:
+    syscall
+.global gate_service_return
+gate_service_return:
+    ret
 # Not entered from a rewritten site: fault like the NULL access it was.
 9:
     mov rax, qword ptr [0]
