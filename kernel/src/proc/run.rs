@@ -53,7 +53,10 @@ fn run(t: &mut Thread) {
         if let Some(stack) = &gate_stack {
             gate::publish(t, stack);
         }
-        match t.ctx.execute() {
+        let exit = t.ctx.execute();
+        // Before anything may schedule: the wake-ups the gate's ring-3 code deferred.
+        gate::wake_deferred();
+        match exit {
             UserExit::Syscall => syscall::dispatch(t),
             UserExit::Interrupt(vector) => irq::dispatch(vector),
             UserExit::Exception { vector, error, cr2 } => handle_exception(t, vector, error, cr2),

@@ -153,10 +153,11 @@ pub fn need_resched() -> bool {
 }
 
 /// Makes `tid` runnable (it was blocked), or makes its next block return at once.
-/// Behind the MPK gate (ring 3) through the privilege gate's `PRIV_WAKE`.
+/// Behind the MPK gate (ring 3) deferred to the CPU's next entry into ring 0
+/// (`gate::defer_wake`).
 pub fn wake(tid: Tid) {
     if cpu::in_ring3() {
-        gate::service(isounik_abi::gate::PRIV_WAKE, tid as u64);
+        gate::defer_wake(tid);
         return;
     }
     with(|s| {

@@ -311,6 +311,43 @@ pub fn service(request: u64, argument: u64) -> u64 {
     unsafe { gate_service(request, argument) }
 }
 
+/// Wake-ups asked by libOS code behind the gate, done at this CPU's next entry into ring 0
+/// (`wake_deferred`): the woken tasks could not run before that anyway (one CPU; the
+/// running thread keeps it until it blocks, traps or is interrupted, and each of those
+/// enters ring 0 first). A pipe's write then costs no ring transition; its reader is made
+/// runnable when the writer next enters ring 0, often to block in its own read, one
+/// transition instead of two. libOS data: the application cannot touch it.
+static DEFERRED_WAKES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static DEFERRED_COUNT: AtomicU64 = AtomicU64::new(0);
+
+/// `sched::wake` in ring 3: deferred, or at once through `PRIV_WAKE` when the list is full.
+pub fn defer_wake(tid: crate::sched::Tid) {
+    // An interrupt between these steps drains the list; the worst outcome is a task woken
+    // twice (wake-ups may be spurious), never one not woken.
+    let n = DEFERRED_COUNT.load(Ordering::Relaxed) as usize;
+    match DEFERRED_WAKES.get(n) {
+        Some(slot) => {
+            slot.store(tid as u64, Ordering::Relaxed);
+            DEFERRED_COUNT.store(n as u64 + 1, Ordering::Release);
+        }
+        None => {
+            service(PRIV_WAKE, tid as u64);
+        }
+    }
+}
+
+/// Ring 0, right after every exit from ring 3: the wake-ups the gate's code deferred.
+pub fn wake_deferred() {
+    let n = DEFERRED_COUNT.load(Ordering::Acquire) as usize;
+    if n == 0 {
+        return;
+    }
+    for slot in DEFERRED_WAKES.iter().take(n) {
+        crate::sched::wake(slot.load(Ordering::Relaxed) as crate::sched::Tid);
+    }
+    DEFERRED_COUNT.store(0, Ordering::Relaxed);
+}
+
 /// Ring 0's side of `service`: the request `t` made at the gate's service `syscall` with the
 /// libOS PKRU, which ring 3 reaches only through the gate's checked WRPKRU, so the request
 /// and its argument come from libOS code. The thread goes back to that code with its
