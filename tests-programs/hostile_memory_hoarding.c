@@ -29,6 +29,7 @@ int main(void) {
     CHECK(innocent >= 0, "fork");
     if (innocent == 0) {
         close(go[1]);
+        close(ready[1]); /* a hoarder that dies before reporting must give EOF */
         char c;
         if (read(go[0], &c, 1) != 1) _exit(2);
         size_t n = 16 << 20;

@@ -277,7 +277,18 @@ impl OpenFile {
                 } else {
                     at.unwrap_or(st.offset)
                 };
-                let n = with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno)?;
+                let write = || with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno);
+                let n = match write() {
+                    // Memory is short: a process holding much of it may be the cause.
+                    Err(Errno::ENOSPC) => {
+                        drop(st);
+                        if !crate::proc::oom::reclaim_for_file_data(t) {
+                            return Err(Errno::ENOSPC);
+                        }
+                        return self.write(t, data, at);
+                    }
+                    other => other?,
+                };
                 if at.is_none() {
                     st.offset = off + n as u64;
                 }
@@ -356,11 +367,11 @@ impl OpenFile {
         Ok(new as u64)
     }
 
-    pub fn stat(&self, p: &Thread) -> Result<StatInfo, Errno> {
+    pub fn stat(&self, c: &Caller) -> Result<StatInfo, Errno> {
         match &self.kind {
             FileKind::HostStream(d) => Ok(StatInfo::host_stream(*d)),
             FileKind::Pipe(end) => Ok(StatInfo::pipe(end.pipe.ino)),
-            _ => super::stat_node(p, &self.node().ok_or(Errno::EBADF)?),
+            _ => super::stat_node(c, &self.node().ok_or(Errno::EBADF)?),
         }
     }
 

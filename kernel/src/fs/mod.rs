@@ -15,8 +15,11 @@ use alloc::vec::Vec;
 use isounik_linux::errno::Errno;
 use isounik_vfs::{FileType, FsError, InodeId, Parent, Platform, Resolved, Timespec, Vfs};
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::mm::frame::Frame;
 use crate::proc::Thread;
+use crate::syscall::Caller;
 pub use dev::{from_rdev as dev_from_rdev, Device};
 pub use file::{FdTable, FileKind, OpenFile};
 pub use procfs::ProcNode;
@@ -27,24 +30,60 @@ pub const PROC_MOUNT: u32 = 1;
 
 /// Pages of file data are reference-counted physical frames, so a file page can be mapped
 /// into a process without copying (copy-on-write on the first write).
-pub struct KernelPlatform;
+pub struct KernelPlatform {
+    /// The most file pages (`mm::file_data_limit`); ENOSPC beyond.
+    max_pages: usize,
+}
 
-impl Platform for KernelPlatform {
-    type Page = Frame;
+/// File pages alive (every `FilePage`: the file system's own and short-lived clones).
+static FILE_PAGES: AtomicUsize = AtomicUsize::new(0);
 
-    fn alloc_zeroed(&mut self) -> Option<Frame> {
-        Frame::alloc_zeroed_for_file()
+/// A page of file data: a frame counted against the file system's size limit.
+pub struct FilePage(Frame);
+
+impl FilePage {
+    fn new(frame: Frame) -> FilePage {
+        FILE_PAGES.fetch_add(1, Ordering::Relaxed);
+        FilePage(frame)
     }
 
-    fn bytes<'a>(&self, page: &'a Frame) -> &'a [u8; isounik_vfs::PAGE_SIZE] {
-        page.bytes()
+    /// The frame, to map into a process.
+    pub fn frame(&self) -> Frame {
+        self.0.clone()
+    }
+}
+
+impl Clone for FilePage {
+    fn clone(&self) -> FilePage {
+        FilePage::new(self.0.clone())
+    }
+}
+
+impl Drop for FilePage {
+    fn drop(&mut self) {
+        FILE_PAGES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Platform for KernelPlatform {
+    type Page = FilePage;
+
+    fn alloc_zeroed(&mut self) -> Option<FilePage> {
+        if FILE_PAGES.load(Ordering::Relaxed) >= self.max_pages {
+            return None;
+        }
+        Frame::alloc_zeroed().map(FilePage::new)
+    }
+
+    fn bytes<'a>(&self, page: &'a FilePage) -> &'a [u8; isounik_vfs::PAGE_SIZE] {
+        page.0.bytes()
     }
 
     fn bytes_mut<'a>(
         &mut self,
-        page: &'a mut Frame,
+        page: &'a mut FilePage,
     ) -> Option<&'a mut [u8; isounik_vfs::PAGE_SIZE]> {
-        page.make_unique()
+        page.0.make_unique()
     }
 
     fn now(&self) -> Timespec {
@@ -81,7 +120,9 @@ pub struct BootProgram {
 /// Unpacks the initramfs into a fresh file system, adds the device nodes and `/proc`, and
 /// takes out the `.isounik` boot directory. `None` when no archive was given.
 pub fn init(initramfs: Option<&[u8]>) -> Result<Option<BootProgram>, String> {
-    let mut vfs = Vfs::new(KernelPlatform);
+    let mut vfs = Vfs::new(KernelPlatform {
+        max_pages: crate::mm::file_data_limit(),
+    });
     let root = vfs.root();
     if let Some(archive) = initramfs {
         vfs.unpack_cpio(root, archive)
@@ -212,8 +253,9 @@ fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
 }
 
 /// Resolves `path` from `start` (used for relative paths), following a final symlink when
-/// `follow` is set.
-pub fn resolve(p: &Thread, start: &Node, path: &[u8], follow: bool) -> Result<Node, Errno> {
+/// `follow` is set. Behind the MPK gate, a path into /proc is `RING0_NEEDED` (procfs
+/// describes the whole thread).
+pub fn resolve(c: &Caller, start: &Node, path: &[u8], follow: bool) -> Result<Node, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -240,7 +282,7 @@ pub fn resolve(p: &Thread, start: &Node, path: &[u8], follow: bool) -> Result<No
                 if mount != PROC_MOUNT {
                     return Err(Errno::ENOENT);
                 }
-                match procfs::lookup(p, &rest, follow)? {
+                match procfs::lookup(c.thread()?, &rest, follow)? {
                     procfs::Lookup::Node(n) => return Ok(Node::Proc(n)),
                     procfs::Lookup::Symlink { target, remaining } => {
                         path = join(&target, &remaining);
@@ -266,11 +308,7 @@ pub fn resolve(p: &Thread, start: &Node, path: &[u8], follow: bool) -> Result<No
 }
 
 /// The directory and last name of `path`, for creating, removing and renaming.
-pub fn resolve_parent(
-    p: &Thread,
-    start: &Node,
-    path: &[u8],
-) -> Result<(InodeId, Vec<u8>, bool), Errno> {
+pub fn resolve_parent(start: &Node, path: &[u8]) -> Result<(InodeId, Vec<u8>, bool), Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -286,7 +324,6 @@ pub fn resolve_parent(
             },
         ),
     };
-    let _ = p;
     match with_vfs(|v| v.resolve_parent(start, root, &path)).map_err(errno)? {
         Parent::Local {
             dir,
@@ -307,7 +344,7 @@ pub fn canonical_path(p: &Thread, start: &Node, path: &[u8]) -> Option<Vec<u8>> 
         join(&path_of(start), path)
     };
     for _ in 0..MAX_HOPS {
-        match resolve(p, start, &path, false).ok()? {
+        match resolve(&Caller::of(p), start, &path, false).ok()? {
             Node::Inode(id) => {
                 if with_vfs(|v| v.file_type(id)) == Ok(FileType::Symlink) {
                     let target = with_vfs(|v| v.readlink(id).map(|t| t.to_vec())).ok()?;
@@ -319,7 +356,7 @@ pub fn canonical_path(p: &Thread, start: &Node, path: &[u8]) -> Option<Vec<u8>> 
                     };
                     continue;
                 }
-                let (dir, name, _) = resolve_parent(p, start, &path).ok()?;
+                let (dir, name, _) = resolve_parent(start, &path).ok()?;
                 return Some(join(&path_of(&Node::Inode(dir)), &name));
             }
             Node::Proc(pn) if pn.is_symlink() => path = procfs::readlink(p, &pn).ok()?,
@@ -337,12 +374,13 @@ pub fn path_of(node: &Node) -> Vec<u8> {
     }
 }
 
-pub fn stat_node(p: &Thread, node: &Node) -> Result<StatInfo, Errno> {
+/// A node's attributes (a /proc node's are ring 0's: `RING0_NEEDED` behind the gate).
+pub fn stat_node(c: &Caller, node: &Node) -> Result<StatInfo, Errno> {
     match node {
         Node::Inode(id) => with_vfs(|v| v.stat(*id))
             .map(StatInfo::from_vfs)
             .map_err(errno),
-        Node::Proc(pn) => procfs::stat(p, pn),
+        Node::Proc(pn) => procfs::stat(c.thread()?, pn),
     }
 }
 
@@ -395,7 +433,7 @@ impl FileRef {
 
     /// The page-cache page at `index` (shared: map it read-only).
     pub fn page(&self, index: u64) -> Result<Frame, Errno> {
-        with_vfs(|v| v.page(self.0.id, index)).map_err(errno)
+        with_vfs(|v| v.page(self.0.id, index).map(|page| page.frame())).map_err(errno)
     }
 }
 
@@ -413,7 +451,7 @@ pub fn open_executable(
         message: alloc::format!("{shown}: {what}"),
     };
     let node = match p {
-        Some(p) => resolve(p, cwd, path, true),
+        Some(p) => resolve(&Caller::of(p), cwd, path, true),
         None => match with_vfs(|v| v.resolve(v.root(), v.root(), path, true)) {
             Ok(Resolved::Node(id)) => Ok(Node::Inode(id)),
             Ok(_) => Err(Errno::EACCES),

@@ -34,19 +34,10 @@ pub(super) fn reserve(m: &super::Memory) -> usize {
     (m.frames.total_frames() / 32).max(1024)
 }
 
-/// Frames file data leaves to programs beyond the kernel's reserve, as a size limit of
-/// Linux's tmpfs does: a full file system (ENOSPC) must not starve the running programs
-/// into the out-of-memory killer. The larger of 2 MiB and 1/16 of memory.
-fn program_headroom(m: &super::Memory) -> usize {
-    (m.frames.total_frames() / 16).max(512)
-}
-
-/// Takes a frame for a program or for file data, leaving the kernel's reserve (and, for
-/// file data, the programs' headroom).
-fn allocate_for_user(file_data: bool) -> Option<u64> {
+/// Takes a frame for a program or for file data, leaving the kernel's reserve.
+fn allocate_for_user() -> Option<u64> {
     super::with(|m| {
-        let keep = reserve(m) + if file_data { program_headroom(m) } else { 0 };
-        if m.frames.free_frames() > keep {
+        if m.frames.free_frames() > reserve(m) {
             m.frames.allocate()
         } else {
             None
@@ -54,27 +45,24 @@ fn allocate_for_user(file_data: bool) -> Option<u64> {
     })
 }
 
+/// Whether memory for programs and file data is exhausted (down to the reserve).
+pub(super) fn exhausted(m: &super::Memory) -> bool {
+    m.frames.free_frames() <= reserve(m)
+}
+
 impl Frame {
     /// A new zero-filled frame, or `None` when memory for programs is exhausted.
     pub fn alloc_zeroed() -> Option<Frame> {
-        Some(Self::zeroed(allocate_for_user(false)?))
-    }
-
-    /// A new zero-filled frame for file data, or `None` when the file system is full.
-    pub fn alloc_zeroed_for_file() -> Option<Frame> {
-        Some(Self::zeroed(allocate_for_user(true)?))
-    }
-
-    fn zeroed(phys: u64) -> Frame {
+        let phys = allocate_for_user()?;
         counter(phys).store(1, Ordering::Relaxed);
         let frame = Frame { phys };
         frame.zero();
-        frame
+        Some(frame)
     }
 
     /// A new frame holding a copy of `self`.
     pub fn duplicate(&self) -> Option<Frame> {
-        let phys = allocate_for_user(false)?;
+        let phys = allocate_for_user()?;
         counter(phys).store(1, Ordering::Relaxed);
         // SAFETY: both frames are owned (the new one exclusively), distinct, and reached
         // through the direct map.

@@ -429,6 +429,21 @@ pub fn is_mapped_stack(addr: u64) -> bool {
         && translate_unlocked(addr + 15).is_some()
 }
 
+/// Whether memory for programs and file data is exhausted (down to the kernel's reserve).
+pub fn memory_exhausted() -> bool {
+    with(|m| frame::exhausted(m))
+}
+
+/// The most frames file data may hold (tmpfs's `size`): what programs and files can have
+/// but a headroom (1/16 of memory, at least 2 MiB), so that a full file system (ENOSPC)
+/// does not starve the running programs into the out-of-memory killer.
+pub fn file_data_limit() -> usize {
+    with(|m| {
+        let total = m.frames.total_frames();
+        total.saturating_sub(frame::reserve(m) + (total / 16).max(512))
+    })
+}
+
 pub fn grow_heap(bytes: u64) -> Option<Range<u64>> {
     with(|m| m.grow_heap(bytes))
 }

@@ -608,13 +608,14 @@ impl AddressSpace {
 
     /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
     pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<alloc::vec::Vec<u8>, Errno> {
+        // Strings are short: small steps, never past the end of a page, so an unmapped next
+        // page only matters if the string really continues there.
+        const STEP: u64 = 256;
         let mut out = alloc::vec::Vec::new();
         let mut cursor = addr;
         loop {
-            // Read up to the end of the current page, so an unmapped next page only matters
-            // if the string really continues there.
-            let chunk = (PAGE_SIZE - cursor % PAGE_SIZE) as usize;
-            let mut buf = [0u8; PAGE_SIZE as usize];
+            let chunk = (PAGE_SIZE - cursor % PAGE_SIZE).min(STEP) as usize;
+            let mut buf = [0u8; STEP as usize];
             let buf = &mut buf[..chunk];
             self.read(cursor, buf)?;
             if let Some(nul) = buf.iter().position(|b| *b == 0) {
@@ -628,7 +629,7 @@ impl AddressSpace {
             if out.len() > max {
                 return Err(Errno::ENAMETOOLONG);
             }
-            cursor += chunk as u64;
+            cursor = cursor.checked_add(chunk as u64).ok_or(Errno::EFAULT)?;
         }
     }
 

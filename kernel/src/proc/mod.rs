@@ -4,7 +4,7 @@
 //! flags, gets copies). A `Process` is the thread group: identity, family, exit status.
 
 pub mod exec;
-mod oom;
+pub(crate) mod oom;
 mod run;
 pub mod signal;
 pub mod wait;

@@ -48,6 +48,13 @@ pub fn reclaim(t: &Thread) -> bool {
     true
 }
 
+/// Frees memory for `t`'s write to a file, which found no page: when memory itself is
+/// exhausted (not the file system's size limit), a larger process is killed as for a page
+/// fault (Linux's tmpfs does the same) rather than the write failing with ENOSPC.
+pub fn reclaim_for_file_data(t: &Thread) -> bool {
+    crate::mm::memory_exhausted() && reclaim(t)
+}
+
 /// Waits until `p`'s threads have ended and its memory is back (it is a zombie), or
 /// `RELEASE_WAIT_NS` has passed.
 fn wait_for_release(p: &Process) {

@@ -31,11 +31,12 @@
 
 use core::cell::Cell;
 
+use alloc::vec::Vec;
+
 use isounik_linux::errno::Errno;
 
 use crate::arch::x86_64::uaccess;
 use crate::fs::FdTable;
-use crate::mm::vm::AddressSpace;
 use crate::proc::{FsContext, Pid, Process, SigHandlers, Thread, ThreadShared};
 use crate::sched::Tid;
 
@@ -51,9 +52,9 @@ pub struct Caller<'a> {
     pub sighand: &'a spin::Mutex<SigHandlers>,
     pub fs: &'a spin::Mutex<FsContext>,
     pub files: &'a spin::Mutex<FdTable>,
-    /// Ring 0 only: the address space, to fault pages in on the way (in ring 3 the CPU's
-    /// fault does that).
-    mm: Option<&'a spin::Mutex<AddressSpace>>,
+    /// Ring 0 only: the whole thread (its address space, to fault pages in on the way, as
+    /// the CPU's fault does in ring 3; /proc, which describes it).
+    thread: Option<&'a Thread>,
     /// The call was interrupted by a signal (`interrupted`): restart it or make it fail
     /// with EINTR, depending on the handler, once the call has returned.
     interrupted: Cell<bool>,
@@ -70,7 +71,7 @@ impl<'a> Caller<'a> {
             sighand: &t.sighand,
             fs: &t.fs,
             files: &t.files,
-            mm: Some(&t.mm),
+            thread: Some(t),
             interrupted: Cell::new(false),
         }
     }
@@ -102,34 +103,74 @@ impl<'a> Caller<'a> {
             sighand,
             fs,
             files,
-            mm: None,
+            thread: None,
             interrupted: Cell::new(false),
         }
     }
 
     /// Whether the handler runs behind the gate, in ring 3.
     fn is_in_gate(&self) -> bool {
-        self.mm.is_none()
+        self.thread.is_none()
+    }
+
+    /// The whole thread, in ring 0; `RING0_NEEDED` behind the gate (call it before changing
+    /// anything).
+    pub fn thread(&self) -> Result<&'a Thread, Errno> {
+        self.thread.ok_or(RING0_NEEDED)
     }
 
     /// Copies from the caller's memory: EFAULT for anything it may not read (libOS
     /// addresses included).
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        match (uaccess::copy_from_user(buf, addr), self.mm) {
+        match (uaccess::copy_from_user(buf, addr), self.thread) {
             (Ok(()), _) => Ok(()),
             // Ring 0: the page may just not be present yet (or be copy-on-write).
-            (Err(_), Some(mm)) => mm.lock().read(addr, buf),
+            (Err(_), Some(t)) => t.mm().read(addr, buf),
             (Err(_), None) => Err(Errno::EFAULT),
         }
     }
 
     /// Copies into the caller's memory: EFAULT for anything it may not write.
     pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        match (uaccess::copy_to_user(addr, data), self.mm) {
+        match (uaccess::copy_to_user(addr, data), self.thread) {
             (Ok(()), _) => Ok(()),
-            (Err(_), Some(mm)) => mm.lock().write(addr, data),
+            (Err(_), Some(t)) => t.mm().write(addr, data),
             (Err(_), None) => Err(Errno::EFAULT),
         }
+    }
+
+    /// A NUL-terminated string of the caller's (a path): ENAMETOOLONG past `max` bytes,
+    /// EFAULT where it cannot be read. Read in steps that never cross a page boundary, so
+    /// an unreadable page after the end of the string does not matter.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        const PAGE: u64 = 4096;
+        // Paths are short: small steps, never past the end of a page.
+        const STEP: u64 = 128;
+        let mut out = Vec::new();
+        let mut cursor = addr;
+        loop {
+            let chunk = (PAGE - cursor % PAGE).min(STEP) as usize;
+            let start = out.len();
+            out.resize(start + chunk, 0);
+            self.read(cursor, &mut out[start..])?;
+            if let Some(nul) = out[start..].iter().position(|b| *b == 0) {
+                out.truncate(start + nul);
+                return if out.len() > max {
+                    Err(Errno::ENAMETOOLONG)
+                } else {
+                    Ok(out)
+                };
+            }
+            if out.len() > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            cursor = cursor.checked_add(chunk as u64).ok_or(Errno::EFAULT)?;
+        }
+    }
+
+    /// The current directory.
+    pub fn cwd(&self) -> crate::fs::Node {
+        self.fs.lock().cwd.clone()
     }
 
     pub fn inner(&self) -> spin::MutexGuard<'a, crate::proc::ProcInner> {

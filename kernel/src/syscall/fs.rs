@@ -38,8 +38,8 @@ fn nofile_limit(p: &Thread) -> usize {
 }
 
 /// Reads a path argument (ENOENT for an empty one unless `allow_empty`).
-fn path_arg(p: &mut Thread, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
-    let path = p.mm().read_cstr(addr, 4095)?;
+fn path_arg(c: &Caller, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
+    let path = c.read_cstr(addr, 4095)?;
     if path.is_empty() && !allow_empty {
         return Err(Errno::ENOENT);
     }
@@ -47,14 +47,14 @@ fn path_arg(p: &mut Thread, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Err
 }
 
 /// Where a relative path starts for `dirfd`.
-fn start_of(p: &Thread, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
+fn start_of(c: &Caller, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
     if path.starts_with(b"/") || dirfd == AT_FDCWD {
-        return Ok(p.cwd());
+        return Ok(c.cwd());
     }
     if dirfd < 0 {
         return Err(Errno::EBADF);
     }
-    let file = p.files().get(dirfd as usize)?;
+    let file = c.files.lock().get(dirfd as usize)?;
     let node = file.node().ok_or(Errno::ENOTDIR)?;
     let is_dir = match &node {
         Node::Inode(id) => matches!(
@@ -71,25 +71,22 @@ fn start_of(p: &Thread, dirfd: i32, path: &[u8]) -> Result<Node, Errno> {
 }
 
 /// The node `(dirfd, path)` names; with AT_EMPTY_PATH and an empty path, the descriptor's.
-fn lookup_at(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32) -> Result<Node, Errno> {
+fn lookup_at(c: &Caller, dirfd: i32, path_addr: u64, flags: u32) -> Result<Node, Errno> {
     let empty_ok = flags & AT_EMPTY_PATH != 0;
-    let path = path_arg(p, path_addr, empty_ok)?;
+    let path = path_arg(c, path_addr, empty_ok)?;
     if path.is_empty() {
         if dirfd == AT_FDCWD {
-            return Ok(p.cwd());
+            return Ok(c.cwd());
         }
-        return p
-            .files()
-            .get(dirfd.max(0) as usize)?
-            .node()
-            .ok_or(Errno::EBADF);
+        let file = c.files.lock().get(dirfd.max(0) as usize)?;
+        return file.node().ok_or(Errno::EBADF);
     }
-    let start = start_of(p, dirfd, &path)?;
-    fs::resolve(p, &start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+    let start = start_of(c, dirfd, &path)?;
+    fs::resolve(c, &start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
 }
 
 /// An absolute, lexically normalized path (for /proc/self/fd and messages).
-fn absolute(p: &Thread, start: &Node, path: &[u8]) -> Vec<u8> {
+fn absolute(start: &Node, path: &[u8]) -> Vec<u8> {
     let full = if path.starts_with(b"/") {
         path.to_vec()
     } else {
@@ -98,7 +95,6 @@ fn absolute(p: &Thread, start: &Node, path: &[u8]) -> Vec<u8> {
         base.extend_from_slice(path);
         base
     };
-    let _ = p;
     let mut parts: Vec<&[u8]> = Vec::new();
     for c in full.split(|b| *b == b'/') {
         match c {
@@ -185,11 +181,11 @@ fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) ->
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
     }
-    let path = path_arg(p, path_addr, false)?;
-    let start = start_of(p, dirfd, &path)?;
+    let path = path_arg(&Caller::of(p), path_addr, false)?;
+    let start = start_of(&Caller::of(p), dirfd, &path)?;
     let creating = flags & O_CREAT != 0;
     let follow = flags & O_NOFOLLOW == 0 && !(creating && flags & O_EXCL != 0);
-    let node = match fs::resolve(p, &start, &path, follow) {
+    let node = match fs::resolve(&Caller::of(p), &start, &path, follow) {
         Ok(n) => {
             if creating && flags & O_EXCL != 0 {
                 return Err(Errno::EEXIST);
@@ -204,7 +200,7 @@ fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) ->
             n
         }
         Err(Errno::ENOENT) if creating => {
-            let (dir, name, trailing) = fs::resolve_parent(p, &start, &path)?;
+            let (dir, name, trailing) = fs::resolve_parent(&start, &path)?;
             if trailing {
                 return Err(Errno::EISDIR);
             }
@@ -213,7 +209,7 @@ fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) ->
         }
         Err(e) => return Err(e),
     };
-    let file = open_node(p, node, flags, absolute(p, &start, &path))?;
+    let file = open_node(p, node, flags, absolute(&start, &path))?;
     let limit = nofile_limit(p);
     Ok(p.files()
         .insert_from(0, file, flags & O_CLOEXEC != 0, limit)? as u64)
@@ -471,8 +467,8 @@ pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
     })
 }
 
-pub fn sys_lseek(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
+pub fn sys_lseek(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
     file.seek(a.raw(1) as i64, a.uint(2))
 }
 
@@ -518,65 +514,65 @@ pub fn sys_sendfile(p: &mut Thread, a: Args) -> SysResult {
 
 // ---- attributes ----------------------------------------------------------------------
 
-fn write_stat(p: &mut Thread, node: &Node, addr: u64) -> SysResult {
-    let st = fs::stat_node(p, node)?;
-    p.mm().write(addr, &st.to_stat_bytes())?;
+fn write_stat(c: &Caller, node: &Node, addr: u64) -> SysResult {
+    let st = fs::stat_node(c, node)?;
+    c.write(addr, &st.to_stat_bytes())?;
     Ok(0)
 }
 
-pub fn sys_stat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
-    write_stat(p, &node, a.ptr(1))
+pub fn sys_stat(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
+    write_stat(c, &node, a.ptr(1))
 }
 
-pub fn sys_lstat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
-    write_stat(p, &node, a.ptr(1))
+pub fn sys_lstat(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
+    write_stat(c, &node, a.ptr(1))
 }
 
-pub fn sys_fstat(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
-    let st = file.stat(p)?;
-    p.mm().write(a.ptr(1), &st.to_stat_bytes())?;
+pub fn sys_fstat(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    let st = file.stat(c)?;
+    c.write(a.ptr(1), &st.to_stat_bytes())?;
     Ok(0)
 }
 
-fn stat_at(p: &mut Thread, dirfd: i32, path: u64, flags: u32) -> Result<fs::StatInfo, Errno> {
+fn stat_at(c: &Caller, dirfd: i32, path: u64, flags: u32) -> Result<fs::StatInfo, Errno> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
         return Err(Errno::EINVAL);
     }
     if flags & AT_EMPTY_PATH != 0 {
-        let raw = path_arg(p, path, true)?;
+        let raw = path_arg(c, path, true)?;
         if raw.is_empty() && dirfd != AT_FDCWD {
-            let file = p.files().get(dirfd.max(0) as usize)?;
-            return file.stat(p);
+            let file = c.files.lock().get(dirfd.max(0) as usize)?;
+            return file.stat(c);
         }
     }
-    let node = lookup_at(p, dirfd, path, flags)?;
-    fs::stat_node(p, &node)
+    let node = lookup_at(c, dirfd, path, flags)?;
+    fs::stat_node(c, &node)
 }
 
-pub fn sys_newfstatat(p: &mut Thread, a: Args) -> SysResult {
-    let st = stat_at(p, a.int(0), a.ptr(1), a.uint(3))?;
-    p.mm().write(a.ptr(2), &st.to_stat_bytes())?;
+pub fn sys_newfstatat(c: &Caller, a: Args) -> SysResult {
+    let st = stat_at(c, a.int(0), a.ptr(1), a.uint(3))?;
+    c.write(a.ptr(2), &st.to_stat_bytes())?;
     Ok(0)
 }
 
-pub fn sys_statx(p: &mut Thread, a: Args) -> SysResult {
-    let st = stat_at(p, a.int(0), a.ptr(1), a.uint(2))?;
+pub fn sys_statx(c: &Caller, a: Args) -> SysResult {
+    let st = stat_at(c, a.int(0), a.ptr(1), a.uint(2))?;
     if a.uint(3) & 0x8000_0000 != 0 {
         return Err(Errno::EINVAL); // STATX__RESERVED
     }
-    p.mm().write(a.ptr(4), &st.to_statx_bytes())?;
+    c.write(a.ptr(4), &st.to_statx_bytes())?;
     Ok(0)
 }
 
-fn check_access(p: &mut Thread, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
+fn check_access(c: &Caller, dirfd: i32, path: u64, mode: u32, flags: u32) -> SysResult {
     if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let node = lookup_at(p, dirfd, path, flags)?;
-    let st = fs::stat_node(p, &node)?;
+    let node = lookup_at(c, dirfd, path, flags)?;
+    let st = fs::stat_node(c, &node)?;
     // Everything runs as root: read and write are always allowed; execute needs an x bit
     // (or a directory).
     if mode & 1 != 0 && st.mode & 0o170000 != 0o040000 && st.mode & 0o111 == 0 {
@@ -585,16 +581,16 @@ fn check_access(p: &mut Thread, dirfd: i32, path: u64, mode: u32, flags: u32) ->
     Ok(0)
 }
 
-pub fn sys_access(p: &mut Thread, a: Args) -> SysResult {
-    check_access(p, AT_FDCWD, a.ptr(0), a.uint(1), 0)
+pub fn sys_access(c: &Caller, a: Args) -> SysResult {
+    check_access(c, AT_FDCWD, a.ptr(0), a.uint(1), 0)
 }
 
-pub fn sys_faccessat(p: &mut Thread, a: Args) -> SysResult {
-    check_access(p, a.int(0), a.ptr(1), a.uint(2), 0)
+pub fn sys_faccessat(c: &Caller, a: Args) -> SysResult {
+    check_access(c, a.int(0), a.ptr(1), a.uint(2), 0)
 }
 
-pub fn sys_faccessat2(p: &mut Thread, a: Args) -> SysResult {
-    check_access(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
+pub fn sys_faccessat2(c: &Caller, a: Args) -> SysResult {
+    check_access(c, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
 }
 
 fn inode_of(node: &Node) -> Result<InodeId, Errno> {
@@ -611,7 +607,7 @@ fn chmod_node(node: &Node, mode: u32) -> SysResult {
 }
 
 pub fn sys_chmod(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     chmod_node(&node, a.uint(1))
 }
 
@@ -621,7 +617,7 @@ pub fn sys_fchmod(p: &mut Thread, a: Args) -> SysResult {
 }
 
 pub fn sys_fchmodat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
+    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), 0)?;
     chmod_node(&node, a.uint(2))
 }
 
@@ -634,12 +630,12 @@ fn chown_node(node: &Node, uid: u32, gid: u32) -> SysResult {
 }
 
 pub fn sys_chown(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
 pub fn sys_lchown(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
@@ -649,7 +645,7 @@ pub fn sys_fchown(p: &mut Thread, a: Args) -> SysResult {
 }
 
 pub fn sys_fchownat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, a.int(0), a.ptr(1), a.uint(4))?;
+    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), a.uint(4))?;
     chown_node(&node, a.uint(2), a.uint(3))
 }
 
@@ -694,7 +690,7 @@ pub fn sys_utimensat(p: &mut Thread, a: Args) -> SysResult {
             .ok_or(Errno::EBADF)?
     } else {
         lookup_at(
-            p,
+            &Caller::of(p),
             dirfd,
             path,
             flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
@@ -722,13 +718,13 @@ fn timeval_times(p: &mut Thread, addr: u64) -> Result<(Option<Timespec>, Option<
 
 pub fn sys_utimes(p: &mut Thread, a: Args) -> SysResult {
     let (at, mt) = timeval_times(p, a.ptr(1))?;
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     set_times(&node, at, mt)
 }
 
 pub fn sys_futimesat(p: &mut Thread, a: Args) -> SysResult {
     let (at, mt) = timeval_times(p, a.ptr(2))?;
-    let node = lookup_at(p, a.int(0), a.ptr(1), 0)?;
+    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), 0)?;
     set_times(&node, at, mt)
 }
 
@@ -741,7 +737,7 @@ pub fn sys_utime(p: &mut Thread, a: Args) -> SysResult {
         let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
         (Some(Timespec::new(f(0), 0)), Some(Timespec::new(f(1), 0)))
     };
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     set_times(&node, at, mt)
 }
 
@@ -760,7 +756,7 @@ fn truncate_node(node: &Node, len: i64) -> SysResult {
 }
 
 pub fn sys_truncate(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     truncate_node(&node, a.raw(1) as i64)
 }
 
@@ -793,13 +789,13 @@ pub fn sys_fallocate(p: &mut Thread, a: Args) -> SysResult {
 
 // ---- directories and names -------------------------------------------------------------
 
-pub fn sys_getdents64(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
+pub fn sys_getdents64(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
     let size = a.usize(2).min(1 << 20);
     let mut out = alloc::vec![0u8; size];
     let mut used = 0;
     let mut too_small = false;
-    match &file.kind {
+    let next_offset = match &file.kind {
         FileKind::Directory(id) => {
             let mut cookie = file.offset();
             with_vfs(|v| {
@@ -824,10 +820,10 @@ pub fn sys_getdents64(p: &mut Thread, a: Args) -> SysResult {
                 })
             })
             .map_err(fs::errno)?;
-            file.set_offset(cookie);
+            cookie
         }
         FileKind::ProcDir(pn) => {
-            let entries = procfs::list(p, pn)?;
+            let entries = procfs::list(c.thread()?, pn)?;
             let mut index = file.offset() as usize;
             let dot: [(Vec<u8>, u64, u8); 2] = [(b".".to_vec(), 1, 4), (b"..".to_vec(), 1, 4)];
             let all: Vec<&(Vec<u8>, u64, u8)> = dot.iter().chain(entries.iter()).collect();
@@ -842,14 +838,16 @@ pub fn sys_getdents64(p: &mut Thread, a: Args) -> SysResult {
                 }
                 index += 1;
             }
-            file.set_offset(index as u64);
+            index as u64
         }
         _ => return Err(Errno::ENOTDIR),
-    }
+    };
     if too_small {
         return Err(Errno::EINVAL);
     }
-    p.mm().write(a.ptr(1), &out[..used])?;
+    // Entries the caller could not take stay for the next call.
+    c.write(a.ptr(1), &out[..used])?;
+    file.set_offset(next_offset);
     Ok(used as u64)
 }
 
@@ -858,28 +856,28 @@ fn write_dirent(out: &mut [u8], ino: u64, next: u64, d_type: u8, name: &[u8]) ->
     isounik_linux::structs::write_dirent64(out, ino, next as i64, d_type, name)
 }
 
-fn do_readlink(p: &mut Thread, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
+fn do_readlink(c: &Caller, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
-    let node = lookup_at(p, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
+    let node = lookup_at(c, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let target = match &node {
         Node::Inode(id) => {
             with_vfs(|v| v.readlink(*id).map(|t| t.to_vec())).map_err(|_| Errno::EINVAL)?
         }
-        Node::Proc(pn) => procfs::readlink(p, pn)?,
+        Node::Proc(pn) => procfs::readlink(c.thread()?, pn)?,
     };
     let n = target.len().min(size as usize);
-    p.mm().write(buf, &target[..n])?;
+    c.write(buf, &target[..n])?;
     Ok(n as u64)
 }
 
-pub fn sys_readlink(p: &mut Thread, a: Args) -> SysResult {
-    do_readlink(p, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2))
+pub fn sys_readlink(c: &Caller, a: Args) -> SysResult {
+    do_readlink(c, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2))
 }
 
-pub fn sys_readlinkat(p: &mut Thread, a: Args) -> SysResult {
-    do_readlink(p, a.int(0), a.ptr(1), a.ptr(2), a.int(3))
+pub fn sys_readlinkat(c: &Caller, a: Args) -> SysResult {
+    do_readlink(c, a.int(0), a.ptr(1), a.ptr(2), a.int(3))
 }
 
 fn parent_at(
@@ -887,9 +885,9 @@ fn parent_at(
     dirfd: i32,
     path_addr: u64,
 ) -> Result<(InodeId, Vec<u8>, bool), Errno> {
-    let path = path_arg(p, path_addr, false)?;
-    let start = start_of(p, dirfd, &path)?;
-    fs::resolve_parent(p, &start, &path)
+    let path = path_arg(&Caller::of(p), path_addr, false)?;
+    let start = start_of(&Caller::of(p), dirfd, &path)?;
+    fs::resolve_parent(&start, &path)
 }
 
 fn do_mkdir(p: &mut Thread, dirfd: i32, path: u64, mode: u32) -> SysResult {
@@ -1002,7 +1000,7 @@ pub fn sys_renameat2(p: &mut Thread, a: Args) -> SysResult {
 }
 
 fn do_symlink(p: &mut Thread, target: u64, dirfd: i32, path: u64) -> SysResult {
-    let target = path_arg(p, target, false)?;
+    let target = path_arg(&Caller::of(p), target, false)?;
     let (dir, name, trailing) = parent_at(p, dirfd, path)?;
     if trailing {
         return Err(Errno::ENOENT);
@@ -1029,7 +1027,7 @@ fn do_link(p: &mut Thread, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
         AT_SYMLINK_NOFOLLOW
     };
     let existing = inode_of(&lookup_at(
-        p,
+        &Caller::of(p),
         olddir,
         old,
         follow | (flags & AT_EMPTY_PATH),
@@ -1048,7 +1046,7 @@ pub fn sys_linkat(p: &mut Thread, a: Args) -> SysResult {
 }
 
 fn change_dir(p: &mut Thread, node: Node) -> SysResult {
-    let st = fs::stat_node(p, &node)?;
+    let st = fs::stat_node(&Caller::of(p), &node)?;
     if st.mode & 0o170000 != 0o040000 {
         return Err(Errno::ENOTDIR);
     }
@@ -1057,7 +1055,7 @@ fn change_dir(p: &mut Thread, node: Node) -> SysResult {
 }
 
 pub fn sys_chdir(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     change_dir(p, node)
 }
 
@@ -1066,13 +1064,13 @@ pub fn sys_fchdir(p: &mut Thread, a: Args) -> SysResult {
     change_dir(p, node)
 }
 
-pub fn sys_getcwd(p: &mut Thread, a: Args) -> SysResult {
-    let mut path = fs::path_of(&p.cwd());
+pub fn sys_getcwd(c: &Caller, a: Args) -> SysResult {
+    let mut path = fs::path_of(&c.cwd());
     path.push(0);
     if path.len() > a.usize(1) {
         return Err(Errno::ERANGE);
     }
-    p.mm().write(a.ptr(0), &path)?;
+    c.write(a.ptr(0), &path)?;
     Ok(path.len() as u64)
 }
 
@@ -1405,7 +1403,7 @@ fn statfs_bytes() -> [u8; 120] {
 }
 
 pub fn sys_statfs(p: &mut Thread, a: Args) -> SysResult {
-    lookup_at(p, AT_FDCWD, a.ptr(0), 0)?;
+    lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
     p.mm().write(a.ptr(1), &statfs_bytes())?;
     Ok(0)
 }
