@@ -15,8 +15,9 @@
  *    with SIGILL, the landing is never reached.
  * `... SERVICE_REQUEST SERVICE` (the `syscall` of the services the privilege gate gives
  * the libOS code behind the gate, and the function around it):
- * 3. each service (wake a task, block, grow the libOS heap) asked from the program's own
- *    code: EPERM, nothing done (a blocked sibling stays blocked, the call returns at once);
+ * 3. each service (run the deferred wake-ups, block, grow the libOS heap) asked from the
+ *    program's own code: EPERM, nothing done (a blocked sibling stays blocked, the call
+ *    returns at once);
  * 4. a call of the service function and a jump to its `syscall` with each request: EPERM,
  *    and its `ret` goes back with the application's rights: the landing's read of the
  *    kernel's data faults (SIGSEGV), and a plain caller just gets EPERM. */
@@ -29,7 +30,7 @@
 
 #define PRIV_FORWARD 0x49534f554e494b01UL
 #define PRIV_FINISH 0x49534f554e494b02UL
-#define PRIV_WAKE 0x49534f554e494b03UL
+#define PRIV_FLUSH 0x49534f554e494b03UL
 #define PRIV_BLOCK 0x49534f554e494b04UL
 #define PRIV_GROW_HEAP 0x49534f554e494b05UL
 
@@ -123,8 +124,8 @@ int main(int argc, char **argv) {
     }
     struct timespec pause_ts = {0, 100 * 1000 * 1000};
     nanosleep(&pause_ts, NULL);
-    r = request(PRIV_WAKE, (unsigned long)sleeper, 0);
-    CHECK(r == -EPERM, "request(wake) from application code returned %ld", r);
+    r = request(PRIV_FLUSH, (unsigned long)sleeper, 0);
+    CHECK(r == -EPERM, "request(flush) from application code returned %ld", r);
     long long t0 = now_ms();
     r = request(PRIV_BLOCK, ~0UL, 0);
     CHECK(r == -EPERM, "request(block) from application code returned %ld", r);
@@ -136,11 +137,11 @@ int main(int argc, char **argv) {
     CHECK(write(p[1], "x", 1) == 1, "write");
     CHECK(waitpid(sleeper, &status, 0) == sleeper && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "sleeper status %#x", status);
-    OK("services asked with the application's rights (wake, block, grow heap): EPERM, nothing done");
+    OK("services asked with the application's rights (flush, block, grow heap): EPERM, nothing done");
 
     /* 4. Through the service code itself. */
     long (*service_fn)(unsigned long, unsigned long) = (long (*)(unsigned long, unsigned long))service;
-    const unsigned long services[] = {PRIV_WAKE, PRIV_BLOCK, PRIV_GROW_HEAP};
+    const unsigned long services[] = {PRIV_FLUSH, PRIV_BLOCK, PRIV_GROW_HEAP};
     for (int i = 0; i < 3; i++) {
         r = service_fn(services[i], i == 2 ? 1UL << 30 : (unsigned long)getpid());
         CHECK(r == -EPERM, "service function (request %d) returned %ld", i, r);

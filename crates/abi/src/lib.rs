@@ -398,8 +398,10 @@ pub mod gate {
     pub const PRIV_FINISH: u64 = 0x4953_4f55_4e49_4b02;
     /// The privilege gate's services for the libOS code running behind the MPK gate (ring 3,
     /// libOS rights), asked at the gate's service `syscall` (`rdx` = the argument, result
-    /// in `rax`), which returns to that code: make task `rdx` runnable,
-    pub const PRIV_WAKE: u64 = 0x4953_4f55_4e49_4b03;
+    /// in `rax`), which returns to that code: do the ring-0 work deferred so far (wake-ups,
+    /// frame releases: ring 0 does it at every entry from ring 3; asked when its list is
+    /// full),
+    pub const PRIV_FLUSH: u64 = 0x4953_4f55_4e49_4b03;
     /// block the calling task until it is woken or the uptime `rdx` (ns; `u64::MAX`: no
     /// deadline) has passed,
     pub const PRIV_BLOCK: u64 = 0x4953_4f55_4e49_4b04;

@@ -118,17 +118,6 @@ impl OpenFile {
         }
     }
 
-    /// Whether dropping the last reference to this file needs ring 0: a regular file's
-    /// data may go with it (physical frames), a device or host stream may do I/O. A pipe
-    /// end (which wakes its peer through `sched`), a directory, a /proc file or a name
-    /// only frees libOS heap, which the gate's ring-3 code may do.
-    pub fn release_needs_ring0(&self) -> bool {
-        matches!(
-            self.kind,
-            FileKind::Regular(_) | FileKind::Device(..) | FileKind::HostStream(_)
-        )
-    }
-
     pub fn is_tty(&self) -> bool {
         self.device().is_some_and(|d| d.is_tty())
     }
@@ -482,15 +471,6 @@ impl FdTable {
         }
         self.slots[fd] = Some(Slot { file, cloexec });
         Ok(())
-    }
-
-    /// Whether closing `fd` (or installing another file there) would end the last
-    /// reference to a file whose release needs ring 0 (`OpenFile::release_needs_ring0`).
-    pub fn closing_needs_ring0(&self, fd: usize) -> bool {
-        self.slots
-            .get(fd)
-            .and_then(|s| s.as_ref())
-            .is_some_and(|s| Arc::strong_count(&s.file) == 1 && s.file.release_needs_ring0())
     }
 
     /// The lowest free descriptor >= `min`.

@@ -174,10 +174,24 @@ impl Clone for Frame {
     }
 }
 
+impl Frame {
+    /// Gives up one reference to the frame at `phys` (ring 0: the counters live in
+    /// supervisor memory), freeing it with the last.
+    pub fn release_raw(phys: u64) {
+        if counter(phys).fetch_sub(1, Ordering::AcqRel) == 1 {
+            super::with(|m| m.frames.deallocate(phys));
+        }
+    }
+}
+
 impl Drop for Frame {
     fn drop(&mut self) {
-        if counter(self.phys).fetch_sub(1, Ordering::AcqRel) == 1 {
-            super::with(|m| m.frames.deallocate(self.phys));
+        if crate::arch::x86_64::cpu::in_ring3() {
+            // libOS code behind the gate (a file's last page going with it): ring 0 does
+            // it at its next entry.
+            crate::arch::x86_64::gate::defer_frame_release(self.phys);
+        } else {
+            Frame::release_raw(self.phys);
         }
     }
 }

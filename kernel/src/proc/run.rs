@@ -54,8 +54,8 @@ fn run(t: &mut Thread) {
             gate::publish(t, stack);
         }
         let exit = t.ctx.execute();
-        // Before anything may schedule: the wake-ups the gate's ring-3 code deferred.
-        gate::wake_deferred();
+        // Before anything may schedule: the work the gate's ring-3 code deferred.
+        gate::run_deferred();
         match exit {
             UserExit::Syscall => syscall::dispatch(t),
             UserExit::Interrupt(vector) => irq::dispatch(vector),

@@ -118,7 +118,9 @@ fn absolute(start: &Node, path: &[u8]) -> Vec<u8> {
 
 // ---- open, close, read, write ------------------------------------------------------------
 
-fn open_node(p: &Thread, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<OpenFile>, Errno> {
+/// The open file for `node`. A /proc file's contents are made from the whole thread:
+/// `RING0_NEEDED` behind the gate, asked before anything changes.
+fn open_node(c: &Caller, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<OpenFile>, Errno> {
     let accmode = flags & fs::file::O_ACCMODE;
     let wants_write = accmode != 0 || flags & O_TRUNC != 0;
     if flags & fs::file::O_PATH != 0 {
@@ -170,22 +172,22 @@ fn open_node(p: &Thread, node: Node, flags: u32, path: Vec<u8>) -> Result<Arc<Op
                 if wants_write {
                     return Err(Errno::EACCES);
                 }
-                FileKind::ProcFile(pn.clone(), procfs::contents(p, pn)?)
+                FileKind::ProcFile(pn.clone(), procfs::contents(c.thread()?, pn)?)
             }
         }
     };
     Ok(OpenFile::new(kind, flags, path))
 }
 
-fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+fn do_open(c: &Caller, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
     }
-    let path = path_arg(&Caller::of(p), path_addr, false)?;
-    let start = start_of(&Caller::of(p), dirfd, &path)?;
+    let path = path_arg(c, path_addr, false)?;
+    let start = start_of(c, dirfd, &path)?;
     let creating = flags & O_CREAT != 0;
     let follow = flags & O_NOFOLLOW == 0 && !(creating && flags & O_EXCL != 0);
-    let node = match fs::resolve(&Caller::of(p), &start, &path, follow) {
+    let node = match fs::resolve(c, &start, &path, follow) {
         Ok(n) => {
             if creating && flags & O_EXCL != 0 {
                 return Err(Errno::EEXIST);
@@ -204,28 +206,29 @@ fn do_open(p: &mut Thread, dirfd: i32, path_addr: u64, flags: u32, mode: u32) ->
             if trailing {
                 return Err(Errno::EISDIR);
             }
-            let perm = mode & 0o7777 & !p.umask();
+            let perm = mode & 0o7777 & !c.fs.lock().umask;
             Node::Inode(with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?)
         }
         Err(e) => return Err(e),
     };
-    let file = open_node(p, node, flags, absolute(&start, &path))?;
-    let limit = nofile_limit(p);
-    Ok(p.files()
+    let file = open_node(c, node, flags, absolute(&start, &path))?;
+    let limit = c.nofile_limit();
+    Ok(c.files
+        .lock()
         .insert_from(0, file, flags & O_CLOEXEC != 0, limit)? as u64)
 }
 
-pub fn sys_open(p: &mut Thread, a: Args) -> SysResult {
-    do_open(p, AT_FDCWD, a.ptr(0), a.uint(1), a.uint(2))
+pub fn sys_open(c: &Caller, a: Args) -> SysResult {
+    do_open(c, AT_FDCWD, a.ptr(0), a.uint(1), a.uint(2))
 }
 
-pub fn sys_openat(p: &mut Thread, a: Args) -> SysResult {
-    do_open(p, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
+pub fn sys_openat(c: &Caller, a: Args) -> SysResult {
+    do_open(c, a.int(0), a.ptr(1), a.uint(2), a.uint(3))
 }
 
-pub fn sys_creat(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_creat(c: &Caller, a: Args) -> SysResult {
     do_open(
-        p,
+        c,
         AT_FDCWD,
         a.ptr(0),
         O_CREAT | fs::file::O_WRONLY | O_TRUNC,
@@ -235,9 +238,7 @@ pub fn sys_creat(p: &mut Thread, a: Args) -> SysResult {
 
 pub fn sys_close(c: &Caller, a: Args) -> SysResult {
     let fd = a.fd(0)?;
-    let mut files = c.files.lock();
-    c.ring0_if(files.closing_needs_ring0(fd))?;
-    files.close(fd)?;
+    c.files.lock().close(fd)?;
     Ok(0)
 }
 
@@ -1092,7 +1093,6 @@ fn do_dup3(c: &Caller, old: usize, new: usize, cloexec: bool) -> SysResult {
     let limit = c.nofile_limit();
     let mut files = c.files.lock();
     let file = files.get(old)?;
-    c.ring0_if(new < limit && files.closing_needs_ring0(new))?;
     files.insert_at(new, file, cloexec, limit)?;
     Ok(new as u64)
 }

@@ -89,9 +89,9 @@ const CALLS: &[(u32, Call)] = &[
     (nr::WRITEV, Split(fs::sys_writev_pipe, fs::sys_writev)),
     (nr::PREAD64, Trap(fs::sys_pread64)),
     (nr::PWRITE64, Trap(fs::sys_pwrite64)),
-    (nr::OPEN, Trap(fs::sys_open)),
-    (nr::OPENAT, Trap(fs::sys_openat)),
-    (nr::CREAT, Trap(fs::sys_creat)),
+    (nr::OPEN, Gate(fs::sys_open)),
+    (nr::OPENAT, Gate(fs::sys_openat)),
+    (nr::CREAT, Gate(fs::sys_creat)),
     (nr::CLOSE, Gate(fs::sys_close)),
     (nr::LSEEK, Gate(fs::sys_lseek)),
     (nr::STAT, Gate(fs::sys_stat)),
@@ -255,12 +255,12 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
-    use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD, PRIV_GROW_HEAP, PRIV_WAKE};
+    use isounik_abi::gate::{PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP};
     let mut forwarded = false;
     // The privilege gate's requests: numbers no Linux call has (one test on the common path).
     if p.ctx.regs.rax >= PRIV_FORWARD {
         let request = p.ctx.regs.rax;
-        if (PRIV_WAKE..=PRIV_GROW_HEAP).contains(&request) {
+        if (PRIV_FLUSH..=PRIV_GROW_HEAP).contains(&request) {
             // A service for libOS code behind the gate, which goes on where it asked.
             let answer = crate::arch::x86_64::gate::serve(p, request);
             p.ctx.regs.rax = answer.unwrap_or_else(|e| syscall_return(Err(e)));

@@ -23,7 +23,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use isounik_abi::gate::{
-    PRIV_BLOCK, PRIV_FINISH, PRIV_FORWARD, PRIV_GROW_HEAP, PRIV_WAKE, SLOW, TABLE_LEN,
+    PRIV_BLOCK, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP, SLOW, TABLE_LEN,
 };
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
@@ -301,7 +301,7 @@ pub fn finished_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
 }
 
 /// Asks ring 0, from libOS code running behind the gate (ring 3, libOS rights), for one of
-/// the privilege gate's services (`PRIV_WAKE`, `PRIV_BLOCK`, `PRIV_GROW_HEAP`).
+/// the privilege gate's services (`PRIV_FLUSH`, `PRIV_BLOCK`, `PRIV_GROW_HEAP`).
 /// The callers (`sched::wake`, `sched::block`, the heap) come here only in ring 3.
 pub fn service(request: u64, argument: u64) -> u64 {
     debug_assert!(super::cpu::in_ring3());
@@ -311,39 +311,65 @@ pub fn service(request: u64, argument: u64) -> u64 {
     unsafe { gate_service(request, argument) }
 }
 
-/// Wake-ups asked by libOS code behind the gate, done at this CPU's next entry into ring 0
-/// (`wake_deferred`): the woken tasks could not run before that anyway (one CPU; the
-/// running thread keeps it until it blocks, traps or is interrupted, and each of those
-/// enters ring 0 first). A pipe's write then costs no ring transition; its reader is made
-/// runnable when the writer next enters ring 0, often to block in its own read, one
-/// transition instead of two. libOS data: the application cannot touch it.
-static DEFERRED_WAKES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// Ring-0 work asked by libOS code behind the gate, done at this CPU's next entry into
+/// ring 0 (`run_deferred`, before anything there may schedule):
+/// * wake-ups: the woken tasks could not run before that anyway (one CPU; the running
+///   thread keeps it until it blocks, traps or is interrupted, and each of those enters
+///   ring 0 first). A pipe's write then costs no ring transition; its reader is made
+///   runnable when the writer next enters ring 0, often to block in its own read;
+/// * releases of physical frames (`Frame`'s reference counts live in supervisor memory):
+///   until then a frame only looks shared one reference too long.
+///
+/// libOS data: the application cannot touch it. An entry is a tid, or a frame's physical
+/// address with `DEFERRED_FRAME` set.
+static DEFERRED: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
 static DEFERRED_COUNT: AtomicU64 = AtomicU64::new(0);
+const DEFERRED_FRAME: u64 = 1 << 63;
 
-/// `sched::wake` in ring 3: deferred, or at once through `PRIV_WAKE` when the list is full.
+/// `sched::wake` in ring 3.
 pub fn defer_wake(tid: crate::sched::Tid) {
-    // An interrupt between these steps drains the list; the worst outcome is a task woken
-    // twice (wake-ups may be spurious), never one not woken.
-    let n = DEFERRED_COUNT.load(Ordering::Relaxed) as usize;
-    match DEFERRED_WAKES.get(n) {
-        Some(slot) => {
-            slot.store(tid as u64, Ordering::Relaxed);
-            DEFERRED_COUNT.store(n as u64 + 1, Ordering::Release);
+    defer(tid as u64);
+}
+
+/// The drop of a `Frame` handle in ring 3.
+pub fn defer_frame_release(phys: u64) {
+    defer(phys | DEFERRED_FRAME);
+}
+
+fn defer(entry: u64) {
+    loop {
+        // An interrupt may run the list between these steps. The entry counts only if no
+        // run came in between (the compare-exchange); otherwise it is written again at the
+        // new end. So each entry is done exactly once: a frame is never released twice.
+        let n = DEFERRED_COUNT.load(Ordering::Relaxed) as usize;
+        if let Some(slot) = DEFERRED.get(n) {
+            slot.store(entry, Ordering::Relaxed);
+            if DEFERRED_COUNT
+                .compare_exchange(n as u64, n as u64 + 1, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+            continue;
         }
-        None => {
-            service(PRIV_WAKE, tid as u64);
-        }
+        // Full: ring 0 runs the list on the way in.
+        service(PRIV_FLUSH, 0);
     }
 }
 
-/// Ring 0, right after every exit from ring 3: the wake-ups the gate's code deferred.
-pub fn wake_deferred() {
+/// Ring 0, right after every exit from ring 3: the work the gate's code deferred.
+pub fn run_deferred() {
     let n = DEFERRED_COUNT.load(Ordering::Acquire) as usize;
     if n == 0 {
         return;
     }
-    for slot in DEFERRED_WAKES.iter().take(n) {
-        crate::sched::wake(slot.load(Ordering::Relaxed) as crate::sched::Tid);
+    for slot in DEFERRED.iter().take(n) {
+        let entry = slot.load(Ordering::Relaxed);
+        if entry & DEFERRED_FRAME != 0 {
+            crate::mm::frame::Frame::release_raw(entry & !DEFERRED_FRAME);
+        } else {
+            crate::sched::wake(entry as crate::sched::Tid);
+        }
     }
     DEFERRED_COUNT.store(0, Ordering::Relaxed);
 }
@@ -358,10 +384,8 @@ pub fn serve(t: &mut crate::proc::Thread, request: u64) -> Result<u64, Errno> {
     }
     let argument = t.ctx.regs.rdx;
     match request {
-        PRIV_WAKE => {
-            crate::sched::wake(argument as crate::sched::Tid);
-            Ok(0)
-        }
+        // The entry into ring 0 has run the deferred work already.
+        PRIV_FLUSH => Ok(0),
         PRIV_BLOCK => {
             crate::sched::block((argument != u64::MAX).then_some(argument));
             Ok(0)
