@@ -337,6 +337,36 @@ int main(int argc, char **argv) {
     OK("300 files of 64 KiB truncated and rewritten, opened and closed through the gate: "
        "no memory lost");
 
+    /* The name-space calls behind the gate: bad pointers are EFAULT, /proc is refused as
+     * through the trap, and the tree ends up as asked. */
+    EXPECT_ERRNO(syscall(SYS_mkdir, libos, 0755), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_unlink, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_rename, "/tmp", libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_symlink, libos, "/tmp/x"), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_chmod, libos, 0644), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_chdir, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_utimensat, AT_FDCWD, "/tmp", libos, 0), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_mkdir, "/proc/gate-dir", 0755), EACCES);
+    CHECK(syscall(SYS_mkdir, "/tmp/gate-dir", 0700) == 0, "mkdir");
+    CHECK(syscall(SYS_chdir, "/tmp/gate-dir") == 0, "chdir");
+    fd = syscall(SYS_openat, AT_FDCWD, "f", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    CHECK(fd >= 0 && syscall(SYS_close, fd) == 0, "create f in the new cwd");
+    CHECK(syscall(SYS_rename, "f", "g") == 0 && syscall(SYS_link, "g", "h") == 0, "rename, link");
+    CHECK(syscall(SYS_chmod, "g", 0600) == 0 && syscall(SYS_stat, "h", &st) == 0 &&
+              (st.st_mode & 0777) == 0600 && st.st_nlink == 2,
+          "chmod seen through the link: %o, %lu links", st.st_mode, (unsigned long)st.st_nlink);
+    struct timespec times[2] = {{1000000000, 0}, {1234567890, 5}};
+    CHECK(syscall(SYS_utimensat, AT_FDCWD, "h", times, 0) == 0 && syscall(SYS_stat, "g", &st) == 0 &&
+              st.st_mtim.tv_sec == 1234567890 && st.st_mtim.tv_nsec == 5,
+          "utimensat");
+    CHECK(syscall(SYS_getcwd, buf, sizeof buf) > 0 && strcmp(buf, "/tmp/gate-dir") == 0,
+          "getcwd %s", buf);
+    EXPECT_ERRNO(syscall(SYS_rmdir, "/tmp/gate-dir"), ENOTEMPTY);
+    CHECK(syscall(SYS_unlink, "g") == 0 && syscall(SYS_unlink, "h") == 0, "unlink");
+    CHECK(syscall(SYS_chdir, "/") == 0 && syscall(SYS_rmdir, "/tmp/gate-dir") == 0, "rmdir");
+    EXPECT_ERRNO(syscall(SYS_stat, "/tmp/gate-dir", &st), ENOENT);
+    OK("mkdir, chdir, rename, link, chmod, utimensat, unlink, rmdir through the gate");
+
     CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8) == 0, "get mask");
     sigaddset(&set, SIGKILL);
     sigaddset(&set, SIGUSR1);

@@ -255,10 +255,6 @@ impl Thread {
         self.fs.lock().cwd.clone()
     }
 
-    pub fn set_cwd(&self, node: Node) {
-        self.fs.lock().cwd = node;
-    }
-
     pub fn umask(&self) -> u32 {
         self.fs.lock().umask
     }

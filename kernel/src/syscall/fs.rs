@@ -607,18 +607,18 @@ fn chmod_node(node: &Node, mode: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_chmod(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
+pub fn sys_chmod(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
     chmod_node(&node, a.uint(1))
 }
 
-pub fn sys_fchmod(p: &mut Thread, a: Args) -> SysResult {
-    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+pub fn sys_fchmod(c: &Caller, a: Args) -> SysResult {
+    let node = c.files.lock().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
     chmod_node(&node, a.uint(1))
 }
 
-pub fn sys_fchmodat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), 0)?;
+pub fn sys_fchmodat(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, a.int(0), a.ptr(1), 0)?;
     chmod_node(&node, a.uint(2))
 }
 
@@ -630,23 +630,23 @@ fn chown_node(node: &Node, uid: u32, gid: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_chown(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
+pub fn sys_chown(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_lchown(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
+pub fn sys_lchown(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_fchown(p: &mut Thread, a: Args) -> SysResult {
-    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
+pub fn sys_fchown(c: &Caller, a: Args) -> SysResult {
+    let node = c.files.lock().get(a.fd(0)?)?.node().ok_or(Errno::EPERM)?;
     chown_node(&node, a.uint(1), a.uint(2))
 }
 
-pub fn sys_fchownat(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), a.uint(4))?;
+pub fn sys_fchownat(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, a.int(0), a.ptr(1), a.uint(4))?;
     chown_node(&node, a.uint(2), a.uint(3))
 }
 
@@ -673,25 +673,26 @@ fn timespec_arg(sec: i64, nsec: i64) -> Result<Option<Timespec>, Errno> {
     }
 }
 
-pub fn sys_utimensat(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_utimensat(c: &Caller, a: Args) -> SysResult {
     let (dirfd, path, times, flags) = (a.int(0), a.ptr(1), a.ptr(2), a.uint(3));
     let (atime, mtime) = if times == 0 {
         (Some(now()), Some(now()))
     } else {
         let mut b = [0u8; 32];
-        p.mm().read(times, &mut b)?;
+        c.read(times, &mut b)?;
         let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
         (timespec_arg(f(0), f(1))?, timespec_arg(f(2), f(3))?)
     };
     let node = if path == 0 {
         // futimens: the descriptor itself.
-        p.files()
+        c.files
+            .lock()
             .get(dirfd.max(0) as usize)?
             .node()
             .ok_or(Errno::EBADF)?
     } else {
         lookup_at(
-            &Caller::of(p),
+            c,
             dirfd,
             path,
             flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
@@ -700,12 +701,12 @@ pub fn sys_utimensat(p: &mut Thread, a: Args) -> SysResult {
     set_times(&node, atime, mtime)
 }
 
-fn timeval_times(p: &mut Thread, addr: u64) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
+fn timeval_times(c: &Caller, addr: u64) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
     if addr == 0 {
         return Ok((Some(now()), Some(now())));
     }
     let mut b = [0u8; 32];
-    p.mm().read(addr, &mut b)?;
+    c.read(addr, &mut b)?;
     let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
     let tv = |sec: i64, usec: i64| {
         if (0..1_000_000).contains(&usec) {
@@ -717,28 +718,28 @@ fn timeval_times(p: &mut Thread, addr: u64) -> Result<(Option<Timespec>, Option<
     Ok((tv(f(0), f(1))?, tv(f(2), f(3))?))
 }
 
-pub fn sys_utimes(p: &mut Thread, a: Args) -> SysResult {
-    let (at, mt) = timeval_times(p, a.ptr(1))?;
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
+pub fn sys_utimes(c: &Caller, a: Args) -> SysResult {
+    let (at, mt) = timeval_times(c, a.ptr(1))?;
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
     set_times(&node, at, mt)
 }
 
-pub fn sys_futimesat(p: &mut Thread, a: Args) -> SysResult {
-    let (at, mt) = timeval_times(p, a.ptr(2))?;
-    let node = lookup_at(&Caller::of(p), a.int(0), a.ptr(1), 0)?;
+pub fn sys_futimesat(c: &Caller, a: Args) -> SysResult {
+    let (at, mt) = timeval_times(c, a.ptr(2))?;
+    let node = lookup_at(c, a.int(0), a.ptr(1), 0)?;
     set_times(&node, at, mt)
 }
 
-pub fn sys_utime(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_utime(c: &Caller, a: Args) -> SysResult {
     let (at, mt) = if a.ptr(1) == 0 {
         (Some(now()), Some(now()))
     } else {
         let mut b = [0u8; 16];
-        p.mm().read(a.ptr(1), &mut b)?;
+        c.read(a.ptr(1), &mut b)?;
         let f = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
         (Some(Timespec::new(f(0), 0)), Some(Timespec::new(f(1), 0)))
     };
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
     set_times(&node, at, mt)
 }
 
@@ -881,37 +882,33 @@ pub fn sys_readlinkat(c: &Caller, a: Args) -> SysResult {
     do_readlink(c, a.int(0), a.ptr(1), a.ptr(2), a.int(3))
 }
 
-fn parent_at(
-    p: &mut Thread,
-    dirfd: i32,
-    path_addr: u64,
-) -> Result<(InodeId, Vec<u8>, bool), Errno> {
-    let path = path_arg(&Caller::of(p), path_addr, false)?;
-    let start = start_of(&Caller::of(p), dirfd, &path)?;
+fn parent_at(c: &Caller, dirfd: i32, path_addr: u64) -> Result<(InodeId, Vec<u8>, bool), Errno> {
+    let path = path_arg(c, path_addr, false)?;
+    let start = start_of(c, dirfd, &path)?;
     fs::resolve_parent(&start, &path)
 }
 
-fn do_mkdir(p: &mut Thread, dirfd: i32, path: u64, mode: u32) -> SysResult {
-    let (dir, name, _) = parent_at(p, dirfd, path)?;
-    let perm = mode & 0o7777 & !p.umask();
+fn do_mkdir(c: &Caller, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let (dir, name, _) = parent_at(c, dirfd, path)?;
+    let perm = mode & 0o7777 & !c.fs.lock().umask;
     with_vfs(|v| v.mkdir(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
     Ok(0)
 }
 
-pub fn sys_mkdir(p: &mut Thread, a: Args) -> SysResult {
-    do_mkdir(p, AT_FDCWD, a.ptr(0), a.uint(1))
+pub fn sys_mkdir(c: &Caller, a: Args) -> SysResult {
+    do_mkdir(c, AT_FDCWD, a.ptr(0), a.uint(1))
 }
 
-pub fn sys_mkdirat(p: &mut Thread, a: Args) -> SysResult {
-    do_mkdir(p, a.int(0), a.ptr(1), a.uint(2))
+pub fn sys_mkdirat(c: &Caller, a: Args) -> SysResult {
+    do_mkdir(c, a.int(0), a.ptr(1), a.uint(2))
 }
 
-fn do_mknod(p: &mut Thread, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
-    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+fn do_mknod(c: &Caller, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
+    let (dir, name, trailing) = parent_at(c, dirfd, path)?;
     if trailing {
         return Err(Errno::ENOENT);
     }
-    let perm = mode & 0o7777 & !p.umask();
+    let perm = mode & 0o7777 & !c.fs.lock().umask;
     let kind = match mode & 0o170000 {
         0 | 0o100000 => {
             with_vfs(|v| v.create_file(dir, &name, perm, 0, 0)).map_err(fs::errno)?;
@@ -929,19 +926,19 @@ fn do_mknod(p: &mut Thread, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysRe
     Ok(0)
 }
 
-pub fn sys_mknod(p: &mut Thread, a: Args) -> SysResult {
-    do_mknod(p, AT_FDCWD, a.ptr(0), a.uint(1), a.raw(2))
+pub fn sys_mknod(c: &Caller, a: Args) -> SysResult {
+    do_mknod(c, AT_FDCWD, a.ptr(0), a.uint(1), a.raw(2))
 }
 
-pub fn sys_mknodat(p: &mut Thread, a: Args) -> SysResult {
-    do_mknod(p, a.int(0), a.ptr(1), a.uint(2), a.raw(3))
+pub fn sys_mknodat(c: &Caller, a: Args) -> SysResult {
+    do_mknod(c, a.int(0), a.ptr(1), a.uint(2), a.raw(3))
 }
 
-fn do_unlink(p: &mut Thread, dirfd: i32, path: u64, flags: u32) -> SysResult {
+fn do_unlink(c: &Caller, dirfd: i32, path: u64, flags: u32) -> SysResult {
     if flags & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
     }
-    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+    let (dir, name, trailing) = parent_at(c, dirfd, path)?;
     if flags & AT_REMOVEDIR != 0 {
         with_vfs(|v| v.rmdir(dir, &name)).map_err(fs::errno)?;
     } else {
@@ -959,50 +956,43 @@ fn do_unlink(p: &mut Thread, dirfd: i32, path: u64, flags: u32) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_unlink(p: &mut Thread, a: Args) -> SysResult {
-    do_unlink(p, AT_FDCWD, a.ptr(0), 0)
+pub fn sys_unlink(c: &Caller, a: Args) -> SysResult {
+    do_unlink(c, AT_FDCWD, a.ptr(0), 0)
 }
 
-pub fn sys_unlinkat(p: &mut Thread, a: Args) -> SysResult {
-    do_unlink(p, a.int(0), a.ptr(1), a.uint(2))
+pub fn sys_unlinkat(c: &Caller, a: Args) -> SysResult {
+    do_unlink(c, a.int(0), a.ptr(1), a.uint(2))
 }
 
-pub fn sys_rmdir(p: &mut Thread, a: Args) -> SysResult {
-    do_unlink(p, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)
+pub fn sys_rmdir(c: &Caller, a: Args) -> SysResult {
+    do_unlink(c, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)
 }
 
-fn do_rename(
-    p: &mut Thread,
-    olddir: i32,
-    old: u64,
-    newdir: i32,
-    new: u64,
-    flags: u32,
-) -> SysResult {
+fn do_rename(c: &Caller, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
     if flags & !3 != 0 || flags == 3 {
         return Err(Errno::EINVAL);
     }
-    let (od, on, _) = parent_at(p, olddir, old)?;
-    let (nd, nn, _) = parent_at(p, newdir, new)?;
+    let (od, on, _) = parent_at(c, olddir, old)?;
+    let (nd, nn, _) = parent_at(c, newdir, new)?;
     with_vfs(|v| v.rename(od, &on, nd, &nn, flags)).map_err(fs::errno)?;
     Ok(0)
 }
 
-pub fn sys_rename(p: &mut Thread, a: Args) -> SysResult {
-    do_rename(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
+pub fn sys_rename(c: &Caller, a: Args) -> SysResult {
+    do_rename(c, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
 }
 
-pub fn sys_renameat(p: &mut Thread, a: Args) -> SysResult {
-    do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0)
+pub fn sys_renameat(c: &Caller, a: Args) -> SysResult {
+    do_rename(c, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0)
 }
 
-pub fn sys_renameat2(p: &mut Thread, a: Args) -> SysResult {
-    do_rename(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
+pub fn sys_renameat2(c: &Caller, a: Args) -> SysResult {
+    do_rename(c, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
 }
 
-fn do_symlink(p: &mut Thread, target: u64, dirfd: i32, path: u64) -> SysResult {
-    let target = path_arg(&Caller::of(p), target, false)?;
-    let (dir, name, trailing) = parent_at(p, dirfd, path)?;
+fn do_symlink(c: &Caller, target: u64, dirfd: i32, path: u64) -> SysResult {
+    let target = path_arg(c, target, false)?;
+    let (dir, name, trailing) = parent_at(c, dirfd, path)?;
     if trailing {
         return Err(Errno::ENOENT);
     }
@@ -1010,15 +1000,15 @@ fn do_symlink(p: &mut Thread, target: u64, dirfd: i32, path: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_symlink(p: &mut Thread, a: Args) -> SysResult {
-    do_symlink(p, a.ptr(0), AT_FDCWD, a.ptr(1))
+pub fn sys_symlink(c: &Caller, a: Args) -> SysResult {
+    do_symlink(c, a.ptr(0), AT_FDCWD, a.ptr(1))
 }
 
-pub fn sys_symlinkat(p: &mut Thread, a: Args) -> SysResult {
-    do_symlink(p, a.ptr(0), a.int(1), a.ptr(2))
+pub fn sys_symlinkat(c: &Caller, a: Args) -> SysResult {
+    do_symlink(c, a.ptr(0), a.int(1), a.ptr(2))
 }
 
-fn do_link(p: &mut Thread, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+fn do_link(c: &Caller, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
     if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -1028,41 +1018,41 @@ fn do_link(p: &mut Thread, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
         AT_SYMLINK_NOFOLLOW
     };
     let existing = inode_of(&lookup_at(
-        &Caller::of(p),
+        c,
         olddir,
         old,
         follow | (flags & AT_EMPTY_PATH),
     )?)?;
-    let (dir, name, _) = parent_at(p, newdir, new)?;
+    let (dir, name, _) = parent_at(c, newdir, new)?;
     with_vfs(|v| v.link(existing, dir, &name)).map_err(fs::errno)?;
     Ok(0)
 }
 
-pub fn sys_link(p: &mut Thread, a: Args) -> SysResult {
-    do_link(p, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
+pub fn sys_link(c: &Caller, a: Args) -> SysResult {
+    do_link(c, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)
 }
 
-pub fn sys_linkat(p: &mut Thread, a: Args) -> SysResult {
-    do_link(p, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
+pub fn sys_linkat(c: &Caller, a: Args) -> SysResult {
+    do_link(c, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4))
 }
 
-fn change_dir(p: &mut Thread, node: Node) -> SysResult {
-    let st = fs::stat_node(&Caller::of(p), &node)?;
+fn change_dir(c: &Caller, node: Node) -> SysResult {
+    let st = fs::stat_node(c, &node)?;
     if st.mode & 0o170000 != 0o040000 {
         return Err(Errno::ENOTDIR);
     }
-    p.set_cwd(node);
+    c.fs.lock().cwd = node;
     Ok(0)
 }
 
-pub fn sys_chdir(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
-    change_dir(p, node)
+pub fn sys_chdir(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
+    change_dir(c, node)
 }
 
-pub fn sys_fchdir(p: &mut Thread, a: Args) -> SysResult {
-    let node = p.files().get(a.fd(0)?)?.node().ok_or(Errno::ENOTDIR)?;
-    change_dir(p, node)
+pub fn sys_fchdir(c: &Caller, a: Args) -> SysResult {
+    let node = c.files.lock().get(a.fd(0)?)?.node().ok_or(Errno::ENOTDIR)?;
+    change_dir(c, node)
 }
 
 pub fn sys_getcwd(c: &Caller, a: Args) -> SysResult {
