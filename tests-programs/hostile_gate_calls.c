@@ -305,6 +305,20 @@ int main(int argc, char **argv) {
     CHECK(syscall(SYS_read, q[0], buf, sizeof buf) == 3 && memcmp(buf, "abc", 3) == 0,
           "failed reads took nothing");
     CHECK(close(q[0]) == 0 && close(q[1]) == 0, "close");
+    /* The memory devices are served behind the gate too. */
+    int zero = open("/dev/zero", O_RDWR), rnd = open("/dev/urandom", O_RDONLY);
+    CHECK(zero >= 0 && rnd >= 0, "open /dev/zero, /dev/urandom");
+    memset(buf, 1, sizeof buf);
+    CHECK(syscall(SYS_read, zero, buf, sizeof buf) == sizeof buf && buf[0] == 0 && buf[255] == 0,
+          "/dev/zero");
+    EXPECT_ERRNO(syscall(SYS_read, zero, libos, 16), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_read, rnd, libos, 16), EFAULT);
+    CHECK(syscall(SYS_read, rnd, r1, sizeof r1) == sizeof r1 &&
+              syscall(SYS_read, rnd, r2, sizeof r2) == sizeof r2 && memcmp(r1, r2, sizeof r1) != 0,
+          "/dev/urandom");
+    CHECK(syscall(SYS_write, zero, buf, 100) == 100, "write /dev/zero");
+    EXPECT_ERRNO(syscall(SYS_write, rnd, buf, 1), EBADF);
+    CHECK(close(zero) == 0 && close(rnd) == 0, "close");
     OK("files and pipes behind the gate: libOS and bad pointers are EFAULT, nothing moves; "
        "answers as through the trap");
 

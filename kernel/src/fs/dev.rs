@@ -86,6 +86,15 @@ pub fn populate(vfs: &mut Vfs<KernelPlatform>, root: InodeId) -> Result<(), isou
 }
 
 impl Device {
+    /// Whether it is one of the memory devices (null, zero, full, random), which need no
+    /// hardware and no ring-0 state: the MPK gate serves them in ring 3.
+    pub fn is_memory(self) -> bool {
+        matches!(
+            self,
+            Device::Null | Device::Zero | Device::Full | Device::Random
+        )
+    }
+
     /// Reads into `buf`; `nonblock` gives EAGAIN instead of waiting.
     pub fn read(self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         match self {

@@ -151,6 +151,46 @@ impl OpenFile {
         Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(c, addr, len, nonblock)))
     }
 
+    /// A read of a memory device (`Device::is_memory`) straight into user memory at
+    /// `addr`; `None` for any other file.
+    pub fn memory_device_read_to_user(
+        &self,
+        c: &Caller,
+        addr: u64,
+        len: usize,
+    ) -> Option<Result<usize, Errno>> {
+        let device = self.device().filter(|d| d.is_memory())?;
+        if !self.readable() {
+            return Some(Err(Errno::EBADF));
+        }
+        let mut chunk = [0u8; 256];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(chunk.len());
+            let got = match device.read(&mut chunk[..n], true) {
+                Ok(0) => break,
+                Ok(got) => got,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Err(e) = c.write(addr + done as u64, &chunk[..got]) {
+                return Some(if done == 0 { Err(e) } else { Ok(done) });
+            }
+            done += got;
+        }
+        Some(Ok(done))
+    }
+
+    /// A write to a memory device: the bytes are not even read (as Linux); `None` for any
+    /// other file.
+    pub fn memory_device_write(&self, len: usize) -> Option<Result<usize, Errno>> {
+        let device = self.device().filter(|d| d.is_memory())?;
+        Some(if !self.writable() {
+            Err(Errno::EBADF)
+        } else {
+            device.write(&[]).map(|_| len)
+        })
+    }
+
     /// The pipe and O_NONBLOCK for a read or write of this file, after the checks `read`
     /// and `write` make (open for it, no offset); `None` if it is not a pipe.
     fn pipe_for_transfer(

@@ -335,24 +335,26 @@ fn pipe_file(c: &Caller, fd: usize) -> Result<Arc<OpenFile>, Errno> {
     }
 }
 
-/// A pipe transfer's result; `None` (not a pipe: nothing done) is ring 0's to handle.
+/// A transfer's result; `None` (not a pipe or memory device: nothing done) is ring 0's.
 fn pipe_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
     transfer.unwrap_or(Err(RING0_NEEDED)).map(|n| n as u64)
 }
 
-/// read(2) of a pipe: runs behind the gate (blocking and waking through the privilege
-/// gate); other files are `sys_read`'s.
-pub fn sys_read_pipe(c: &Caller, a: Args) -> SysResult {
+/// read(2) of a pipe or a memory device: runs behind the gate (a pipe blocks through the
+/// privilege gate); other files are `sys_read`'s.
+pub fn sys_read_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
-    pipe_result(file.pipe_read_to_user(c, a.ptr(1), len, None, false))
+    let transfer = file.pipe_read_to_user(c, a.ptr(1), len, None, false);
+    pipe_result(transfer.or_else(|| file.memory_device_read_to_user(c, a.ptr(1), len)))
 }
 
-/// write(2) of a pipe, as `sys_read_pipe`.
-pub fn sys_write_pipe(c: &Caller, a: Args) -> SysResult {
+/// write(2) of a pipe or a memory device, as `sys_read_pipe_or_memory`.
+pub fn sys_write_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
-    pipe_result(file.pipe_write_from_user(c, a.ptr(1), len, None))
+    let transfer = file.pipe_write_from_user(c, a.ptr(1), len, None);
+    pipe_result(transfer.or_else(|| file.memory_device_write(len)))
 }
 
 fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
@@ -449,7 +451,7 @@ pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
     transfer_iovecs(p, a, write_from_user)
 }
 
-/// readv(2) of a pipe, as `sys_read_pipe`. Once some bytes have arrived it does not wait
+/// readv(2) of a pipe, as `sys_read_pipe_or_memory`. Once some bytes have arrived it does not wait
 /// for more to fill the next buffers (as Linux: musl's stdio reads with two).
 pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
@@ -459,7 +461,7 @@ pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
     })
 }
 
-/// writev(2) of a pipe, as `sys_read_pipe`.
+/// writev(2) of a pipe, as `sys_read_pipe_or_memory`.
 pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;

@@ -83,8 +83,11 @@ impl Args {
 
 const CALLS: &[(u32, Call)] = &[
     // files and directories
-    (nr::READ, Split(fs::sys_read_pipe, fs::sys_read)),
-    (nr::WRITE, Split(fs::sys_write_pipe, fs::sys_write)),
+    (nr::READ, Split(fs::sys_read_pipe_or_memory, fs::sys_read)),
+    (
+        nr::WRITE,
+        Split(fs::sys_write_pipe_or_memory, fs::sys_write),
+    ),
     (nr::READV, Split(fs::sys_readv_pipe, fs::sys_readv)),
     (nr::WRITEV, Split(fs::sys_writev_pipe, fs::sys_writev)),
     (nr::PREAD64, Trap(fs::sys_pread64)),
