@@ -1,5 +1,5 @@
 /* FUTEX_WAIT with a 100 ms timeout on an unchanged word fails with ETIMEDOUT after at least
- * 100 ms; FUTEX_WAKE wakes a thread waiting on the word. */
+ * 100 ms (three times); FUTEX_WAKE wakes a thread waiting on the word. */
 #include "check.h"
 #include <pthread.h>
 #include <stdint.h>
@@ -33,11 +33,14 @@ static void *waiter(void *arg) {
 
 int main(void) {
     struct timespec timeout = {0, 100 * 1000 * 1000};
-    double start = now();
-    EXPECT_ERRNO(futex(&word, FUTEX_WAIT_PRIVATE, 0, &timeout), ETIMEDOUT);
-    double took = now() - start;
-    CHECK(took >= 0.100, "FUTEX_WAIT returned after %.3f s", took);
-    CHECK(took < 2.0, "FUTEX_WAIT took %.3f s", took);
+    /* Three times: in gate mode the site traps once, then goes through the gate. */
+    for (int i = 0; i < 3; i++) {
+        double start = now();
+        EXPECT_ERRNO(futex(&word, FUTEX_WAIT_PRIVATE, 0, &timeout), ETIMEDOUT);
+        double took = now() - start;
+        CHECK(took >= 0.100, "FUTEX_WAIT returned after %.3f s", took);
+        CHECK(took < 2.0, "FUTEX_WAIT took %.3f s", took);
+    }
     OK("FUTEX_WAIT timed out after at least 100 ms");
     EXPECT_ERRNO(futex(&word, FUTEX_WAIT_PRIVATE, 1, &timeout), EAGAIN);
 

@@ -52,6 +52,9 @@ pub struct Caller<'a> {
     pub sighand: &'a spin::Mutex<SigHandlers>,
     pub fs: &'a spin::Mutex<FsContext>,
     pub files: &'a spin::Mutex<FdTable>,
+    /// Names the address space (the address of its lock; threads sharing it share this),
+    /// for keys such as a private futex's.
+    pub mm_key: u64,
     /// Ring 0 only: the whole thread (its address space, to fault pages in on the way, as
     /// the CPU's fault does in ring 3; /proc, which describes it).
     thread: Option<&'a Thread>,
@@ -71,6 +74,7 @@ impl<'a> Caller<'a> {
             sighand: &t.sighand,
             fs: &t.fs,
             files: &t.files,
+            mm_key: alloc::sync::Arc::as_ptr(&t.mm) as u64,
             thread: Some(t),
             interrupted: Cell::new(false),
         }
@@ -85,24 +89,26 @@ impl<'a> Caller<'a> {
         result
     }
 
-    /// The gate's view of the running thread, from the parts it published.
+    /// The gate's view of the running thread, from the parts it published (its pid is its
+    /// process's).
     pub fn in_gate(
-        pid: Pid,
         tid: Tid,
         process: &'a Process,
         shared: &'a ThreadShared,
         sighand: &'a spin::Mutex<SigHandlers>,
         fs: &'a spin::Mutex<FsContext>,
         files: &'a spin::Mutex<FdTable>,
+        mm_key: u64,
     ) -> Self {
         Caller {
-            pid,
+            pid: process.pid,
             tid,
             process,
             shared,
             sighand,
             fs,
             files,
+            mm_key,
             thread: None,
             interrupted: Cell::new(false),
         }

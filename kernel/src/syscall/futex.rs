@@ -1,12 +1,14 @@
 //! futex: WAIT, WAKE, REQUEUE, CMP_REQUEUE and their bitset variants, private and shared,
 //! with timeouts. A waiter is keyed by its address space (private) or by the physical
-//! address of the futex word (shared), so shared futexes work across processes.
+//! address of the futex word (shared), so shared futexes work across processes. Private
+//! ones run behind the MPK gate too (waits block through the privilege gate); a shared
+//! key needs a page-table walk, ring 0's.
 
 use alloc::vec::Vec;
 
 use isounik_linux::errno::Errno;
 
-use super::{Args, SysResult};
+use super::{Args, Caller, SysResult};
 use crate::proc::Thread;
 use crate::sched::{self, Tid};
 
@@ -31,13 +33,14 @@ struct Waiter {
 
 static WAITERS: spin::Mutex<Vec<Waiter>> = spin::Mutex::new(Vec::new());
 
-fn key(t: &Thread, addr: u64, private: bool) -> Result<Key, Errno> {
+fn key(c: &Caller, addr: u64, private: bool) -> Result<Key, Errno> {
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     if private {
-        return Ok(Key(alloc::sync::Arc::as_ptr(&t.mm) as u64, addr));
+        return Ok(Key(c.mm_key, addr));
     }
+    let t = c.thread()?;
     // Shared: the physical frame (fault it in first so both sides see the same page).
     let mut word = [0u8; 4];
     t.mm().read(addr, &mut word)?;
@@ -47,9 +50,9 @@ fn key(t: &Thread, addr: u64, private: bool) -> Result<Key, Errno> {
     Ok(Key(0, phys))
 }
 
-fn read_word(t: &Thread, addr: u64) -> Result<u32, Errno> {
+fn read_word(c: &Caller, addr: u64) -> Result<u32, Errno> {
     let mut b = [0u8; 4];
-    t.mm().read(addr, &mut b)?;
+    c.read(addr, &mut b)?;
     Ok(u32::from_le_bytes(b))
 }
 
@@ -71,17 +74,17 @@ fn wake(k: Key, count: usize, bitset: u32) -> usize {
 /// Wakes up to `count` waiters on `addr` in `t`'s address space (thread exit with
 /// CLONE_CHILD_CLEARTID).
 pub fn wake_address(t: &Thread, addr: u64, count: usize) {
-    let private = key(t, addr, true);
-    if let Ok(k) = private {
+    let c = Caller::of(t);
+    if let Ok(k) = key(&c, addr, true) {
         wake(k, count, BITSET_MATCH_ANY);
     }
-    if let Ok(k) = key(t, addr, false) {
+    if let Ok(k) = key(&c, addr, false) {
         wake(k, count, BITSET_MATCH_ANY);
     }
 }
 
 fn wait(
-    p: &mut Thread,
+    c: &Caller,
     addr: u64,
     expected: u32,
     deadline: Option<u64>,
@@ -91,43 +94,38 @@ fn wait(
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
-    let k = key(p, addr, private)?;
-    if read_word(p, addr)? != expected {
+    let k = key(c, addr, private)?;
+    if read_word(c, addr)? != expected {
         return Err(Errno::EAGAIN);
     }
     WAITERS.lock().push(Waiter {
         key: k,
-        tid: p.tid,
+        tid: c.tid,
         bitset,
     });
     loop {
-        let still_waiting = WAITERS.lock().iter().any(|w| w.tid == p.tid);
+        let still_waiting = WAITERS.lock().iter().any(|w| w.tid == c.tid);
         if !still_waiting {
             return Ok(0);
         }
-        if p.signal_pending() {
-            WAITERS.lock().retain(|w| w.tid != p.tid);
-            return Err(p.interrupted());
+        if c.signal_pending() {
+            WAITERS.lock().retain(|w| w.tid != c.tid);
+            return Err(c.interrupted());
         }
         if deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
-            WAITERS.lock().retain(|w| w.tid != p.tid);
+            WAITERS.lock().retain(|w| w.tid != c.tid);
             return Err(Errno::ETIMEDOUT);
         }
         sched::block(deadline);
     }
 }
 
-fn timeout(
-    p: &mut Thread,
-    addr: u64,
-    absolute: bool,
-    realtime: bool,
-) -> Result<Option<u64>, Errno> {
+fn timeout(c: &Caller, addr: u64, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
     let mut b = [0u8; 16];
-    p.mm().read(addr, &mut b)?;
+    c.read(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
     let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
@@ -149,32 +147,32 @@ fn timeout(
     }))
 }
 
-pub fn sys_futex(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_futex(c: &Caller, a: Args) -> SysResult {
     let (addr, op, val, addr2, val3) = (a.ptr(0), a.uint(1), a.uint(2), a.ptr(4), a.uint(5));
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     match op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) {
         FUTEX_WAIT => {
-            let deadline = timeout(p, a.ptr(3), false, false)?;
-            wait(p, addr, val, deadline, BITSET_MATCH_ANY, private)
+            let deadline = timeout(c, a.ptr(3), false, false)?;
+            wait(c, addr, val, deadline, BITSET_MATCH_ANY, private)
         }
         FUTEX_WAIT_BITSET => {
-            let deadline = timeout(p, a.ptr(3), true, realtime)?;
-            wait(p, addr, val, deadline, val3, private)
+            let deadline = timeout(c, a.ptr(3), true, realtime)?;
+            wait(c, addr, val, deadline, val3, private)
         }
-        FUTEX_WAKE => Ok(wake(key(p, addr, private)?, val as usize, BITSET_MATCH_ANY) as u64),
+        FUTEX_WAKE => Ok(wake(key(c, addr, private)?, val as usize, BITSET_MATCH_ANY) as u64),
         FUTEX_WAKE_BITSET => {
             if val3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            Ok(wake(key(p, addr, private)?, val as usize, val3) as u64)
+            Ok(wake(key(c, addr, private)?, val as usize, val3) as u64)
         }
         cmd @ (FUTEX_REQUEUE | FUTEX_CMP_REQUEUE) => {
-            if cmd == FUTEX_CMP_REQUEUE && read_word(p, addr)? != val3 {
+            if cmd == FUTEX_CMP_REQUEUE && read_word(c, addr)? != val3 {
                 return Err(Errno::EAGAIN);
             }
-            let from = key(p, addr, private)?;
-            let to = key(p, addr2, private)?;
+            let from = key(c, addr, private)?;
+            let to = key(c, addr2, private)?;
             let woken = wake(from, val as usize, BITSET_MATCH_ANY);
             let limit = a.raw(3) as usize; // val2: how many to move
             let mut moved = 0;

@@ -206,7 +206,7 @@ const CALLS: &[(u32, Call)] = &[
     (nr::PRCTL, Gate(process::sys_prctl)),
     (nr::GETRANDOM, Gate(process::sys_getrandom)),
     (nr::RSEQ, Gate(process::sys_enosys_quiet)),
-    (nr::FUTEX, Trap(futex::sys_futex)),
+    (nr::FUTEX, Gate(futex::sys_futex)),
     (nr::EXECVE, Trap(process::sys_execve)),
     // signals (state only until delivery arrives)
     (nr::RT_SIGACTION, Gate(signal::sys_rt_sigaction)),

@@ -84,6 +84,7 @@ static GATE_THREAD: AtomicPtr<ThreadShared> = AtomicPtr::new(core::ptr::null_mut
 static GATE_SIGHAND: AtomicPtr<spin::Mutex<SigHandlers>> = AtomicPtr::new(core::ptr::null_mut());
 static GATE_FS: AtomicPtr<spin::Mutex<FsContext>> = AtomicPtr::new(core::ptr::null_mut());
 static GATE_FILES: AtomicPtr<spin::Mutex<FdTable>> = AtomicPtr::new(core::ptr::null_mut());
+static GATE_MM: AtomicU64 = AtomicU64::new(0);
 
 /// Publishes the thread about to run in ring 3 (one CPU: one such thread at a time).
 pub fn publish(t: &Thread, stack: &GateStack) {
@@ -100,6 +101,7 @@ pub fn publish(t: &Thread, stack: &GateStack) {
     GATE_SIGHAND.store(Arc::as_ptr(&t.sighand).cast_mut(), Ordering::Relaxed);
     GATE_FS.store(Arc::as_ptr(&t.fs).cast_mut(), Ordering::Relaxed);
     GATE_FILES.store(Arc::as_ptr(&t.files).cast_mut(), Ordering::Relaxed);
+    GATE_MM.store(Arc::as_ptr(&t.mm) as u64, Ordering::Relaxed);
 }
 
 /// A thread's stack for the gate's handlers written in Rust: the lowest `GATE_STACK_SIZE`
@@ -213,13 +215,13 @@ extern "C" fn gate_dispatch(args: &[u64; 6], number: u64) -> GateResult {
         )
     };
     let caller = Caller::in_gate(
-        GATE_PID.load(Ordering::Relaxed) as u32,
         GATE_TID.load(Ordering::Relaxed) as u32,
         process,
         shared,
         sighand,
         fs,
         files,
+        GATE_MM.load(Ordering::Relaxed),
     );
     let events = crate::proc::signal::events();
     let blocked = shared.blocked.load(Ordering::Relaxed);
