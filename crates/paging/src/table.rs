@@ -535,6 +535,23 @@ impl PageTable {
         ))
     }
 
+    /// Clears the 4 KiB leaf entry for `va` and returns what it held (present or not); 0 when
+    /// no page table reaches `va` (nothing is allocated to find out) or a huge page covers it.
+    pub fn take_entry(&mut self, mem: &mut impl PhysMemory, va: u64) -> u64 {
+        if !is_canonical(va) {
+            return 0;
+        }
+        let mut table = self.root;
+        for level in (2..=4).rev() {
+            let e = mem.table(table)[index(va, level)];
+            if e & PRESENT == 0 || e & HUGE != 0 {
+                return 0;
+            }
+            table = e & ADDR_MASK;
+        }
+        core::mem::replace(&mut mem.table(table)[index(va, 1)], 0)
+    }
+
     /// Pre-creates the PML4 entries in `[first, last]` so that later mappings there are seen
     /// by every table that shares this upper half.
     pub fn populate_pml4(
@@ -805,6 +822,16 @@ mod tests {
             .unwrap();
         assert_eq!(old, 0);
         assert_eq!(pt.entry(&mut mem, 0x40_1000), Some(0x3000 | PRESENT | USER));
+        // take_entry clears a leaf and gives it back, and allocates nothing where no page
+        // table reaches.
+        let before = alloc.free_frames();
+        assert_eq!(pt.take_entry(&mut mem, 0x40_1000), 0x3000 | PRESENT | USER);
+        assert_eq!(pt.take_entry(&mut mem, 0x40_1000), 0);
+        assert_eq!(pt.take_entry(&mut mem, 0x5555_0000_0000), 0);
+        assert_eq!(pt.take_entry(&mut mem, 0x8000_0000_0000), 0);
+        assert_eq!(alloc.free_frames(), before);
+        pt.set_entry(&mut mem, &mut alloc, 0x40_1000, 0x3000 | PRESENT | USER)
+            .unwrap();
         pt.map(
             &mut mem,
             &mut alloc,

@@ -177,6 +177,7 @@ impl Clone for Frame {
 impl Frame {
     /// Gives up one reference to the frame at `phys` (ring 0: the counters live in
     /// supervisor memory), freeing it with the last.
+    #[inline]
     pub fn release_raw(phys: u64) {
         if counter(phys).fetch_sub(1, Ordering::AcqRel) == 1 {
             super::with(|m| m.frames.deallocate(phys));
@@ -185,13 +186,20 @@ impl Frame {
 }
 
 impl Drop for Frame {
+    #[inline]
     fn drop(&mut self) {
         if crate::arch::x86_64::cpu::in_ring3() {
-            // libOS code behind the gate (a file's last page going with it): ring 0 does
-            // it at its next entry.
-            crate::arch::x86_64::gate::defer_frame_release(self.phys);
+            defer_release(self.phys);
         } else {
             Frame::release_raw(self.phys);
         }
     }
+}
+
+/// libOS code behind the gate (a file's last page going with it): ring 0 does it at its
+/// next entry.
+#[cold]
+#[inline(never)]
+fn defer_release(phys: u64) {
+    crate::arch::x86_64::gate::defer_frame_release(phys);
 }

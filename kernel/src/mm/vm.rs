@@ -374,8 +374,8 @@ impl AddressSpace {
 
     /// Unmaps one page and releases its frame.
     fn drop_page(&mut self, va: u64) {
-        let old =
-            super::with(|m| self.table.set_entry(&mut Physmap, &mut m.frames, va, 0)).unwrap_or(0);
+        // No page table is made to clear a page that was never touched.
+        let old = self.table.take_entry(&mut Physmap, va);
         if old & flags::PRESENT != 0 {
             self.flush(va);
             // SAFETY: a present user leaf holds one frame reference (installed by `install`).

@@ -179,9 +179,12 @@ pub fn write_pkru(value: u32) {
 
 /// Whether this code runs in ring 3: libOS code behind the MPK gate, which reaches what
 /// needs ring 0 through the privilege gate's services (`gate::service`).
+#[inline]
 pub fn in_ring3() -> bool {
-    use x86_64::instructions::segmentation::{Segment, CS};
-    CS::get_reg().rpl() == x86_64::PrivilegeLevel::Ring3
+    let cs: u16;
+    // SAFETY: reads the code segment selector; no memory, no side effects.
+    unsafe { asm!("mov {0:x}, cs", out(reg) cs, options(nomem, nostack, preserves_flags)) };
+    cs & 3 == 3
 }
 
 pub fn interrupts_enabled() -> bool {
