@@ -381,6 +381,52 @@ int main(int argc, char **argv) {
     EXPECT_ERRNO(syscall(SYS_stat, "/tmp/gate-dir", &st), ENOENT);
     OK("mkdir, chdir, rename, link, chmod, utimensat, unlink, rmdir through the gate");
 
+    /* Sleeps block behind the gate with their deadline; a signal ends one early with the
+     * time left. */
+    EXPECT_ERRNO(syscall(SYS_nanosleep, libos, NULL), EFAULT);
+    struct timespec bad_ts = {0, 2000000000L};
+    EXPECT_ERRNO(syscall(SYS_nanosleep, &bad_ts, NULL), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_times, libos), EFAULT);
+    CHECK(syscall(SYS_times, NULL) >= 0, "times(NULL)");
+    for (int i = 0; i < 10; i++) {
+        struct timespec t0, t1, ten_ms = {0, 10 * 1000 * 1000};
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK(syscall(SYS_nanosleep, &ten_ms, NULL) == 0, "nanosleep");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK(ns(t1) - ns(t0) >= 10 * 1000 * 1000, "slept %lld ns", ns(t1) - ns(t0));
+    }
+    struct timespec target;
+    clock_gettime(CLOCK_MONOTONIC, &target);
+    target.tv_nsec += 20 * 1000 * 1000;
+    if (target.tv_nsec >= 1000000000) { target.tv_sec++; target.tv_nsec -= 1000000000; }
+    CHECK(syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &target, NULL) == 0,
+          "clock_nanosleep TIMER_ABSTIME");
+    struct timespec after_abs;
+    clock_gettime(CLOCK_MONOTONIC, &after_abs);
+    CHECK(ns(after_abs) >= ns(target), "woke before the absolute deadline");
+    struct sigaction usr2;
+    memset(&usr2, 0, sizeof usr2);
+    usr2.sa_handler = count_signal;
+    CHECK(sigaction(SIGUSR2, &usr2, NULL) == 0, "sigaction SIGUSR2");
+    pid_t me2 = getpid();
+    fflush(stdout);
+    pid_t poker = fork();
+    CHECK(poker >= 0, "fork");
+    if (poker == 0) {
+        usleep(30000);
+        kill(me2, SIGUSR2);
+        _exit(0);
+    }
+    struct timespec five_s = {5, 0}, left = {0, 0};
+    long slept = syscall(SYS_nanosleep, &five_s, &left);
+    CHECK(slept == -1 && errno == EINTR, "interrupted sleep returned %ld", slept);
+    CHECK(left.tv_sec >= 3 && left.tv_sec <= 5, "time left %ld s", (long)left.tv_sec);
+    CHECK(waitpid(poker, &status, 0) == poker, "waitpid");
+    CHECK(signals_seen == 1, "the handler ran %d times", (int)signals_seen);
+    signals_seen = 0;
+    OK("nanosleep and clock_nanosleep through the gate: deadlines kept, a signal ends a "
+       "sleep with the time left, bad pointers EFAULT");
+
     CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8) == 0, "get mask");
     sigaddset(&set, SIGKILL);
     sigaddset(&set, SIGUSR1);

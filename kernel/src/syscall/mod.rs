@@ -228,9 +228,9 @@ const CALLS: &[(u32, Call)] = &[
     (nr::CLOCK_GETRES, Gate(time::sys_clock_getres)),
     (nr::GETTIMEOFDAY, Gate(time::sys_gettimeofday)),
     (nr::TIME, Gate(time::sys_time)),
-    (nr::NANOSLEEP, Trap(time::sys_nanosleep)),
-    (nr::CLOCK_NANOSLEEP, Trap(time::sys_clock_nanosleep)),
-    (nr::TIMES, Trap(time::sys_times)),
+    (nr::NANOSLEEP, Gate(time::sys_nanosleep)),
+    (nr::CLOCK_NANOSLEEP, Gate(time::sys_clock_nanosleep)),
+    (nr::TIMES, Gate(time::sys_times)),
     // system information
     (nr::UNAME, Trap(info::sys_uname)),
     (nr::SYSINFO, Trap(info::sys_sysinfo)),

@@ -3,7 +3,6 @@
 use isounik_linux::errno::Errno;
 
 use super::{Args, Caller, SysResult};
-use crate::proc::Thread;
 use crate::time;
 
 const CLOCK_REALTIME: u32 = 0;
@@ -43,9 +42,9 @@ pub fn timespec_bytes(ns: u64) -> [u8; 16] {
     b
 }
 
-fn read_timespec(p: &mut Thread, addr: u64) -> Result<u64, Errno> {
+fn read_timespec(c: &Caller, addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
-    p.mm().read(addr, &mut b)?;
+    c.read(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
     let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
@@ -89,16 +88,17 @@ pub fn sys_time(c: &Caller, a: Args) -> SysResult {
 }
 
 /// Sleeps as a blocked task until the deadline (uptime ns). A signal ends the sleep early:
-/// EINTR, with the time left written to `remain` (if not null) for relative sleeps.
-fn sleep_until(p: &mut Thread, deadline: u64, remain: u64) -> SysResult {
+/// EINTR, with the time left written to `remain` (if not null) for relative sleeps. Runs
+/// behind the MPK gate too (blocking through the privilege gate's `PRIV_BLOCK`).
+fn sleep_until(c: &Caller, deadline: u64, remain: u64) -> SysResult {
     loop {
         let now = time::uptime_ns();
         if now >= deadline {
             return Ok(0);
         }
-        if p.signal_pending() {
+        if c.signal_pending() {
             if remain != 0 {
-                p.mm().write(remain, &timespec_bytes(deadline - now))?;
+                c.write(remain, &timespec_bytes(deadline - now))?;
             }
             return Err(Errno::EINTR);
         }
@@ -106,18 +106,18 @@ fn sleep_until(p: &mut Thread, deadline: u64, remain: u64) -> SysResult {
     }
 }
 
-pub fn sys_nanosleep(p: &mut Thread, a: Args) -> SysResult {
-    let ns = read_timespec(p, a.ptr(0))?;
-    sleep_until(p, time::uptime_ns().saturating_add(ns), a.ptr(1))
+pub fn sys_nanosleep(c: &Caller, a: Args) -> SysResult {
+    let ns = read_timespec(c, a.ptr(0))?;
+    sleep_until(c, time::uptime_ns().saturating_add(ns), a.ptr(1))
 }
 
-pub fn sys_clock_nanosleep(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_clock_nanosleep(c: &Caller, a: Args) -> SysResult {
     let clock = a.uint(0);
     if clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID {
         return Err(Errno::EINVAL);
     }
     clock_ns(clock)?;
-    let ns = read_timespec(p, a.ptr(2))?;
+    let ns = read_timespec(c, a.ptr(2))?;
     let absolute = a.raw(1) & TIMER_ABSTIME != 0;
     let deadline = if absolute {
         // Convert an absolute deadline on this clock to uptime.
@@ -126,15 +126,15 @@ pub fn sys_clock_nanosleep(p: &mut Thread, a: Args) -> SysResult {
     } else {
         time::uptime_ns().saturating_add(ns)
     };
-    sleep_until(p, deadline, if absolute { 0 } else { a.ptr(3) })
+    sleep_until(c, deadline, if absolute { 0 } else { a.ptr(3) })
 }
 
-pub fn sys_times(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_times(c: &Caller, a: Args) -> SysResult {
     let ticks = time::uptime_ns() / 10_000_000; // USER_HZ = 100
     if a.ptr(0) != 0 {
         let mut b = [0u8; 32];
         b[..8].copy_from_slice(&ticks.to_le_bytes());
-        p.mm().write(a.ptr(0), &b)?;
+        c.write(a.ptr(0), &b)?;
     }
     Ok(ticks)
 }
