@@ -199,6 +199,7 @@ fn blocking_pipe_calls_under_signals_stops_and_kills() {
             "ok: a reader stopped and continued while blocked gets the rest",
             "ok: 50 readv calls return the bytes that came without waiting for more",
             "ok: 1 MiB in 100000-byte writes that block partway arrives byte for byte",
+            "ok: poll and select on pipes: woken by a write, timed out, POLLHUP",
         ],
     );
 }

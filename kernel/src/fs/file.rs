@@ -432,6 +432,24 @@ impl OpenFile {
         }
     }
 
+    /// Whether `ready` needs ring 0: the console and the host's streams (their input
+    /// buffer is shared with an interrupt handler).
+    pub fn readiness_needs_ring0(&self) -> bool {
+        self.device().is_some_and(|d| !d.is_memory())
+    }
+
+    /// Arranges for `tid` to be woken when this file's readiness may change: a pipe wakes
+    /// it at its next read or write (true); other files do not (false).
+    pub fn wake_on_change(&self, tid: crate::sched::Tid) -> bool {
+        match &self.kind {
+            FileKind::Pipe(end) => {
+                end.pipe.add_waiter(tid);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the other side of a pipe is gone (POLLHUP / POLLERR).
     pub fn hung_up(&self) -> bool {
         match &self.kind {

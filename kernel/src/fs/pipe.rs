@@ -95,6 +95,14 @@ impl Pipe {
         )
     }
 
+    /// Wakes `tid` at the pipe's next change (poll and select wait this way).
+    pub fn add_waiter(&self, tid: Tid) {
+        let mut s = self.state.lock();
+        if !s.waiters.contains(&tid) {
+            s.waiters.push(tid);
+        }
+    }
+
     pub fn available(&self) -> usize {
         self.state.lock().ring.len()
     }

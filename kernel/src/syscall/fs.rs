@@ -33,10 +33,6 @@ const CHUNK: usize = 64 * 1024;
 /// Linux caps a single read/write at this many bytes.
 const MAX_RW: usize = 0x7fff_f000;
 
-fn nofile_limit(p: &Thread) -> usize {
-    p.nofile_limit()
-}
-
 /// Reads a path argument (ENOENT for an empty one unless `allow_empty`).
 fn path_arg(c: &Caller, addr: u64, allow_empty: bool) -> Result<Vec<u8>, Errno> {
     let path = c.read_cstr(addr, 4095)?;
@@ -1269,16 +1265,22 @@ const POLLRDNORM: i16 = 0x40;
 const POLLWRNORM: i16 = 0x100;
 
 /// Checks every pollfd once; returns how many have events.
-fn poll_once(p: &Thread, fds: &mut [u8]) -> u64 {
+/// One look at every descriptor of a pollfd array (revents filled in); how many are
+/// ready. The console's readiness is ring 0's: `RING0_NEEDED` behind the gate.
+fn poll_once(c: &Caller, fds: &mut [u8]) -> Result<u64, Errno> {
     let mut count = 0;
     for entry in fds.chunks_exact_mut(8) {
         let fd = i32::from_le_bytes(entry[0..4].try_into().expect("4"));
         let events = i16::from_le_bytes(entry[4..6].try_into().expect("2"));
         let mut revents: i16 = 0;
         if fd >= 0 {
-            match p.files().get(fd as usize) {
+            let file = c.files.lock().get(fd as usize);
+            match file {
                 Err(_) => revents = POLLNVAL,
                 Ok(file) => {
+                    if file.readiness_needs_ring0() {
+                        c.thread()?;
+                    }
                     let (r, w) = file.ready();
                     if r {
                         revents |= events & (POLLIN | POLLRDNORM);
@@ -1303,37 +1305,59 @@ fn poll_once(p: &Thread, fds: &mut [u8]) -> u64 {
             count += 1;
         }
     }
-    count
+    Ok(count)
 }
 
-fn do_poll(p: &mut Thread, fds_addr: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
-    if nfds > nofile_limit(p) {
+/// Blocks until a descriptor of the pollfd array `fds` may have become ready, or the
+/// deadline: a pipe wakes its pollers when it is read or written; the console (ring 0
+/// only) wakes its waiter on input and is looked at again at each tick.
+fn wait_for_readiness(c: &Caller, fds: &[u8], deadline: Option<u64>) -> Result<(), Errno> {
+    let mut polled = false;
+    for entry in fds.chunks_exact(8) {
+        let fd = i32::from_le_bytes(entry[0..4].try_into().expect("4"));
+        let Ok(file) = c.files.lock().get(fd.max(0) as usize) else {
+            continue;
+        };
+        if !file.wake_on_change(c.tid) && file.readiness_needs_ring0() {
+            crate::drivers::uart::add_waiter(c.thread()?.tid);
+            polled = true;
+        }
+    }
+    let tick = polled.then(|| crate::time::uptime_ns() + 10_000_000);
+    let wake_at = match (deadline, tick) {
+        (Some(d), Some(t)) => Some(d.min(t)),
+        (d, t) => d.or(t),
+    };
+    crate::sched::block(wake_at);
+    Ok(())
+}
+
+fn do_poll(c: &Caller, fds_addr: u64, nfds: usize, timeout_ns: Option<u64>) -> SysResult {
+    if nfds > c.nofile_limit() {
         return Err(Errno::EINVAL);
     }
     let mut fds = alloc::vec![0u8; nfds * 8];
-    p.mm().read(fds_addr, &mut fds)?;
+    c.read(fds_addr, &mut fds)?;
     let deadline = timeout_ns.map(|t| crate::time::uptime_ns().saturating_add(t));
     loop {
-        let n = poll_once(p, &mut fds);
+        let n = poll_once(c, &mut fds)?;
         let expired = deadline.is_some_and(|d| crate::time::uptime_ns() >= d);
         if n > 0 || expired {
-            p.mm().write(fds_addr, &fds)?;
+            c.write(fds_addr, &fds)?;
             return Ok(n);
         }
-        if p.signal_pending() {
+        if c.signal_pending() {
             return Err(Errno::EINTR);
         }
-        // Re-check at the next tick (or earlier, on the console's input).
-        crate::drivers::uart::add_waiter(p.tid);
-        let tick = crate::time::uptime_ns() + 10_000_000;
-        crate::sched::block(Some(deadline.map_or(tick, |d| d.min(tick))));
+        wait_for_readiness(c, &fds, deadline)?;
     }
 }
 
-pub fn sys_poll(p: &mut Thread, a: Args) -> SysResult {
+/// poll(2): behind the gate too, unless a descriptor is the console.
+pub fn sys_poll(c: &Caller, a: Args) -> SysResult {
     let timeout = a.int(2);
     let ns = (timeout >= 0).then(|| timeout as u64 * 1_000_000);
-    do_poll(p, a.ptr(0), a.usize(1), ns)
+    do_poll(c, a.ptr(0), a.usize(1), ns)
 }
 
 pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
@@ -1355,7 +1379,7 @@ pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
         p.mm().read(a.ptr(3), &mut set)?;
         p.set_blocked(u64::from_le_bytes(set));
     }
-    let r = do_poll(p, a.ptr(0), a.usize(1), ns);
+    let r = do_poll(&Caller::of(p), a.ptr(0), a.usize(1), ns);
     if a.ptr(3) != 0 {
         if matches!(r, Err(Errno::EINTR)) {
             p.saved_mask = Some(old);
@@ -1462,8 +1486,8 @@ pub fn sys_pipe2(p: &mut Thread, a: Args) -> SysResult {
 }
 
 /// select/pselect6 on top of the poll machinery: fd_set bitmaps in, ready bitmaps out.
-fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64>) -> SysResult {
-    if nfds > p.nofile_limit().max(1024) {
+fn do_select(c: &Caller, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64>) -> SysResult {
+    if nfds > c.nofile_limit().max(1024) {
         return Err(Errno::EINVAL);
     }
     let bytes = nfds.div_ceil(64) * 8;
@@ -1474,7 +1498,7 @@ fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64
     ];
     for (mask, addr) in masks.iter_mut().zip(sets) {
         if addr != 0 {
-            p.mm().read(addr, mask)?;
+            c.read(addr, mask)?;
         }
     }
     let is_set = |m: &[u8], fd: usize| m[fd / 8] & (1 << (fd % 8)) != 0;
@@ -1493,7 +1517,7 @@ fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64
             events |= POLLPRI;
         }
         if events != 0 {
-            p.files().get(fd)?; // EBADF for a closed descriptor, as select does
+            c.files.lock().get(fd)?; // EBADF for a closed descriptor, as select does
             fds.extend_from_slice(&(fd as i32).to_le_bytes());
             fds.extend_from_slice(&events.to_le_bytes());
             fds.extend_from_slice(&0i16.to_le_bytes());
@@ -1502,7 +1526,7 @@ fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64
     }
     let deadline = timeout_ns.map(|t| crate::time::uptime_ns().saturating_add(t));
     loop {
-        poll_once(p, &mut fds);
+        poll_once(c, &mut fds)?;
         let mut out = [
             alloc::vec![0u8; bytes],
             alloc::vec![0u8; bytes],
@@ -1528,26 +1552,24 @@ fn do_select(p: &mut Thread, nfds: usize, sets: [u64; 3], timeout_ns: Option<u64
         if count > 0 || expired {
             for (mask, addr) in out.iter().zip(sets) {
                 if addr != 0 {
-                    p.mm().write(addr, mask)?;
+                    c.write(addr, mask)?;
                 }
             }
             return Ok(count);
         }
-        if p.signal_pending() {
+        if c.signal_pending() {
             return Err(Errno::EINTR);
         }
-        crate::drivers::uart::add_waiter(p.tid);
-        let tick = crate::time::uptime_ns() + 10_000_000;
-        crate::sched::block(Some(deadline.map_or(tick, |d| d.min(tick))));
+        wait_for_readiness(c, &fds, deadline)?;
     }
 }
 
-pub fn sys_select(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_select(c: &Caller, a: Args) -> SysResult {
     let timeout = if a.ptr(4) == 0 {
         None
     } else {
         let mut b = [0u8; 16];
-        p.mm().read(a.ptr(4), &mut b)?;
+        c.read(a.ptr(4), &mut b)?;
         let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
         let usec = i64::from_le_bytes(b[8..].try_into().expect("8"));
         if sec < 0 || !(0..1_000_000).contains(&usec) {
@@ -1555,7 +1577,7 @@ pub fn sys_select(p: &mut Thread, a: Args) -> SysResult {
         }
         Some(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
     };
-    do_select(p, a.usize(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout)
+    do_select(c, a.usize(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout)
 }
 
 pub fn sys_pselect6(p: &mut Thread, a: Args) -> SysResult {
@@ -1583,7 +1605,12 @@ pub fn sys_pselect6(p: &mut Thread, a: Args) -> SysResult {
             p.set_blocked(u64::from_le_bytes(set));
         }
     }
-    let r = do_select(p, a.usize(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout);
+    let r = do_select(
+        &Caller::of(p),
+        a.usize(0),
+        [a.ptr(1), a.ptr(2), a.ptr(3)],
+        timeout,
+    );
     if a.ptr(5) != 0 {
         if matches!(r, Err(Errno::EINTR)) {
             p.saved_mask = Some(old);
