@@ -1,14 +1,22 @@
-//! The PKU self tests can fail: a kernel built with `--features break-pkru` (applications run
-//! with the libOS PKRU) must fail them. A test that cannot fail proves nothing.
+//! Deliberately broken kernels show that the checks catch what they claim to: a kernel
+//! built with `--features break-pkru` (applications run with the libOS PKRU) must fail the
+//! PKU self tests, and one built with `--features panic-in-gate` (a panic on request, in
+//! ring 3 behind the MPK gate) must report it and stop. A test that cannot fail proves
+//! nothing.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use common::programs::{c_program, Libc};
+
 const ISOUNIK: &str = env!("CARGO_BIN_EXE_isounik");
 
-fn build_broken_kernel() -> PathBuf {
+/// The kernel built with `feature`, in a target directory of its own.
+fn build_kernel_with(feature: &str) -> PathBuf {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target_dir = repo.join("target/kernel-break-pkru");
+    let target_dir = repo.join(format!("target/kernel-{feature}"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(repo.join("kernel"))
@@ -17,7 +25,7 @@ fn build_broken_kernel() -> PathBuf {
             "--release",
             "--quiet",
             "--features",
-            "break-pkru",
+            feature,
             "--target-dir",
         ])
         .arg(&target_dir);
@@ -31,13 +39,13 @@ fn build_broken_kernel() -> PathBuf {
         }
     }
     let status = cmd.status().expect("cargo runs");
-    assert!(status.success(), "building the break-pkru kernel failed");
+    assert!(status.success(), "building the {feature} kernel failed");
     target_dir.join("x86_64-unknown-linux-gnu/release/isounik-kernel")
 }
 
 #[test]
 fn pku_self_tests_fail_when_pkru_enforcement_is_broken() {
-    let kernel = build_broken_kernel();
+    let kernel = build_kernel_with("break-pkru");
     let output = Command::new(ISOUNIK)
         .args(["selftest", "--timeout", "60", "--kernel"])
         .arg(&kernel)
@@ -62,4 +70,67 @@ fn pku_self_tests_fail_when_pkru_enforcement_is_broken() {
         last.starts_with("selftest: ") && !last.contains(" 0 failed"),
         "closing line: {last}"
     );
+}
+
+#[test]
+fn a_panic_behind_the_gate_is_reported_and_stops_the_machine() {
+    let kernel = build_kernel_with("panic-in-gate");
+    let program = c_program("gate_panic", Libc::Musl);
+    for (entry, reason) in [
+        (
+            "gate",
+            "kernel crashed: in libOS code behind the MPK gate: kernel panic: deliberate panic \
+             (test kernel)",
+        ),
+        (
+            "trap",
+            "kernel crashed: kernel panic: deliberate panic (test kernel)",
+        ),
+    ] {
+        let output = Command::new(ISOUNIK)
+            .args([
+                "run",
+                "--timeout",
+                "60",
+                "--syscall-entry",
+                entry,
+                "--kernel",
+            ])
+            .arg(&kernel)
+            .arg(&program)
+            .arg("panic")
+            .output()
+            .expect("isounik runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(70),
+            "[{entry}] exit status; stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stdout.contains("site used once") && !stdout.contains("no panic"),
+            "[{entry}] {stdout}"
+        );
+        assert!(
+            stderr.contains(reason),
+            "[{entry}] stderr lacks {reason:?}:\n{stderr}"
+        );
+    }
+    // Without the request the same kernel runs the program to its end.
+    let output = Command::new(ISOUNIK)
+        .args([
+            "run",
+            "--timeout",
+            "60",
+            "--syscall-entry",
+            "gate",
+            "--kernel",
+        ])
+        .arg(&kernel)
+        .arg(&program)
+        .output()
+        .expect("isounik runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no panic"));
 }

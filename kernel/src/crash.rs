@@ -82,6 +82,14 @@ fn backtrace(mut rbp: u64, first_ip: Option<u64>) {
 
 /// Reports a panic and exits.
 pub fn panic(info: &core::panic::PanicInfo) -> ! {
+    if crate::arch::x86_64::cpu::in_ring3() {
+        let mut message = LineBuf::new();
+        let _ = write!(message, "kernel panic: {}", info.message());
+        if let Some(loc) = info.location() {
+            let _ = write!(message, " at {}:{}", loc.file(), loc.line());
+        }
+        crate::arch::x86_64::gate::crash_from_ring3(&message);
+    }
     begin();
     let mut message = LineBuf::new();
     let _ = write!(message, "{}", info.message());
@@ -152,6 +160,11 @@ pub fn exception(frame: &TrapFrame, cr2: u64) -> ! {
 
 /// Reports an unrecoverable error found by kernel code (not a Rust panic) and exits.
 pub fn fatal(args: core::fmt::Arguments) -> ! {
+    if crate::arch::x86_64::cpu::in_ring3() {
+        let mut message = LineBuf::new();
+        let _ = message.write_fmt(args);
+        crate::arch::x86_64::gate::crash_from_ring3(&message);
+    }
     begin();
     let mut reason = LineBuf::new();
     let _ = reason.write_fmt(args);

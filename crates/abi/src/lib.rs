@@ -408,6 +408,9 @@ pub mod gate {
     /// map `rdx` more bytes of libOS heap (rounded up to pages); gives their start, 0 when
     /// no memory is left.
     pub const PRIV_GROW_HEAP: u64 = 0x4953_4f55_4e49_4b05;
+    /// report a fatal error of the libOS code (a panic; `rdx`: its message, a line buffer
+    /// on the thread's gate stack) and stop the machine, as a panic in ring 0 does.
+    pub const PRIV_CRASH: u64 = 0x4953_4f55_4e49_4b06;
 }
 
 #[cfg(test)]

@@ -258,12 +258,12 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
-    use isounik_abi::gate::{PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP};
+    use isounik_abi::gate::{PRIV_CRASH, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD};
     let mut forwarded = false;
     // The privilege gate's requests: numbers no Linux call has (one test on the common path).
     if p.ctx.regs.rax >= PRIV_FORWARD {
         let request = p.ctx.regs.rax;
-        if (PRIV_FLUSH..=PRIV_GROW_HEAP).contains(&request) {
+        if (PRIV_FLUSH..=PRIV_CRASH).contains(&request) {
             // A service for libOS code behind the gate, which goes on where it asked.
             let answer = crate::arch::x86_64::gate::serve(p, request);
             p.ctx.regs.rax = answer.unwrap_or_else(|e| syscall_return(Err(e)));

@@ -468,6 +468,9 @@ pub fn sys_getrandom(c: &Caller, a: Args) -> SysResult {
     const GRND_NONBLOCK: u64 = 1;
     const GRND_RANDOM: u64 = 2;
     const GRND_INSECURE: u64 = 4;
+    if cfg!(feature = "panic-in-gate") && a.raw(2) == 0x4953_4f55 {
+        panic!("deliberate panic (test kernel)");
+    }
     if a.raw(2) & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 {
         return Err(Errno::EINVAL);
     }

@@ -23,7 +23,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use isounik_abi::gate::{
-    PRIV_BLOCK, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP, SLOW, TABLE_LEN,
+    PRIV_BLOCK, PRIV_CRASH, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP, SLOW, TABLE_LEN,
 };
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
@@ -303,7 +303,8 @@ pub fn finished_call(t: &mut crate::proc::Thread) -> Result<(), Errno> {
 }
 
 /// Asks ring 0, from libOS code running behind the gate (ring 3, libOS rights), for one of
-/// the privilege gate's services (`PRIV_FLUSH`, `PRIV_BLOCK`, `PRIV_GROW_HEAP`).
+/// the privilege gate's services (`PRIV_FLUSH`, `PRIV_BLOCK`, `PRIV_GROW_HEAP`,
+/// `PRIV_CRASH`).
 /// The callers (`sched::wake`, `sched::block`, the heap) come here only in ring 3.
 pub fn service(request: u64, argument: u64) -> u64 {
     debug_assert!(super::cpu::in_ring3());
@@ -393,7 +394,35 @@ pub fn serve(t: &mut crate::proc::Thread, request: u64) -> Result<u64, Errno> {
             Ok(0)
         }
         PRIV_GROW_HEAP => Ok(crate::mm::grow_heap(argument).map_or(0, |range| range.start)),
+        PRIV_CRASH => {
+            // The message is a `LineBuf` on this thread's gate stack (`crash_from_ring3`).
+            let top = GATE_STACK.load(Ordering::Relaxed);
+            let size = core::mem::size_of::<crate::crash::LineBuf>() as u64;
+            let on_gate_stack = argument >= top.saturating_sub(GATE_STACK_SIZE)
+                && argument.checked_add(size).is_some_and(|end| end <= top)
+                && argument.is_multiple_of(core::mem::align_of::<crate::crash::LineBuf>() as u64);
+            let message = if on_gate_stack {
+                // SAFETY: a `LineBuf` the libOS code behind the gate made on the running
+                // thread's gate stack (libOS memory, mapped in every address space) and
+                // passed at the service `syscall`, which only that code reaches; the
+                // thread waits in ring 0 while it is read.
+                unsafe { &*(argument as *const crate::crash::LineBuf) }.as_str()
+            } else {
+                "(no readable message)"
+            };
+            crate::crash::fatal(format_args!("in libOS code behind the MPK gate: {message}"))
+        }
         _ => Err(Errno::EINVAL),
+    }
+}
+
+/// A panic or fatal error of libOS code running behind the gate: ring 3 cannot write the
+/// log, so ring 0 reports it (`PRIV_CRASH`) and stops the machine, as for its own.
+pub fn crash_from_ring3(message: &crate::crash::LineBuf) -> ! {
+    service(PRIV_CRASH, message as *const crate::crash::LineBuf as u64);
+    // Only if ring 0 refused, which it does not for the gate's own code.
+    loop {
+        core::hint::spin_loop();
     }
 }
 
