@@ -136,21 +136,21 @@ pub fn sys_sigaltstack(p: &mut Thread, a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_kill(c: &Caller, a: Args) -> SysResult {
     let sig = signal_number(a.raw(1))?;
     match a.int(0) {
         0 => {
-            let pgid = p.inner().pgid;
+            let pgid = c.inner().pgid;
             signal::send_to_group(pgid, sig)?;
         }
         -1 => {
             // Every process but init and the caller (as Linux).
             for q in proc::all_processes() {
-                if q.pid != 1 && q.pid != p.pid && q.inner.lock().zombie.is_none() {
+                if q.pid != 1 && q.pid != c.pid && q.inner.lock().zombie.is_none() {
                     signal::send_to_process_with(
                         &q,
                         sig,
-                        isounik_linux::structs::Siginfo::kill(sig as u32, p.pid as i32, 0),
+                        isounik_linux::structs::Siginfo::kill(sig as u32, c.pid as i32, 0),
                     );
                 }
             }
@@ -162,7 +162,7 @@ pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
                 signal::send_to_process_with(
                     &target,
                     sig,
-                    isounik_linux::structs::Siginfo::kill(sig as u32, p.pid as i32, 0),
+                    isounik_linux::structs::Siginfo::kill(sig as u32, c.pid as i32, 0),
                 );
             }
         }
@@ -170,18 +170,17 @@ pub fn sys_kill(p: &mut Thread, a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_tgkill(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_tgkill(_: &Caller, a: Args) -> SysResult {
     let sig = signal_number(a.raw(2))?;
     let ts = proc::thread_shared(a.uint(1)).ok_or(Errno::ESRCH)?;
     if ts.pid != a.uint(0) {
         return Err(Errno::ESRCH);
     }
-    let _ = p;
     signal::send_to_thread(a.uint(1), sig)?;
     Ok(0)
 }
 
-pub fn sys_tkill(_p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_tkill(_: &Caller, a: Args) -> SysResult {
     let sig = signal_number(a.raw(1))?;
     signal::send_to_thread(a.uint(0), sig)?;
     Ok(0)

@@ -63,13 +63,32 @@ gate_getppid:
 # System calls in Rust (`gate_dispatch`, the kernel's own system call table), on the
 # thread's gate stack (libOS memory). The six argument registers are pushed so that they
 # form the argument array (rdi, rsi, rdx, r10, r8, r9) and are restored from it: with the
-# program's rsp and the number, eight words, which keep the ABI's alignment.
+# program's rsp and the number, eight words, which keep the ABI's alignment. The program's
+# xmm0-15 are kept below them: a system call preserves them (Linux saves them on entry),
+# and the Rust code may use them. (It never touches x87 or AVX state, nor MXCSR.)
 .global gate_rust
 gate_rust:
     mov rcx, rsp
     mov rsp, qword ptr [rip + GATE_STACK]
     push rcx
     push r11
+    sub rsp, 256
+    movdqu [rsp], xmm0
+    movdqu [rsp + 16], xmm1
+    movdqu [rsp + 32], xmm2
+    movdqu [rsp + 48], xmm3
+    movdqu [rsp + 64], xmm4
+    movdqu [rsp + 80], xmm5
+    movdqu [rsp + 96], xmm6
+    movdqu [rsp + 112], xmm7
+    movdqu [rsp + 128], xmm8
+    movdqu [rsp + 144], xmm9
+    movdqu [rsp + 160], xmm10
+    movdqu [rsp + 176], xmm11
+    movdqu [rsp + 192], xmm12
+    movdqu [rsp + 208], xmm13
+    movdqu [rsp + 224], xmm14
+    movdqu [rsp + 240], xmm15
     push r9
     push r8
     push r10
@@ -86,6 +105,23 @@ gate_rust:
     pop r10
     pop r8
     pop r9
+    movdqu xmm0, [rsp]
+    movdqu xmm1, [rsp + 16]
+    movdqu xmm2, [rsp + 32]
+    movdqu xmm3, [rsp + 48]
+    movdqu xmm4, [rsp + 64]
+    movdqu xmm5, [rsp + 80]
+    movdqu xmm6, [rsp + 96]
+    movdqu xmm7, [rsp + 112]
+    movdqu xmm8, [rsp + 128]
+    movdqu xmm9, [rsp + 144]
+    movdqu xmm10, [rsp + 160]
+    movdqu xmm11, [rsp + 176]
+    movdqu xmm12, [rsp + 192]
+    movdqu xmm13, [rsp + 208]
+    movdqu xmm14, [rsp + 224]
+    movdqu xmm15, [rsp + 240]
+    add rsp, 256
     pop r11
     pop rsp
     movabs rcx, {slow}
