@@ -289,6 +289,16 @@ int main(int argc, char **argv) {
     EXPECT_ERRNO(syscall(SYS_lseek, 12345, 0, SEEK_SET), EBADF);
     CHECK(unlink("/tmp/gate-link") == 0 && close(dfd) == 0, "clean up");
     int q[2];
+    int lowest = open("/dev/null", O_RDONLY);
+    CHECK(lowest >= 0 && close(lowest) == 0, "open /dev/null");
+    EXPECT_ERRNO(syscall(SYS_pipe, libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_pipe2, fresh + 8192, 0), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_pipe2, q, 0x12345), EINVAL);
+    int again = open("/dev/null", O_RDONLY);
+    CHECK(again == lowest && close(again) == 0, "a failed pipe left descriptors (%d, %d)", again,
+          lowest);
+    CHECK(syscall(SYS_pipe2, q, O_CLOEXEC) == 0 && fcntl(q[0], F_GETFD) == FD_CLOEXEC, "pipe2");
+    CHECK(close(q[0]) == 0 && close(q[1]) == 0, "close");
     CHECK(pipe(q) == 0, "pipe");
     CHECK(fcntl(q[0], F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
     EXPECT_ERRNO(syscall(SYS_write, q[1], libos, 16), EFAULT);

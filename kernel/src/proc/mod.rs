@@ -273,11 +273,6 @@ impl Thread {
             .store(mask & !signal::UNBLOCKABLE, Ordering::Relaxed);
     }
 
-    /// The RLIMIT_NOFILE soft limit, bounded.
-    pub fn nofile_limit(&self) -> usize {
-        self.inner().nofile_limit()
-    }
-
     /// A blocking call was interrupted by a signal: EINTR, restarted if the handler has
     /// SA_RESTART (or if no handler runs).
     pub fn interrupted(&mut self) -> Errno {

@@ -1439,7 +1439,7 @@ pub fn sys_fadvise64(p: &mut Thread, a: Args) -> SysResult {
     Ok(0)
 }
 
-fn do_pipe(p: &mut Thread, fds_addr: u64, flags: u32) -> SysResult {
+fn do_pipe(c: &Caller, fds_addr: u64, flags: u32) -> SysResult {
     const O_DIRECT: u32 = 0o40000;
     if flags & !(O_CLOEXEC | fs::file::O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
@@ -1456,33 +1456,33 @@ fn do_pipe(p: &mut Thread, fds_addr: u64, flags: u32) -> SysResult {
         status | fs::file::O_WRONLY,
         Vec::new(),
     );
-    let limit = p.nofile_limit();
+    let limit = c.nofile_limit();
     let cloexec = flags & O_CLOEXEC != 0;
-    let rfd = p.files().insert_from(0, read, cloexec, limit)?;
-    let wfd = match p.files().insert_from(0, write, cloexec, limit) {
+    let rfd = c.files.lock().insert_from(0, read, cloexec, limit)?;
+    let wfd = match c.files.lock().insert_from(0, write, cloexec, limit) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = p.files().close(rfd);
+            let _ = c.files.lock().close(rfd);
             return Err(e);
         }
     };
     let mut b = [0u8; 8];
     b[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
     b[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
-    if let Err(e) = p.mm().write(fds_addr, &b) {
-        let _ = p.files().close(rfd);
-        let _ = p.files().close(wfd);
+    if let Err(e) = c.write(fds_addr, &b) {
+        let _ = c.files.lock().close(rfd);
+        let _ = c.files.lock().close(wfd);
         return Err(e);
     }
     Ok(0)
 }
 
-pub fn sys_pipe(p: &mut Thread, a: Args) -> SysResult {
-    do_pipe(p, a.ptr(0), 0)
+pub fn sys_pipe(c: &Caller, a: Args) -> SysResult {
+    do_pipe(c, a.ptr(0), 0)
 }
 
-pub fn sys_pipe2(p: &mut Thread, a: Args) -> SysResult {
-    do_pipe(p, a.ptr(0), a.uint(1))
+pub fn sys_pipe2(c: &Caller, a: Args) -> SysResult {
+    do_pipe(c, a.ptr(0), a.uint(1))
 }
 
 /// select/pselect6 on top of the poll machinery: fd_set bitmaps in, ready bitmaps out.

@@ -155,8 +155,8 @@ const CALLS: &[(u32, Call)] = &[
     (nr::STATFS, Trap(fs::sys_statfs)),
     (nr::FSTATFS, Trap(fs::sys_fstatfs)),
     (nr::FADVISE64, Trap(fs::sys_fadvise64)),
-    (nr::PIPE, Trap(fs::sys_pipe)),
-    (nr::PIPE2, Trap(fs::sys_pipe2)),
+    (nr::PIPE, Gate(fs::sys_pipe)),
+    (nr::PIPE2, Gate(fs::sys_pipe2)),
     // memory
     (nr::BRK, Trap(mem::sys_brk)),
     (nr::MMAP, Trap(mem::sys_mmap)),
