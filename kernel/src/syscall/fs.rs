@@ -332,7 +332,7 @@ fn pipe_file(c: &Caller, fd: usize) -> Result<Arc<OpenFile>, Errno> {
 }
 
 /// A transfer's result; `None` (not a pipe or memory device: nothing done) is ring 0's.
-fn pipe_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
+fn transfer_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
     transfer.unwrap_or(Err(RING0_NEEDED)).map(|n| n as u64)
 }
 
@@ -342,7 +342,7 @@ pub fn sys_read_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
     let transfer = file.pipe_read_to_user(c, a.ptr(1), len, None, false);
-    pipe_result(transfer.or_else(|| file.memory_device_read_to_user(c, a.ptr(1), len)))
+    transfer_result(transfer.or_else(|| file.memory_device_read_to_user(c, a.ptr(1), len)))
 }
 
 /// write(2) of a pipe or a memory device, as `sys_read_pipe_or_memory`.
@@ -350,7 +350,7 @@ pub fn sys_write_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
     let transfer = file.pipe_write_from_user(c, a.ptr(1), len, None);
-    pipe_result(transfer.or_else(|| file.memory_device_write(len)))
+    transfer_result(transfer.or_else(|| file.memory_device_write(len)))
 }
 
 fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
@@ -453,7 +453,7 @@ pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, total| {
-        pipe_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), None, total > 0))
+        transfer_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), None, total > 0))
     })
 }
 
@@ -462,7 +462,7 @@ pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, _| {
-        pipe_result(file.pipe_write_from_user(c, base, len.min(MAX_RW), None))
+        transfer_result(file.pipe_write_from_user(c, base, len.min(MAX_RW), None))
     })
 }
 
