@@ -129,10 +129,9 @@ impl OpenFile {
         c: &Caller,
         addr: u64,
         len: usize,
-        at: Option<u64>,
         no_wait: bool,
     ) -> Option<Result<usize, Errno>> {
-        let checked = self.pipe_for_transfer(false, at)?;
+        let checked = self.pipe_for_transfer(false)?;
         Some(
             checked
                 .and_then(|(pipe, nonblock)| pipe.read_to_user(c, addr, len, nonblock || no_wait)),
@@ -145,9 +144,8 @@ impl OpenFile {
         c: &Caller,
         addr: u64,
         len: usize,
-        at: Option<u64>,
     ) -> Option<Result<usize, Errno>> {
-        let checked = self.pipe_for_transfer(true, at)?;
+        let checked = self.pipe_for_transfer(true)?;
         Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(c, addr, len, nonblock)))
     }
 
@@ -191,13 +189,9 @@ impl OpenFile {
         })
     }
 
-    /// The pipe and O_NONBLOCK for a read or write of this file, after the checks `read`
-    /// and `write` make (open for it, no offset); `None` if it is not a pipe.
-    fn pipe_for_transfer(
-        &self,
-        write: bool,
-        at: Option<u64>,
-    ) -> Option<Result<(&super::pipe::Pipe, bool), Errno>> {
+    /// The pipe and O_NONBLOCK for a read or write of this file, after the check `read`
+    /// and `write` make (open for it); `None` if it is not a pipe.
+    fn pipe_for_transfer(&self, write: bool) -> Option<Result<(&super::pipe::Pipe, bool), Errno>> {
         let FileKind::Pipe(end) = &self.kind else {
             return None;
         };
@@ -208,8 +202,6 @@ impl OpenFile {
         };
         Some(if !open_for_it {
             Err(Errno::EBADF)
-        } else if at.is_some() {
-            Err(Errno::ESPIPE)
         } else {
             Ok((&end.pipe, self.flags() & O_NONBLOCK != 0))
         })

@@ -606,33 +606,6 @@ impl AddressSpace {
         uaccess::copy_to_user(addr, data).map_err(|_| Errno::EFAULT)
     }
 
-    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
-    pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<alloc::vec::Vec<u8>, Errno> {
-        // Strings are short: small steps, never past the end of a page, so an unmapped next
-        // page only matters if the string really continues there.
-        const STEP: u64 = 256;
-        let mut out = alloc::vec::Vec::new();
-        let mut cursor = addr;
-        loop {
-            let chunk = (PAGE_SIZE - cursor % PAGE_SIZE).min(STEP) as usize;
-            let mut buf = [0u8; STEP as usize];
-            let buf = &mut buf[..chunk];
-            self.read(cursor, buf)?;
-            if let Some(nul) = buf.iter().position(|b| *b == 0) {
-                out.extend_from_slice(&buf[..nul]);
-                if out.len() > max {
-                    return Err(Errno::ENAMETOOLONG);
-                }
-                return Ok(out);
-            }
-            out.extend_from_slice(buf);
-            if out.len() > max {
-                return Err(Errno::ENAMETOOLONG);
-            }
-            cursor = cursor.checked_add(chunk as u64).ok_or(Errno::EFAULT)?;
-        }
-    }
-
     /// Grows or shrinks the heap (`brk`); returns the new break.
     pub fn set_brk(&mut self, new: u64) -> u64 {
         if new < self.brk_start || new >= MMAP_TOP {

@@ -246,10 +246,8 @@ fn read_into_user(
     len: usize,
     mut at: Option<u64>,
 ) -> SysResult {
+    // (Pipes and memory devices are the `Split` entries' first halves', on both paths.)
     let len = len.min(MAX_RW);
-    if let Some(result) = Caller::run_for(p, |c| file.pipe_read_to_user(c, buf, len, at, false)) {
-        return result.map(|n| n as u64);
-    }
     let seekable = matches!(file.kind, FileKind::Regular(_) | FileKind::ProcFile(..));
     let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
     let mut done = 0;
@@ -282,9 +280,6 @@ fn write_from_user(
     mut at: Option<u64>,
 ) -> SysResult {
     let len = len.min(MAX_RW);
-    if let Some(result) = Caller::run_for(p, |c| file.pipe_write_from_user(c, buf, len, at)) {
-        return result.map(|n| n as u64);
-    }
     let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
     let mut done = 0;
     while done < len {
@@ -341,7 +336,7 @@ fn transfer_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
 pub fn sys_read_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
-    let transfer = file.pipe_read_to_user(c, a.ptr(1), len, None, false);
+    let transfer = file.pipe_read_to_user(c, a.ptr(1), len, false);
     transfer_result(transfer.or_else(|| file.memory_device_read_to_user(c, a.ptr(1), len)))
 }
 
@@ -349,7 +344,7 @@ pub fn sys_read_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
 pub fn sys_write_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     let len = a.usize(2).min(MAX_RW);
-    let transfer = file.pipe_write_from_user(c, a.ptr(1), len, None);
+    let transfer = file.pipe_write_from_user(c, a.ptr(1), len);
     transfer_result(transfer.or_else(|| file.memory_device_write(len)))
 }
 
@@ -453,7 +448,7 @@ pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, total| {
-        transfer_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), None, total > 0))
+        transfer_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), total > 0))
     })
 }
 
@@ -462,7 +457,7 @@ pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
     let file = pipe_file(c, a.fd(0)?)?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, _| {
-        transfer_result(file.pipe_write_from_user(c, base, len.min(MAX_RW), None))
+        transfer_result(file.pipe_write_from_user(c, base, len.min(MAX_RW)))
     })
 }
 

@@ -506,7 +506,7 @@ fn read_string_array(p: &mut Thread, mut addr: u64) -> Result<Vec<Vec<u8>>, Errn
         if out.len() >= 100_000 {
             return Err(Errno::E2BIG);
         }
-        out.push(p.mm().read_cstr(s, 128 * 1024).map_err(|e| {
+        out.push(Caller::of(p).read_cstr(s, 128 * 1024).map_err(|e| {
             if e == Errno::ENAMETOOLONG {
                 Errno::E2BIG
             } else {
@@ -518,7 +518,7 @@ fn read_string_array(p: &mut Thread, mut addr: u64) -> Result<Vec<Vec<u8>>, Errn
 }
 
 pub fn sys_execve(p: &mut Thread, a: Args) -> SysResult {
-    let path = p.mm().read_cstr(a.ptr(0), 4095)?;
+    let path = Caller::of(p).read_cstr(a.ptr(0), 4095)?;
     let argv = read_string_array(p, a.ptr(1))?;
     let envp = read_string_array(p, a.ptr(2))?;
     proc::exec_in_place(p, &path, argv, envp)?;
