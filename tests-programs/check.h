@@ -144,6 +144,18 @@ static inline const char *signal_name(int sig) {
 
 /* A hex argument (kernel addresses passed by the test from the kernel's ELF). */
 static inline uint64_t hexarg(const char *s) { return strtoull(s, NULL, 16); }
+
+/* MemAvailable from /proc/meminfo in KiB (what programs can still get), or -1. */
+static inline long mem_available_kib(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return -1;
+    char line[128];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
 #endif
 
 #endif

@@ -26,17 +26,6 @@
 static volatile sig_atomic_t signals_seen;
 static void count_signal(int sig) { (void)sig; signals_seen++; }
 
-static long mem_available_kib(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return -1;
-    char line[128];
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
 static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
 
 static void ids(const char *who, pid_t pid, pid_t ppid) {

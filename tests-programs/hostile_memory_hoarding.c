@@ -10,17 +10,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-static long mem_available_kib(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return -1;
-    char line[128];
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
 int main(void) {
     int go[2], ready[2];
     CHECK(pipe(go) == 0 && pipe(ready) == 0, "pipe");

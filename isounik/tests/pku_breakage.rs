@@ -6,8 +6,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use common::programs::{c_program, Libc};
 
@@ -72,6 +72,24 @@ fn pku_self_tests_fail_when_pkru_enforcement_is_broken() {
     );
 }
 
+/// `isounik run` of `program` (with `args`) on `kernel` with the given system-call entry.
+fn run_on(kernel: &Path, entry: &str, program: &Path, args: &[&str]) -> Output {
+    Command::new(ISOUNIK)
+        .args([
+            "run",
+            "--timeout",
+            "60",
+            "--syscall-entry",
+            entry,
+            "--kernel",
+        ])
+        .arg(kernel)
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("isounik runs")
+}
+
 #[test]
 fn a_panic_behind_the_gate_is_reported_and_stops_the_machine() {
     let kernel = build_kernel_with("panic-in-gate");
@@ -87,20 +105,7 @@ fn a_panic_behind_the_gate_is_reported_and_stops_the_machine() {
             "kernel crashed: kernel panic: deliberate panic (test kernel)",
         ),
     ] {
-        let output = Command::new(ISOUNIK)
-            .args([
-                "run",
-                "--timeout",
-                "60",
-                "--syscall-entry",
-                entry,
-                "--kernel",
-            ])
-            .arg(&kernel)
-            .arg(&program)
-            .arg("panic")
-            .output()
-            .expect("isounik runs");
+        let output = run_on(&kernel, entry, &program, &["panic"]);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
@@ -118,19 +123,7 @@ fn a_panic_behind_the_gate_is_reported_and_stops_the_machine() {
         );
     }
     // Without the request the same kernel runs the program to its end.
-    let output = Command::new(ISOUNIK)
-        .args([
-            "run",
-            "--timeout",
-            "60",
-            "--syscall-entry",
-            "gate",
-            "--kernel",
-        ])
-        .arg(&kernel)
-        .arg(&program)
-        .output()
-        .expect("isounik runs");
+    let output = run_on(&kernel, "gate", &program, &[]);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("no panic"));
 }
