@@ -18,8 +18,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sendfile.h>
+#include <sys/statfs.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -498,6 +502,188 @@ int main(int argc, char **argv) {
               "locker %d status %#x", k, status);
     }
     OK("two processes made 30000 rounds of masks, actions, umask and rlimits under signals");
+
+    /* Sessions and groups, file-system and memory figures, syncs and yields: ring 3 too. */
+    fflush(stdout);
+    pid_t leader = fork();
+    CHECK(leader >= 0, "fork");
+    if (leader == 0) {
+        pid_t self = getpid();
+        if (setpgid(0, 0) != 0 || getpgrp() != self) _exit(2);
+        if (setsid() != -1 || errno != EPERM) _exit(3); /* a group leader may not */
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            pid_t gc = getpid();
+            if (setsid() != gc || getsid(0) != gc || getpgrp() != gc) _exit(4);
+            if (setsid() != -1 || errno != EPERM) _exit(5);
+            if (setpgid(0, 0) != -1 || errno != EPERM) _exit(6); /* a session leader */
+            _exit(0);
+        }
+        int st2;
+        if (waitpid(grandchild, &st2, 0) != grandchild || !WIFEXITED(st2)) _exit(7);
+        if (WEXITSTATUS(st2) != 0) _exit(10 + WEXITSTATUS(st2));
+        if (setpgid(grandchild, self) != -1) _exit(8); /* gone: ESRCH */
+        if (syscall(SYS_setpgid, -1, 0) != -1 || errno != EINVAL) _exit(9);
+        _exit(0);
+    }
+    CHECK(waitpid(leader, &status, 0) == leader && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "setsid/setpgid child status %#x", status);
+    EXPECT_ERRNO(syscall(SYS_setpgid, leader, 0), ESRCH);
+    struct statfs sfs;
+    CHECK(syscall(SYS_statfs, "/tmp", &sfs) == 0 && sfs.f_bsize == 4096 && sfs.f_blocks > 0 &&
+              sfs.f_bfree <= sfs.f_blocks,
+          "statfs /tmp");
+    EXPECT_ERRNO(syscall(SYS_statfs, "/tmp", libos), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_statfs, libos, &sfs), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_statfs, "/no/such/dir", &sfs), ENOENT);
+    EXPECT_ERRNO(syscall(SYS_fstatfs, 999, &sfs), EBADF);
+    struct sysinfo si;
+    CHECK(syscall(SYS_sysinfo, &si) == 0 && si.totalram > 0 && si.freeram <= si.totalram &&
+              si.freeram > 0 && si.procs >= 1 && si.mem_unit == 1,
+          "sysinfo");
+    EXPECT_ERRNO(syscall(SYS_sysinfo, libos), EFAULT);
+    /* The figures follow memory use: 8 MiB touched show up as less free memory. */
+    unsigned long free_before = si.freeram;
+    char *eight = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(eight != MAP_FAILED, "mmap 8 MiB");
+    memset(eight, 1, 8 << 20);
+    CHECK(syscall(SYS_sysinfo, &si) == 0 && si.freeram + (7 << 20) <= free_before,
+          "free memory did not drop: %lu -> %lu", free_before, si.freeram);
+    CHECK(munmap(eight, 8 << 20) == 0, "munmap");
+    int sync_fd = open("/tmp/gate-sync", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(sync_fd >= 0, "open");
+    CHECK(fsync(sync_fd) == 0 && fdatasync(sync_fd) == 0, "fsync, fdatasync");
+    CHECK(syscall(SYS_fstatfs, sync_fd, &sfs) == 0 && sfs.f_bsize == 4096, "fstatfs");
+    EXPECT_ERRNO(syscall(SYS_fstatfs, sync_fd, (void *)8), EFAULT);
+    CHECK(syscall(SYS_sync) == 0, "sync");
+    CHECK(syscall(SYS_fadvise64, sync_fd, 0, 0, POSIX_FADV_SEQUENTIAL) == 0, "fadvise64");
+    EXPECT_ERRNO(syscall(SYS_fadvise64, sync_fd, 0, 0, 99), EINVAL);
+    EXPECT_ERRNO(fsync(999), EBADF);
+    EXPECT_ERRNO(syscall(SYS_fadvise64, 999, 0, 0, 0), EBADF);
+    CHECK(close(sync_fd) == 0 && unlink("/tmp/gate-sync") == 0, "close, unlink");
+    for (int i = 0; i < 100; i++) CHECK(sched_yield() == 0, "sched_yield");
+    OK("setsid, setpgid, statfs, sysinfo, fsync, sync, fadvise64 and sched_yield");
+
+    /* Files' data: read, write, pread, pwrite, readv, writev, sendfile, truncate, fallocate
+     * run in ring 3 (file pages in the libOS's file-data window), with the pointer checks. */
+    {
+        enum { SIZE = 1 << 20 };
+        static unsigned char out[SIZE], back[SIZE];
+        for (int i = 0; i < SIZE; i++) out[i] = (unsigned char)(i * 7 + i / 4096);
+        int fd = open("/tmp/gate-data", O_CREAT | O_RDWR | O_TRUNC, 0644);
+        CHECK(fd >= 0, "open");
+        for (int at = 0; at < SIZE; at += 100000) {
+            int n = SIZE - at < 100000 ? SIZE - at : 100000;
+            CHECK(write(fd, out + at, n) == n, "write at %d", at);
+        }
+        CHECK(lseek(fd, 0, SEEK_CUR) == SIZE, "offset after writes");
+        CHECK(pread(fd, back, SIZE, 0) == SIZE && memcmp(out, back, SIZE) == 0, "pread 1 MiB");
+        CHECK(lseek(fd, 0, SEEK_SET) == 0, "rewind");
+        memset(back, 0, SIZE);
+        for (int at = 0; at < SIZE;) {
+            ssize_t n = read(fd, back + at, 65536 + 17);
+            CHECK(n > 0, "read at %d: %zd", at, n);
+            at += (int)n;
+        }
+        CHECK(memcmp(out, back, SIZE) == 0 && read(fd, back, 10) == 0, "read 1 MiB, then EOF");
+        CHECK(pwrite(fd, "XYZ", 3, 4095) == 3 && pread(fd, back, 5, 4094) == 5 &&
+                  memcmp(back + 1, "XYZ", 3) == 0 && back[0] == out[4094] && back[4] == out[4098],
+              "pwrite across a page boundary");
+        char v1[7], v2[9];
+        struct iovec rv[2] = {{v1, sizeof v1}, {v2, sizeof v2}};
+        CHECK(lseek(fd, 4095, SEEK_SET) == 4095 && readv(fd, rv, 2) == 16 &&
+                  memcmp(v1, "XYZ", 3) == 0 && (unsigned char)v2[0] == out[4095 + 7],
+              "readv");
+        struct iovec wv[2] = {{"hello ", 6}, {"world", 5}};
+        CHECK(lseek(fd, SIZE, SEEK_SET) == SIZE && writev(fd, wv, 2) == 11, "writev");
+        CHECK(pread(fd, back, 20, SIZE) == 11 && memcmp(back, "hello world", 11) == 0,
+              "writev's bytes");
+        /* Bad pointers: EFAULT, nothing written to the file, the offset unchanged. */
+        off_t here = lseek(fd, 0, SEEK_CUR);
+        EXPECT_ERRNO(read(fd, libos, 16), EFAULT);
+        EXPECT_ERRNO(write(fd, libos, 16), EFAULT);
+        EXPECT_ERRNO(pread(fd, libos, 16, 0), EFAULT);
+        EXPECT_ERRNO(pwrite(fd, libos, 16, 0), EFAULT);
+        EXPECT_ERRNO(write(fd, (void *)0xdead000000000000ULL, 16), EFAULT);
+        EXPECT_ERRNO(readv(fd, (struct iovec *)libos, 1), EFAULT);
+        struct iovec into_libos = {libos, 16};
+        EXPECT_ERRNO(writev(fd, &into_libos, 1), EFAULT);
+        EXPECT_ERRNO(pread(fd, back, 16, -1), EINVAL);
+        CHECK(lseek(fd, 0, SEEK_CUR) == here && pread(fd, back, 16, 0) == 16 &&
+                  memcmp(back, out, 16) == 0,
+              "a bad pointer changed the file or its offset");
+        /* A read into a buffer whose second page is read-only stops there. */
+        char *ro = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(ro != MAP_FAILED && mprotect(ro + 4096, 4096, PROT_READ) == 0, "mmap");
+        long partial = pread(fd, ro + 4000, 200, 0);
+        CHECK(partial == -1 || (partial >= 0 && partial <= 96), "read past a read-only page: %ld",
+              partial);
+        CHECK(munmap(ro, 8192) == 0, "munmap");
+        /* A private mapping's writes stay private; the file's later writes do not reach a
+         * page the mapping copied. */
+        unsigned char *priv = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        CHECK(priv != MAP_FAILED, "mmap the file");
+        CHECK(priv[100] == out[100] && priv[5000] == out[5000], "mapped bytes");
+        priv[100] = 0xAA;
+        CHECK(pread(fd, back, 256, 0) == 256 && back[100] == out[100],
+              "a private mapping's write reached the file");
+        CHECK(pwrite(fd, "\x5a", 1, 100) == 1 && pread(fd, back, 1, 100) == 1 && back[0] == 0x5a,
+              "pwrite of a mapped page");
+        CHECK(priv[100] == 0xAA, "the private copy changed");
+        CHECK(munmap(priv, 8192) == 0, "munmap the file");
+        /* sendfile: file to pipe, file to file with an offset, bad offset pointers. */
+        int sp[2];
+        CHECK(pipe(sp) == 0, "pipe");
+        off_t from = 1000;
+        CHECK(sendfile(sp[1], fd, &from, 3000) == 3000 && from == 4000, "sendfile to a pipe");
+        CHECK(read(sp[0], back, 4096) == 3000 && memcmp(back, out + 1000, 3000) == 0,
+              "sendfile's bytes");
+        int copy = open("/tmp/gate-data-copy", O_CREAT | O_RDWR | O_TRUNC, 0600);
+        CHECK(copy >= 0 && lseek(fd, 8192, SEEK_SET) == 8192, "open the copy");
+        CHECK(sendfile(copy, fd, NULL, 100000) == 100000 && lseek(fd, 0, SEEK_CUR) == 108192,
+              "sendfile file to file moves the offset");
+        CHECK(pread(copy, back, 100000, 0) == 100000 && memcmp(back, out + 8192, 100000) == 0,
+              "the copy");
+        EXPECT_ERRNO(sendfile(copy, fd, (off_t *)libos, 10), EFAULT);
+        off_t negative = -5;
+        EXPECT_ERRNO(sendfile(copy, fd, &negative, 10), EINVAL);
+        EXPECT_ERRNO(sendfile(copy, 999, NULL, 10), EBADF);
+        CHECK(close(sp[0]) == 0 && close(sp[1]) == 0 && close(copy) == 0, "close");
+        /* truncate, ftruncate, fallocate. */
+        CHECK(ftruncate(fd, 5000) == 0 && lseek(fd, 0, SEEK_END) == 5000, "ftruncate down");
+        CHECK(pread(fd, back, 10000, 0) == 5000 && memcmp(back + 200, out + 200, 3895) == 0,
+              "kept bytes");
+        CHECK(ftruncate(fd, 9000) == 0 && pread(fd, back, 10000, 4990) == 4010 &&
+                  back[20] == 0 && back[4009] == 0,
+              "grown with zeros");
+        CHECK(truncate("/tmp/gate-data", 100) == 0 && lseek(fd, 0, SEEK_END) == 100, "truncate");
+        CHECK(fallocate(fd, 0, 0, 70000) == 0 && lseek(fd, 0, SEEK_END) == 70000, "fallocate");
+        EXPECT_ERRNO(fallocate(fd, 0, -1, 10), EINVAL);
+        EXPECT_ERRNO(ftruncate(fd, -1), EINVAL);
+        EXPECT_ERRNO(truncate(libos, 0), EFAULT);
+        EXPECT_ERRNO(truncate("/tmp", 0), EISDIR);
+        CHECK(close(fd) == 0, "close");
+        /* Files made and removed give their memory back. */
+        long avail_before = mem_available_kib();
+        for (int round = 0; round < 8; round++) {
+            fd = open("/tmp/gate-data", O_CREAT | O_RDWR | O_TRUNC, 0644);
+            CHECK(fd >= 0, "open");
+            for (int k = 0; k < 4; k++) CHECK(write(fd, out, SIZE) == SIZE, "write 1 MiB");
+            int other = open("/tmp/gate-data", O_RDONLY);
+            CHECK(other >= 0 && read(other, back, SIZE) == SIZE, "read it back");
+            CHECK(close(other) == 0 && close(fd) == 0 && unlink("/tmp/gate-data") == 0, "rm");
+        }
+        CHECK(unlink("/tmp/gate-data-copy") == 0, "rm copy");
+        long avail_after = mem_available_kib();
+        CHECK(avail_after + 512 >= avail_before, "file data not given back: %ld KiB -> %ld KiB",
+              avail_before, avail_after);
+        struct utsname un;
+        CHECK(uname(&un) == 0 && strcmp(un.sysname, "Linux") == 0 && un.nodename[0] != 0,
+              "uname");
+        EXPECT_ERRNO(syscall(SYS_uname, libos), EFAULT);
+    }
+    OK("files' data through the gate: 1 MiB written and read back, pread/pwrite/readv/writev, "
+       "mappings, sendfile, truncate and fallocate, bad pointers EFAULT, memory given back");
 
     CHECK(syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "cputime");
     EXPECT_ERRNO(syscall(SYS_clock_gettime, 12345, &a), EINVAL);

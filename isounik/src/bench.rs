@@ -54,7 +54,7 @@ const SOURCES: [(&str, &str); 3] = [
 ];
 
 /// The benchmarks in table order: name, operation, what one operation is.
-pub const BENCHMARKS: [(&str, &str); 20] = [
+pub const BENCHMARKS: [(&str, &str); 21] = [
     ("null", "null syscall (getppid)"),
     (
         "null_raw",
@@ -67,6 +67,7 @@ pub const BENCHMARKS: [(&str, &str); 20] = [
     ("clock", "clock_gettime(CLOCK_MONOTONIC)"),
     ("open_close", "open+close"),
     ("stat", "stat"),
+    ("file_rw", "pread+pwrite of a 4 KiB file page"),
     ("fork", "fork+exit+wait"),
     ("vfork", "vfork+exit+wait"),
     ("fork_exec", "fork+exec+exit (static hello)"),

@@ -284,6 +284,45 @@ static void b_stat(long n)
 		}
 }
 
+/* A file's data: read and write back one 4 KiB page of a 64 KiB file. */
+static int rw_fd = -1;
+static char rw_page[4096];
+
+static void rw_setup(long n)
+{
+	(void)n;
+	rw_fd = open("/bench_file_rw", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	if (rw_fd < 0) {
+		fail("open");
+		return;
+	}
+	memset(rw_page, 'x', sizeof rw_page);
+	for (int i = 0; i < 16; i++)
+		if (write(rw_fd, rw_page, sizeof rw_page) != sizeof rw_page) {
+			fail("write");
+			return;
+		}
+}
+
+static void b_file_rw(long n)
+{
+	for (long i = 0; i < n; i++) {
+		off_t at = (i % 16) * 4096;
+		if (pread(rw_fd, rw_page, 4096, at) != 4096 ||
+		    pwrite(rw_fd, rw_page, 4096, at) != 4096) {
+			fail("pread/pwrite");
+			return;
+		}
+	}
+}
+
+static void rw_teardown(long n)
+{
+	(void)n;
+	close(rw_fd);
+	unlink("/bench_file_rw");
+}
+
 /* ---- processes ---- */
 
 static void reap(pid_t pid)
@@ -648,6 +687,7 @@ static const struct bench all[] = {
 	{"clock", 20000, 11, NULL, b_clock, NULL},
 	{"open_close", 2000, 11, NULL, b_open_close, NULL},
 	{"stat", 2000, 11, NULL, b_stat, NULL},
+	{"file_rw", 2000, 11, rw_setup, b_file_rw, rw_teardown},
 	{"fork", 200, 11, NULL, b_fork, NULL},
 	{"vfork", 200, 11, NULL, b_vfork, NULL},
 	{"fork_exec", 100, 11, NULL, b_fork_exec, NULL},

@@ -331,6 +331,14 @@ pub mod layout {
     pub const LIBOS_HEAP_MAX: u64 = 0x0000_0080_0000_0000;
     /// libOS thread stacks: user pages tagged `K_LIBOS`, each with a guard page.
     pub const LIBOS_STACKS_BASE: u64 = 0xffff_c100_0000_0000;
+    /// File data: every frame that holds a page of a file, at this base plus its physical
+    /// address, while it does; user pages tagged `K_LIBOS`, so that the libOS code behind
+    /// the MPK gate (ring 3) reads and writes files, and only those frames, without the
+    /// supervisor direct map.
+    pub const LIBOS_FILE_DATA_BASE: u64 = 0xffff_c200_0000_0000;
+    /// The frames' reference counters (one `u32` per frame): user pages tagged `K_LIBOS`,
+    /// so that libOS code in ring 3 can share and give up file pages.
+    pub const LIBOS_FRAME_COUNTS_BASE: u64 = 0xffff_c300_0000_0000;
     /// Supervisor area: what the CPU or entry code touches before PKRU is switched
     /// (GDT, IDT, TSS, entry and IST stacks, per-CPU data) and MMIO.
     pub const SUPERVISOR_BASE: u64 = 0xffff_fe00_0000_0000;
@@ -409,8 +417,16 @@ pub mod gate {
     /// no memory is left.
     pub const PRIV_GROW_HEAP: u64 = 0x4953_4f55_4e49_4b05;
     /// report a fatal error of the libOS code (a panic; `rdx`: its message, a line buffer
-    /// on the thread's gate stack) and stop the machine, as a panic in ring 0 does.
+    /// on the thread's gate stack) and stop the machine, as a panic in ring 0 does,
     pub const PRIV_CRASH: u64 = 0x4953_4f55_4e49_4b06;
+    /// give the CPU to another runnable task (sched_yield),
+    pub const PRIV_YIELD: u64 = 0x4953_4f55_4e49_4b07;
+    /// a new page of file data, mapped in the libOS's file-data window: zero-filled when
+    /// `rdx` is `u64::MAX`, else a copy of the file page at physical address `rdx`; gives
+    /// its physical address (one reference, the caller's), 0 when memory is exhausted.
+    pub const PRIV_FILE_PAGE: u64 = 0x4953_4f55_4e49_4b08;
+    /// The first and last service (ring 0 routes this range to its service handler).
+    pub const PRIV_SERVICES: core::ops::RangeInclusive<u64> = PRIV_FLUSH..=PRIV_FILE_PAGE;
 }
 
 #[cfg(test)]

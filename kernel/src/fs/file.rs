@@ -207,35 +207,120 @@ impl OpenFile {
         })
     }
 
+    /// Whether reads and writes of the file need no device: a pipe, a memory device, a
+    /// regular or /proc file (the MPK gate serves those in ring 3).
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.kind, FileKind::Pipe(_))
+            || self.is_data()
+            || self.device().is_some_and(|d| d.is_memory())
+    }
+
+    /// Whether the file is data in memory (a regular file or a generated /proc file), which
+    /// `read_data` and `write_data` serve in either ring.
+    pub fn is_data(&self) -> bool {
+        matches!(self.kind, FileKind::Regular(_) | FileKind::ProcFile(..))
+    }
+
+    /// Reads a regular or /proc file's data at the file offset (or at `at` for pread),
+    /// advancing the offset in the first case; `None` for any other file.
+    pub fn read_data(&self, buf: &mut [u8], at: Option<u64>) -> Option<Result<usize, Errno>> {
+        if !self.is_data() {
+            return None;
+        }
+        if !self.readable() {
+            return Some(Err(Errno::EBADF));
+        }
+        let mut st = self.state.lock();
+        let off = at.unwrap_or(st.offset);
+        let n = match &self.kind {
+            FileKind::Regular(f) => match f.read_at(off, buf) {
+                Ok(n) => n,
+                Err(e) => return Some(Err(e)),
+            },
+            FileKind::ProcFile(_, data) => {
+                let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+                let n = (data.len() - start).min(buf.len());
+                buf[..n].copy_from_slice(&data[start..start + n]);
+                n
+            }
+            _ => unreachable!("is_data"),
+        };
+        if at.is_none() {
+            st.offset = off + n as u64;
+        }
+        Some(Ok(n))
+    }
+
+    /// Writes a regular file's data at the file offset (or at `at` for pwrite; O_APPEND: at
+    /// the end); `None` for any other file. When memory runs short, ring 0 may have the OOM
+    /// killer make room (`RING0_NEEDED` behind the gate, before anything is written).
+    pub fn write_data(
+        &self,
+        c: &Caller,
+        data: &[u8],
+        at: Option<u64>,
+    ) -> Option<Result<usize, Errno>> {
+        match &self.kind {
+            FileKind::Regular(f) => Some(self.write_regular(c, f, data, at)),
+            FileKind::ProcFile(..) => Some(Err(if self.writable() {
+                Errno::EACCES
+            } else {
+                Errno::EBADF
+            })),
+            _ => None,
+        }
+    }
+
+    fn write_regular(
+        &self,
+        c: &Caller,
+        f: &FileRef,
+        data: &[u8],
+        at: Option<u64>,
+    ) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        let mut st = self.state.lock();
+        let id = f.inode();
+        // O_APPEND: every write goes to the end, even pwrite (as Linux does).
+        let off = if st.flags & O_APPEND != 0 {
+            with_vfs(|v| v.stat(id))
+                .map(|s| s.size)
+                .map_err(super::errno)?
+        } else {
+            at.unwrap_or(st.offset)
+        };
+        let n = match with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno) {
+            // Nothing written, memory is short: a process holding much of it may be the cause.
+            Err(Errno::ENOSPC) => {
+                let t = c.thread()?;
+                drop(st);
+                if !crate::proc::oom::reclaim_for_file_data(t) {
+                    return Err(Errno::ENOSPC);
+                }
+                return self.write_regular(c, f, data, at);
+            }
+            other => other?,
+        };
+        if at.is_none() {
+            st.offset = off + n as u64;
+        }
+        Ok(n)
+    }
+
     /// Reads at the file offset (or at `at` for pread), advancing the offset in the first
     /// case. Pipes and the console block the calling thread `t` until data arrives.
     pub fn read(&self, t: &mut Thread, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
+        if let Some(result) = self.read_data(buf, at) {
+            return result;
+        }
         if !self.readable() {
             return Err(Errno::EBADF);
         }
         let nonblock = self.flags() & O_NONBLOCK != 0;
         match &self.kind {
-            FileKind::Regular(f) => {
-                let mut st = self.state.lock();
-                let off = at.unwrap_or(st.offset);
-                let n = f.read_at(off, buf)?;
-                if at.is_none() {
-                    st.offset = off + n as u64;
-                }
-                Ok(n)
-            }
-            FileKind::ProcFile(_, data) => {
-                let mut st = self.state.lock();
-                let off = at.unwrap_or(st.offset) as usize;
-                let n = data.len().saturating_sub(off).min(buf.len());
-                if n > 0 {
-                    buf[..n].copy_from_slice(&data[off..off + n]);
-                }
-                if at.is_none() {
-                    st.offset = (off + n) as u64;
-                }
-                Ok(n)
-            }
+            FileKind::Regular(_) | FileKind::ProcFile(..) => unreachable!("read_data"),
             FileKind::Device(d, _) | FileKind::HostStream(d) => {
                 if !matches!(d, Device::HostStdin | Device::Tty) {
                     return d.read(buf, nonblock);
@@ -273,47 +358,34 @@ impl OpenFile {
         }
     }
 
+    /// Writes libOS bytes to anything held in memory (a pipe, a regular file at the file
+    /// offset, a memory device), in either ring; `None` for any other file.
+    pub fn write_in_memory(&self, c: &Caller, data: &[u8]) -> Option<Result<usize, Errno>> {
+        if let Some(checked) = self.pipe_for_transfer(true) {
+            return Some(checked.and_then(|(pipe, nonblock)| pipe.write(c, data, nonblock)));
+        }
+        self.write_data(c, data, None)
+            .or_else(|| self.memory_device_write(data.len()))
+    }
+
     /// Writes at the file offset (or at `at` for pwrite).
     pub fn write(&self, t: &mut Thread, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
+        if at.is_some() && matches!(self.kind, FileKind::Pipe(_)) {
+            return Err(Errno::ESPIPE);
+        }
+        let in_memory = match at {
+            None => Caller::run_for(t, |c| self.write_in_memory(c, data)),
+            Some(_) => Caller::run_for(t, |c| self.write_data(c, data, at)),
+        };
+        if let Some(result) = in_memory {
+            return result;
+        }
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        if let FileKind::Pipe(end) = &self.kind {
-            if at.is_some() {
-                return Err(Errno::ESPIPE);
-            }
-            let nonblock = self.flags() & O_NONBLOCK != 0;
-            return Caller::run_for(t, |c| end.pipe.write(c, data, nonblock));
-        }
         match &self.kind {
-            FileKind::Regular(f) => {
-                let mut st = self.state.lock();
-                let append = st.flags & O_APPEND != 0;
-                let id = f.inode();
-                // O_APPEND: every write goes to the end, even pwrite (as Linux does).
-                let off = if append {
-                    with_vfs(|v| v.stat(id))
-                        .map(|s| s.size)
-                        .map_err(super::errno)?
-                } else {
-                    at.unwrap_or(st.offset)
-                };
-                let write = || with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno);
-                let n = match write() {
-                    // Memory is short: a process holding much of it may be the cause.
-                    Err(Errno::ENOSPC) => {
-                        drop(st);
-                        if !crate::proc::oom::reclaim_for_file_data(t) {
-                            return Err(Errno::ENOSPC);
-                        }
-                        return self.write(t, data, at);
-                    }
-                    other => other?,
-                };
-                if at.is_none() {
-                    st.offset = off + n as u64;
-                }
-                Ok(n)
+            FileKind::Regular(_) | FileKind::ProcFile(..) | FileKind::Pipe(_) => {
+                unreachable!("write_in_memory")
             }
             FileKind::Device(d, _) | FileKind::HostStream(d) => {
                 if at.is_some()
@@ -324,8 +396,7 @@ impl OpenFile {
                 d.write(data)
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
-            FileKind::ProcFile(..) => Err(Errno::EACCES),
-            FileKind::PathOnly(_) | FileKind::Pipe(_) => Err(Errno::EBADF),
+            FileKind::PathOnly(_) => Err(Errno::EBADF),
         }
     }
 

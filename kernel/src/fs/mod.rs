@@ -29,7 +29,8 @@ pub use stat::StatInfo;
 pub const PROC_MOUNT: u32 = 1;
 
 /// Pages of file data are reference-counted physical frames, so a file page can be mapped
-/// into a process without copying (copy-on-write on the first write).
+/// into a process without copying (copy-on-write on the first write). The libOS reaches
+/// them in its file-data window (`Frame::file_data`), in ring 0 and behind the MPK gate.
 pub struct KernelPlatform {
     /// The most file pages (`mm::file_data_limit`); ENOSPC beyond.
     max_pages: usize,
@@ -72,18 +73,18 @@ impl Platform for KernelPlatform {
         if FILE_PAGES.load(Ordering::Relaxed) >= self.max_pages {
             return None;
         }
-        Frame::alloc_zeroed().map(FilePage::new)
+        Frame::new_file_data(None).map(FilePage::new)
     }
 
     fn bytes<'a>(&self, page: &'a FilePage) -> &'a [u8; isounik_vfs::PAGE_SIZE] {
-        page.0.bytes()
+        page.0.file_data()
     }
 
     fn bytes_mut<'a>(
         &mut self,
         page: &'a mut FilePage,
     ) -> Option<&'a mut [u8; isounik_vfs::PAGE_SIZE]> {
-        page.0.make_unique()
+        page.0.file_data_mut()
     }
 
     fn now(&self) -> Timespec {

@@ -4,13 +4,19 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use isounik_abi::layout::PAGE_SIZE;
+use isounik_abi::layout::{LIBOS_FILE_DATA_BASE, PAGE_SIZE};
 use isounik_paging::FrameAllocator;
 
 use super::phys_to_virt;
 
-/// One counter per physical frame (index = physical address / 4096), set up by `mm::init`.
+/// One counter per physical frame (index = physical address / 4096), set up by `mm::init`
+/// (libOS memory, `LIBOS_FRAME_COUNTS_BASE`: ring-3 libOS code counts references too).
 static REFCOUNTS: spin::Once<&'static [AtomicU32]> = spin::Once::new();
+
+/// A counter's top bit: the frame holds file data and is mapped in the file-data window
+/// (`LIBOS_FILE_DATA_BASE`) until its last reference goes. The rest is the count.
+const FILE_DATA: u32 = 1 << 31;
+const COUNT: u32 = !FILE_DATA;
 
 pub(super) fn init_refcounts(counters: &'static [AtomicU32]) {
     REFCOUNTS.call_once(|| counters);
@@ -19,6 +25,20 @@ pub(super) fn init_refcounts(counters: &'static [AtomicU32]) {
 fn counter(phys: u64) -> &'static AtomicU32 {
     let table = REFCOUNTS.get().expect("frame refcounts initialised");
     &table[(phys / PAGE_SIZE) as usize]
+}
+
+/// The counter of `phys` if it names a frame of RAM (for addresses ring-3 code hands in).
+fn counter_checked(phys: u64) -> Option<&'static AtomicU32> {
+    let table = REFCOUNTS.get()?;
+    if !phys.is_multiple_of(PAGE_SIZE) {
+        return None;
+    }
+    table.get(usize::try_from(phys / PAGE_SIZE).ok()?)
+}
+
+/// Where the frame at `phys` is while it holds file data.
+pub fn file_data_address(phys: u64) -> u64 {
+    LIBOS_FILE_DATA_BASE + phys
 }
 
 /// A counted reference to a 4 KiB physical frame.
@@ -89,7 +109,69 @@ impl Frame {
 
     /// How many references exist (this one included).
     pub fn ref_count(&self) -> u32 {
-        counter(self.phys).load(Ordering::Relaxed)
+        counter(self.phys).load(Ordering::Relaxed) & COUNT
+    }
+
+    /// Whether the frame holds (or held, while references from before remain) file data,
+    /// reachable in the file-data window: never a program's private page, whatever its
+    /// count says (`AddressSpace::handle_fault` copies it instead).
+    pub fn is_file_data(&self) -> bool {
+        counter(self.phys).load(Ordering::Relaxed) & FILE_DATA != 0
+    }
+
+    /// A new page of file data, zero-filled or a copy of `source` (a file page), mapped in
+    /// the file-data window; `None` when memory is exhausted. Ring 3 asks ring 0 for it
+    /// (`PRIV_FILE_PAGE`): it takes a frame and changes the page table.
+    pub fn new_file_data(source: Option<&Frame>) -> Option<Frame> {
+        if crate::arch::x86_64::cpu::in_ring3() {
+            let phys = crate::arch::x86_64::gate::service(
+                isounik_abi::gate::PRIV_FILE_PAGE,
+                source.map_or(u64::MAX, |f| f.phys),
+            );
+            // SAFETY: the service hands over the one reference it made (0: none).
+            return (phys != 0 && phys.is_multiple_of(PAGE_SIZE))
+                .then(|| unsafe { Frame::from_raw(phys) });
+        }
+        let frame = match source {
+            Some(page) => page.duplicate()?,
+            None => Frame::alloc_zeroed()?,
+        };
+        // A mapping failure (no frame for a page table) drops `frame`: it was never file data.
+        super::with(|m| m.map_file_data(frame.phys)).ok()?;
+        counter(frame.phys).fetch_or(FILE_DATA, Ordering::Relaxed);
+        Some(frame)
+    }
+
+    /// `PRIV_FILE_PAGE` for ring-3 code: `source` must be a live file page (anything else
+    /// could be a program's memory or the libOS's own).
+    pub fn new_file_data_for_ring3(source: u64) -> Result<Option<Frame>, ()> {
+        if source == u64::MAX {
+            return Ok(Frame::new_file_data(None));
+        }
+        let count = counter_checked(source).ok_or(())?.load(Ordering::Relaxed);
+        if count & FILE_DATA == 0 || count & COUNT == 0 {
+            return Err(());
+        }
+        // Ring 0 runs this with the caller (holding its reference) waiting.
+        let page = Frame::clone_raw(source);
+        Ok(Frame::new_file_data(Some(&page)))
+    }
+
+    /// The bytes of a file page through the file-data window (both rings).
+    pub fn file_data(&self) -> &[u8; PAGE_SIZE as usize] {
+        debug_assert!(self.is_file_data());
+        // SAFETY: a file page stays mapped in the window while a reference (`self`) lives.
+        unsafe { &*(file_data_address(self.phys) as *const [u8; PAGE_SIZE as usize]) }
+    }
+
+    /// Mutable bytes of a file page, copying it first if it is shared (copy-on-write); `None`
+    /// when memory is exhausted.
+    pub fn file_data_mut(&mut self) -> Option<&mut [u8; PAGE_SIZE as usize]> {
+        if !self.is_unique() {
+            *self = Frame::new_file_data(Some(self))?;
+        }
+        // SAFETY: as `file_data`; `self` is the only reference, borrowed mutably.
+        Some(unsafe { &mut *(file_data_address(self.phys) as *mut [u8; PAGE_SIZE as usize]) })
     }
 
     pub fn is_unique(&self) -> bool {
@@ -112,14 +194,6 @@ impl Frame {
         Some(unsafe { &mut *(phys_to_virt(self.phys) as *mut [u8; PAGE_SIZE as usize]) })
     }
 
-    /// Makes `self` the sole owner of its contents, copying if shared; `None` on OOM.
-    pub fn make_unique(&mut self) -> Option<&mut [u8; PAGE_SIZE as usize]> {
-        if !self.is_unique() {
-            *self = self.duplicate()?;
-        }
-        self.bytes_mut()
-    }
-
     /// Gives up ownership to a page-table entry; `from_raw` takes it back.
     pub fn into_raw(self) -> u64 {
         let phys = self.phys;
@@ -140,6 +214,7 @@ impl Frame {
     /// (the one page-table entry that maps it: that mapping's private copy); false
     /// otherwise, and nothing is written.
     pub fn patch_if_sole_reference(phys: u64, offset: usize, bytes: &[u8]) -> bool {
+        // (A file page's counter has FILE_DATA set: never patched in place.)
         if counter(phys).load(Ordering::Relaxed) != 1
             || offset
                 .checked_add(bytes.len())
@@ -179,8 +254,15 @@ impl Frame {
     /// supervisor memory), freeing it with the last.
     #[inline]
     pub fn release_raw(phys: u64) {
-        if counter(phys).fetch_sub(1, Ordering::AcqRel) == 1 {
-            super::with(|m| m.frames.deallocate(phys));
+        let before = counter(phys).fetch_sub(1, Ordering::AcqRel);
+        if before & COUNT == 1 {
+            super::with(|m| {
+                if before & FILE_DATA != 0 {
+                    counter(phys).store(0, Ordering::Relaxed);
+                    m.unmap_file_data(phys);
+                }
+                m.frames.deallocate(phys)
+            });
         }
     }
 }

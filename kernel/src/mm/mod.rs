@@ -8,10 +8,11 @@ pub mod scan;
 pub mod vm;
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use isounik_abi::layout::{
-    KERNEL_BASE, LIBOS_HEAP_BASE, LIBOS_HEAP_MAX, LIBOS_STACKS_BASE, MMIO_BASE, PAGE_SIZE,
-    PHYSMAP_BASE,
+    KERNEL_BASE, LIBOS_FRAME_COUNTS_BASE, LIBOS_HEAP_BASE, LIBOS_HEAP_MAX, LIBOS_STACKS_BASE,
+    MMIO_BASE, PAGE_SIZE, PHYSMAP_BASE,
 };
 use isounik_abi::pkey::K_LIBOS;
 use isounik_paging::{
@@ -49,8 +50,21 @@ static MEMORY: spin::Mutex<Option<Memory>> = spin::Mutex::new(None);
 /// Runs `f` on the memory state (interrupts off: an interrupt handler must never find the
 /// lock held by the code it interrupted).
 pub fn with<R>(f: impl FnOnce(&mut Memory) -> R) -> R {
-    cpu::without_interrupts(|| f(MEMORY.lock().as_mut().expect("mm::init has run")))
+    cpu::without_interrupts(|| {
+        let mut memory = MEMORY.lock();
+        let m = memory.as_mut().expect("mm::init has run");
+        let result = f(m);
+        m.publish_stats();
+        result
+    })
 }
+
+/// The counts `stats` reports, published at the end of every `with` (so readable in ring 3,
+/// behind the MPK gate, where the lock's `cli` is not allowed).
+static TOTAL_FRAMES: AtomicUsize = AtomicUsize::new(0);
+static FREE_FRAMES: AtomicUsize = AtomicUsize::new(0);
+static AVAILABLE_FRAMES: AtomicUsize = AtomicUsize::new(0);
+static HEAP_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// Kernel image section bounds, from the linker script.
 mod image {
@@ -84,13 +98,14 @@ pub struct MemoryStats {
     pub heap_bytes: u64,
 }
 
+/// The memory counts as of the last change (any ring).
 pub fn stats() -> MemoryStats {
-    with(|m| MemoryStats {
-        total_frames: m.frames.total_frames(),
-        free_frames: m.frames.free_frames(),
-        available_frames: m.frames.free_frames().saturating_sub(frame::reserve(m)),
-        heap_bytes: m.heap_end - LIBOS_HEAP_BASE,
-    })
+    MemoryStats {
+        total_frames: TOTAL_FRAMES.load(Ordering::Relaxed),
+        free_frames: FREE_FRAMES.load(Ordering::Relaxed),
+        available_frames: AVAILABLE_FRAMES.load(Ordering::Relaxed),
+        heap_bytes: HEAP_BYTES.load(Ordering::Relaxed),
+    }
 }
 
 fn align_up(x: u64, a: u64) -> u64 {
@@ -129,13 +144,8 @@ pub fn init(boot: &BootInfo) {
     // direct map covers it; it is reserved from the allocator below and used only here.
     let bitmap =
         unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
-    // SAFETY: as for the bitmap: RAM below 1 GiB, reserved below; zeroed AtomicU32s.
-    let refcounts = unsafe {
-        let ptr = phys_to_virt(refcounts_phys) as *mut core::sync::atomic::AtomicU32;
-        core::ptr::write_bytes(ptr, 0, frame_count);
-        core::slice::from_raw_parts(ptr, frame_count)
-    };
-    frame::init_refcounts(refcounts);
+    // SAFETY: as for the bitmap: RAM below 1 GiB, reserved below.
+    unsafe { core::ptr::write_bytes(phys_to_virt(refcounts_phys) as *mut u8, 0, frame_count * 4) };
     let mut frames = BitmapFrameAllocator::new(bitmap, 0);
     for r in boot.regions().iter().filter(|r| r.kind == RAM) {
         frames.add_free_range(r.addr, r.addr + r.size);
@@ -223,7 +233,26 @@ pub fn init(boot: &BootInfo) {
         }
     }
 
-    *MEMORY.lock() = Some(Memory {
+    // The reference counters in libOS memory (they are used from ring 3 too).
+    let mut pa = refcounts_phys;
+    while pa < bitmap_end {
+        kernel
+            .map(
+                &mut mem,
+                &mut frames,
+                LIBOS_FRAME_COUNTS_BASE + (pa - refcounts_phys),
+                pa,
+                PageSize::Size4K,
+                Attrs {
+                    writable: true,
+                    ..libos
+                },
+            )
+            .unwrap_or_else(|e| oom(e));
+        pa += PAGE_SIZE;
+    }
+
+    let memory = Memory {
         frames,
         kernel,
         heap_end: LIBOS_HEAP_BASE,
@@ -231,13 +260,24 @@ pub fn init(boot: &BootInfo) {
         spare_stacks: [0; SPARE_STACKS],
         spare_count: 0,
         mmio_next: MMIO_BASE,
-    });
+    };
+    memory.publish_stats();
+    *MEMORY.lock() = Some(memory);
     // SAFETY: the new table maps the kernel image at the addresses it runs at (with the
     // libOS PKRU, which cpu::init set, allowing K_LIBOS), the boot stack (.bss), the
     // supervisor section and the direct map; nothing refers to the boot identity map.
     unsafe {
         core::arch::asm!("mov cr3, {}", in(reg) kernel.root(), options(nostack));
     }
+    // SAFETY: `frame_count` zeroed counters, mapped just above in the table now running and
+    // reserved from the allocator; nothing else refers to them.
+    let refcounts = unsafe {
+        core::slice::from_raw_parts(
+            LIBOS_FRAME_COUNTS_BASE as *const core::sync::atomic::AtomicU32,
+            frame_count,
+        )
+    };
+    frame::init_refcounts(refcounts);
     heap::init(HEAP_INITIAL);
 }
 
@@ -246,6 +286,14 @@ fn oom(e: MapError) -> ! {
 }
 
 impl Memory {
+    fn publish_stats(&self) {
+        let free = self.frames.free_frames();
+        TOTAL_FRAMES.store(self.frames.total_frames(), Ordering::Relaxed);
+        FREE_FRAMES.store(free, Ordering::Relaxed);
+        AVAILABLE_FRAMES.store(free.saturating_sub(frame::reserve(self)), Ordering::Relaxed);
+        HEAP_BYTES.store(self.heap_end - LIBOS_HEAP_BASE, Ordering::Relaxed);
+    }
+
     /// Maps `pages` fresh zeroed frames at `va` with `attrs`.
     fn map_fresh(&mut self, va: u64, pages: u64, attrs: Attrs) -> Result<(), MapError> {
         for i in 0..pages {
@@ -267,6 +315,30 @@ impl Memory {
             }
         }
         Ok(())
+    }
+
+    /// Maps the frame at `phys` (file data) in the file-data window: ring-3 libOS code
+    /// reaches it there. The window's page tables stay once made (at most 1/512 of memory).
+    fn map_file_data(&mut self, phys: u64) -> Result<(), MapError> {
+        self.kernel.map(
+            &mut Physmap,
+            &mut self.frames,
+            frame::file_data_address(phys),
+            phys,
+            PageSize::Size4K,
+            Attrs {
+                writable: true,
+                ..Attrs::user(K_LIBOS)
+            },
+        )
+    }
+
+    /// Takes the frame at `phys` out of the file-data window (its last reference went).
+    fn unmap_file_data(&mut self, phys: u64) {
+        let va = frame::file_data_address(phys);
+        if self.kernel.unmap(&mut Physmap, va).is_some() {
+            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+        }
     }
 
     /// Grows the heap by at least `bytes`; returns the new range.

@@ -476,7 +476,9 @@ impl AddressSpace {
         if access == Access::Write && entry & flags::WRITABLE == 0 {
             // Copy-on-write (or a page made writable by mprotect).
             let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
-            let frame = if shared.ref_count() == 2 || vma.shared {
+            // A former file page stays in the libOS's file-data window until its last
+            // reference goes: a private write gets a copy, never that frame.
+            let frame = if vma.shared || (shared.ref_count() == 2 && !shared.is_file_data()) {
                 shared // only the page table and us: no one else sees it
             } else {
                 shared.duplicate().ok_or(FaultError::NoMemory)?

@@ -176,7 +176,12 @@ pub fn wake(tid: Tid) {
 }
 
 /// Gives the CPU to another runnable task, if any; returns when this one runs again.
+/// Behind the MPK gate (ring 3) through the privilege gate's `PRIV_YIELD`.
 pub fn yield_now() {
+    if cpu::in_ring3() {
+        gate::service(isounik_abi::gate::PRIV_YIELD, 0);
+        return;
+    }
     schedule(State::Runnable, None);
 }
 

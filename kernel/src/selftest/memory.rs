@@ -186,6 +186,55 @@ pub fn layout() -> TestResult {
     Ok(Outcome::Pass)
 }
 
+/// File pages live in the file-data window (user pages of the libOS, K_LIBOS) exactly as
+/// long as they do; writing a shared one makes a copy with its own place there; the last
+/// reference takes a page out and gives its frame back.
+pub fn file_data_window() -> TestResult {
+    use crate::mm::frame::{file_data_address, Frame};
+    let before = mm::stats().free_frames;
+    let mut page = Frame::new_file_data(None).ok_or("no memory for a file page")?;
+    let first = leaf(file_data_address(page.phys()))?;
+    ensure!(
+        first & flags::USER != 0
+            && flags::pkey(first) == K_LIBOS
+            && first & flags::NO_EXECUTE != 0
+            && first & flags::WRITABLE != 0,
+        "file-data window flags {first:#x}"
+    );
+    ensure!(
+        page.is_file_data() && page.file_data().iter().all(|b| *b == 0),
+        "a new file page is not zero-filled file data"
+    );
+    page.file_data_mut().ok_or("no memory")?[..4].copy_from_slice(b"data");
+    let shared = page.clone();
+    page.file_data_mut().ok_or("no memory for the copy")?[..4].copy_from_slice(b"DATA");
+    ensure!(
+        page.phys() != shared.phys() && page.is_file_data() && page.is_unique(),
+        "a shared file page was written in place"
+    );
+    ensure!(
+        shared.file_data()[..4] == *b"data" && page.file_data()[..4] == *b"DATA",
+        "the copy or the original has the wrong bytes"
+    );
+    let places = [page.phys(), shared.phys()].map(file_data_address);
+    drop(page);
+    drop(shared);
+    for va in places {
+        ensure!(
+            leaf(va).is_err(),
+            "{va:#x} still in the window after its last reference"
+        );
+    }
+    // The window's page tables stay once made: at most a page directory and a page table
+    // for each of the two pages.
+    let after = mm::stats().free_frames;
+    ensure!(
+        after + 4 >= before,
+        "file pages leaked: {before} free frames before, {after} after"
+    );
+    Ok(Outcome::Pass)
+}
+
 pub fn guard_page() -> TestResult {
     let stack = mm::with(|m| m.new_kernel_stack()).map_err(|e| alloc::format!("{e:?}"))?;
     ensure!(

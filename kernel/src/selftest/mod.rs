@@ -25,6 +25,7 @@ const TESTS: &[Test] = &[
     ("heap", memory::heap),
     ("page_tables", memory::page_tables),
     ("layout", memory::layout),
+    ("file_data_window", memory::file_data_window),
     ("guard_page", memory::guard_page),
     ("user_copy_fault", memory::user_copy_fault),
     ("pku_ring0", pku::ring0),

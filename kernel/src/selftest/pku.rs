@@ -1,7 +1,7 @@
 //! Protection keys: enforcement in ring 0 and ring 3, the libOS hidden from applications,
 //! and XRSTOR unable to load PKRU.
 
-use isounik_abi::layout::{LIBOS_HEAP_BASE, PAGE_SIZE, PHYSMAP_BASE};
+use isounik_abi::layout::{LIBOS_FRAME_COUNTS_BASE, LIBOS_HEAP_BASE, PAGE_SIZE, PHYSMAP_BASE};
 use isounik_abi::pkey::{access_disable, write_disable, APP_PKRU, K_TEST, LIBOS_PKRU};
 use isounik_paging::Attrs;
 
@@ -181,6 +181,28 @@ pub fn libos_hidden_from_ring3() -> TestResult {
             PF_PRESENT | PF_USER | PF_PK,
             "ring-3 read of the libOS heap",
         )?;
+        // A file's data and the frames' reference counts, which ring-3 libOS code uses.
+        let file_page = crate::mm::frame::Frame::new_file_data(None).ok_or("no memory")?;
+        let file_data = crate::mm::frame::file_data_address(file_page.phys());
+        for (addr, what) in [
+            (file_data, "ring-3 read of a file page"),
+            (LIBOS_FRAME_COUNTS_BASE, "ring-3 read of the frame counts"),
+        ] {
+            let (exit, _) = run_probe(Probe::Read, [addr, 0], APP_PKRU);
+            expect_fault(exit, addr, PF_PRESENT | PF_USER | PF_PK, what)?;
+        }
+        let (exit, _) = run_probe(Probe::Write, [file_data, 0], APP_PKRU);
+        expect_fault(
+            exit,
+            file_data,
+            PF_PRESENT | PF_WRITE | PF_USER | PF_PK,
+            "ring-3 write of a file page",
+        )?;
+        ensure!(
+            file_page.file_data().iter().all(|b| *b == 0),
+            "file data changed"
+        );
+        drop(file_page);
         let gdt = gdt::supervisor_range().start;
         let (exit, _) = run_probe(Probe::Read, [gdt, 0], APP_PKRU);
         expect_fault(

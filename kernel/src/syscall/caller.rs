@@ -9,17 +9,18 @@
 //! * only shared state behind the locks offered here (process, thread, signal handlers,
 //!   file-system context, descriptors) and locks that no interrupt handler takes and that
 //!   are never held across a block (the heap, a pipe's state, the file system's tree);
-//!   never the thread's registers, its address space's lock, a physical frame's contents
-//!   or a new frame (the direct map and the frame allocator are ring 0's), the log, a port
-//!   or a device;
-//! * it may allocate (the heap grows through the privilege gate's `PRIV_GROW_HEAP`), wake
-//!   tasks and drop frames (both deferred to ring 0's next entry), and block
+//!   never the thread's registers, its address space's lock, the log, a port or a device;
+//!   of physical memory only file pages, through the file-data window (`Frame::file_data`;
+//!   the direct map and the frame allocator are ring 0's);
+//! * it may allocate (the heap grows through the privilege gate's `PRIV_GROW_HEAP`, new
+//!   file pages come from `PRIV_FILE_PAGE`), wake tasks and drop frames (both deferred to
+//!   ring 0's next entry), and block
 //!   (`sched::block` goes through `PRIV_BLOCK` in ring 3), but it blocks with no lock held,
 //!   and a wait interrupted by a signal ends with `Caller::interrupted` (the gate then has
 //!   ring 0 restart the call or fail it with EINTR, as the trap path does);
 //! * user memory only through `read`/`write` (a fault there is resolved by ring 0 without
 //!   switching tasks, or the copy fails with EFAULT);
-//! * where the call needs more (another process, /proc, a file's data, a device), return
+//! * where the call needs more (/proc, a device, the OOM killer), return
 //!   `RING0_NEEDED` before changing anything
 //!   (`Caller::ring0_if`): the gate then forwards the call to ring 0, which runs the same
 //!   handler again (or the ring-0 half of a `Split` entry). Signals and task switches

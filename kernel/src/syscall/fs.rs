@@ -238,40 +238,23 @@ pub fn sys_close(c: &Caller, a: Args) -> SysResult {
     Ok(0)
 }
 
-/// Reads from `file` into user memory at `buf`, in chunks for files, once for devices.
+/// Reads a device (the console, a terminal, a host stream) into user memory at `buf`:
+/// what it has, up to `CHUNK` bytes. Everything held in memory is the `Split` entries'
+/// first halves' (`read_in_memory`), on both paths.
 fn read_into_user(
     p: &mut Thread,
     file: &OpenFile,
     buf: u64,
     len: usize,
-    mut at: Option<u64>,
+    at: Option<u64>,
 ) -> SysResult {
-    // (Pipes and memory devices are the `Split` entries' first halves', on both paths.)
-    let len = len.min(MAX_RW);
-    let seekable = matches!(file.kind, FileKind::Regular(_) | FileKind::ProcFile(..));
-    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
-    let mut done = 0;
-    while done < len {
-        let want = (len - done).min(CHUNK);
-        let n = match file.read(p, &mut kbuf[..want], at) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if n > 0 {
-            p.mm().write(buf + done as u64, &kbuf[..n])?;
-        }
-        done += n;
-        if let Some(off) = at.as_mut() {
-            *off += n as u64;
-        }
-        if n < want || !seekable {
-            break;
-        }
-    }
-    Ok(done as u64)
+    let mut kbuf = alloc::vec![0u8; len.min(MAX_RW).min(CHUNK)];
+    let n = file.read(p, &mut kbuf, at)?;
+    p.mm().write(buf, &kbuf[..n])?;
+    Ok(n as u64)
 }
 
+/// Writes user memory at `buf` to a device, `CHUNK` bytes at a time.
 fn write_from_user(
     p: &mut Thread,
     file: &OpenFile,
@@ -316,36 +299,127 @@ pub fn sys_write(p: &mut Thread, a: Args) -> SysResult {
     write_from_user(p, &file, a.ptr(1), a.usize(2), None)
 }
 
-/// The descriptor's file if it is a pipe; `RING0_NEEDED` for any other (the MPK gate runs
-/// pipe transfers in ring 3, the rest in ring 0).
-fn pipe_file(c: &Caller, fd: usize) -> Result<Arc<OpenFile>, Errno> {
-    let file = c.files.lock().get(fd)?;
-    match file.kind {
-        FileKind::Pipe(_) => Ok(file),
-        _ => Err(RING0_NEEDED),
+/// A regular or /proc file's data into user memory at `buf`, `CHUNK` bytes at a time
+/// through a libOS buffer (user memory is never written with the file system locked: a
+/// fault there may need it); `None` for any other file.
+fn read_data_to_user(
+    c: &Caller,
+    file: &OpenFile,
+    buf: u64,
+    len: usize,
+    mut at: Option<u64>,
+) -> Option<SysResult> {
+    if !file.is_data() {
+        return None;
+    }
+    let len = len.min(MAX_RW);
+    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let n = match file.read_data(&mut kbuf[..want], at)? {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Some(Err(e)),
+            Err(_) => break,
+        };
+        if let Err(e) = c.write(buf + done as u64, &kbuf[..n]) {
+            if done == 0 {
+                return Some(Err(e));
+            }
+            break;
+        }
+        done += n;
+        if let Some(off) = at.as_mut() {
+            *off += n as u64;
+        }
+        if n < want {
+            break;
+        }
+    }
+    Some(Ok(done as u64))
+}
+
+/// User memory at `buf` into a regular file (`None` for any other file), as
+/// `read_data_to_user`.
+fn write_data_from_user(
+    c: &Caller,
+    file: &OpenFile,
+    buf: u64,
+    len: usize,
+    mut at: Option<u64>,
+) -> Option<SysResult> {
+    if !file.is_data() {
+        return None;
+    }
+    let len = len.min(MAX_RW);
+    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        if let Err(e) = c.read(buf + done as u64, &mut kbuf[..want]) {
+            if done == 0 {
+                return Some(Err(e));
+            }
+            break;
+        }
+        let n = match file.write_data(c, &kbuf[..want], at)? {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Some(Err(e)),
+            Err(_) => break,
+        };
+        done += n;
+        if let Some(off) = at.as_mut() {
+            *off += n as u64;
+        }
+        if n < want {
+            break;
+        }
+    }
+    Some(Ok(done as u64))
+}
+
+/// A read of anything held in memory (a pipe, a memory device, a regular or /proc file)
+/// straight into user memory; `None` for devices.
+fn read_in_memory(
+    c: &Caller,
+    file: &OpenFile,
+    buf: u64,
+    len: usize,
+    no_wait: bool,
+) -> Option<SysResult> {
+    let len = len.min(MAX_RW);
+    let transfer = file
+        .pipe_read_to_user(c, buf, len, no_wait)
+        .or_else(|| file.memory_device_read_to_user(c, buf, len));
+    match transfer {
+        Some(result) => Some(result.map(|n| n as u64)),
+        None => read_data_to_user(c, file, buf, len, None),
     }
 }
 
-/// A transfer's result; `None` (not a pipe or memory device: nothing done) is ring 0's.
-fn transfer_result(transfer: Option<Result<usize, Errno>>) -> SysResult {
-    transfer.unwrap_or(Err(RING0_NEEDED)).map(|n| n as u64)
+/// A write of user memory to anything held in memory, as `read_in_memory`.
+fn write_in_memory(c: &Caller, file: &OpenFile, buf: u64, len: usize) -> Option<SysResult> {
+    let len = len.min(MAX_RW);
+    let transfer = file
+        .pipe_write_from_user(c, buf, len)
+        .or_else(|| file.memory_device_write(len));
+    match transfer {
+        Some(result) => Some(result.map(|n| n as u64)),
+        None => write_data_from_user(c, file, buf, len, None),
+    }
 }
 
-/// read(2) of a pipe or a memory device: runs behind the gate (a pipe blocks through the
-/// privilege gate); other files are `sys_read`'s.
-pub fn sys_read_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
+/// read(2) of anything held in memory (`read_in_memory`): runs behind the gate (a pipe
+/// blocks through the privilege gate); devices are `sys_read`'s, in ring 0.
+pub fn sys_read_in_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
-    let len = a.usize(2).min(MAX_RW);
-    let transfer = file.pipe_read_to_user(c, a.ptr(1), len, false);
-    transfer_result(transfer.or_else(|| file.memory_device_read_to_user(c, a.ptr(1), len)))
+    read_in_memory(c, &file, a.ptr(1), a.usize(2), false).unwrap_or(Err(RING0_NEEDED))
 }
 
-/// write(2) of a pipe or a memory device, as `sys_read_pipe_or_memory`.
-pub fn sys_write_pipe_or_memory(c: &Caller, a: Args) -> SysResult {
+/// write(2) of anything held in memory, as `sys_read_in_memory`.
+pub fn sys_write_in_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
-    let len = a.usize(2).min(MAX_RW);
-    let transfer = file.pipe_write_from_user(c, a.ptr(1), len);
-    transfer_result(transfer.or_else(|| file.memory_device_write(len)))
+    write_in_memory(c, &file, a.ptr(1), a.usize(2)).unwrap_or(Err(RING0_NEEDED))
 }
 
 fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
@@ -364,6 +438,22 @@ fn must_seek(file: &OpenFile) -> Result<(), Errno> {
         }
         _ => Ok(()),
     }
+}
+
+/// pread64(2) of a regular or /proc file (in either ring); devices are `sys_pread64`'s.
+pub fn sys_pread64_data(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    must_seek(&file)?;
+    let at = Some(offset_arg(a, 3)?);
+    read_data_to_user(c, &file, a.ptr(1), a.usize(2), at).unwrap_or(Err(RING0_NEEDED))
+}
+
+/// pwrite64(2) of a regular file, as `sys_pread64_data`.
+pub fn sys_pwrite64_data(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    must_seek(&file)?;
+    let at = Some(offset_arg(a, 3)?);
+    write_data_from_user(c, &file, a.ptr(1), a.usize(2), at).unwrap_or(Err(RING0_NEEDED))
 }
 
 pub fn sys_pread64(p: &mut Thread, a: Args) -> SysResult {
@@ -442,28 +532,85 @@ pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
     transfer_iovecs(p, a, write_from_user)
 }
 
-/// readv(2) of a pipe, as `sys_read_pipe_or_memory`. Once some bytes have arrived it does not wait
-/// for more to fill the next buffers (as Linux: musl's stdio reads with two).
-pub fn sys_readv_pipe(c: &Caller, a: Args) -> SysResult {
-    let file = pipe_file(c, a.fd(0)?)?;
+/// readv(2) of anything held in memory, as `sys_read_in_memory`. Once some bytes have
+/// arrived from a pipe it does not wait for more to fill the next buffers (as Linux:
+/// musl's stdio reads with two).
+pub fn sys_readv_in_memory(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    // Decided before the vector is read: a device is ring 0's with nothing done.
+    c.ring0_if(!file.is_in_memory())?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, total| {
-        transfer_result(file.pipe_read_to_user(c, base, len.min(MAX_RW), total > 0))
+        read_in_memory(c, &file, base, len, total > 0).unwrap_or(Err(RING0_NEEDED))
     })
 }
 
-/// writev(2) of a pipe, as `sys_read_pipe_or_memory`.
-pub fn sys_writev_pipe(c: &Caller, a: Args) -> SysResult {
-    let file = pipe_file(c, a.fd(0)?)?;
+/// writev(2) of anything held in memory, as `sys_read_in_memory`.
+pub fn sys_writev_in_memory(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    c.ring0_if(!file.is_in_memory())?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, _| {
-        transfer_result(file.pipe_write_from_user(c, base, len.min(MAX_RW)))
+        write_in_memory(c, &file, base, len).unwrap_or(Err(RING0_NEEDED))
     })
 }
 
 pub fn sys_lseek(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     file.seek(a.raw(1) as i64, a.uint(2))
+}
+
+/// sendfile(2) from a regular or /proc file to anything held in memory (a pipe, a regular
+/// file, a memory device), in either ring; to a device, `sys_sendfile`.
+pub fn sys_sendfile_in_memory(c: &Caller, a: Args) -> SysResult {
+    let out = c.files.lock().get(a.fd(0)?)?;
+    let input = c.files.lock().get(a.fd(1)?)?;
+    c.ring0_if(!out.is_in_memory() || !input.is_in_memory())?;
+    let offset_addr = a.ptr(2);
+    let count = a.usize(3).min(MAX_RW);
+    let mut at = if offset_addr != 0 {
+        let mut b = [0u8; 8];
+        c.read(offset_addr, &mut b)?;
+        Some(u64::try_from(i64::from_le_bytes(b)).map_err(|_| Errno::EINVAL)?)
+    } else {
+        None
+    };
+    // The source's checks (open for reading, a file's data) before anything moves.
+    let Some(first) = input.read_data(&mut [], at) else {
+        return Err(RING0_NEEDED); // a pipe or a memory device: ring 0's general way
+    };
+    first?;
+    // Read at explicit positions: the file offset moves by what was written, not read.
+    let mut pos = at.unwrap_or_else(|| input.offset());
+    let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = input
+            .read_data(&mut kbuf[..want], Some(pos))
+            .ok_or(Errno::EINVAL)??;
+        if n == 0 {
+            break;
+        }
+        let written = match out.write_in_memory(c, &kbuf[..n]).ok_or(Errno::EINVAL)? {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += written;
+        pos += written as u64;
+        if written < n {
+            break;
+        }
+    }
+    match at.as_mut() {
+        Some(o) => {
+            *o = pos;
+            c.write(offset_addr, &o.to_le_bytes())?;
+        }
+        None => input.set_offset(pos),
+    }
+    Ok(done as u64)
 }
 
 pub fn sys_sendfile(p: &mut Thread, a: Args) -> SysResult {
@@ -750,21 +897,21 @@ fn truncate_node(node: &Node, len: i64) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_truncate(p: &mut Thread, a: Args) -> SysResult {
-    let node = lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
+pub fn sys_truncate(c: &Caller, a: Args) -> SysResult {
+    let node = lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
     truncate_node(&node, a.raw(1) as i64)
 }
 
-pub fn sys_ftruncate(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
+pub fn sys_ftruncate(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
     if file.flags() & fs::file::O_ACCMODE == 0 {
         return Err(Errno::EINVAL);
     }
     truncate_node(&file.node().ok_or(Errno::EINVAL)?, a.raw(1) as i64)
 }
 
-pub fn sys_fallocate(p: &mut Thread, a: Args) -> SysResult {
-    let file = p.files().get(a.fd(0)?)?;
+pub fn sys_fallocate(c: &Caller, a: Args) -> SysResult {
+    let file = c.files.lock().get(a.fd(0)?)?;
     let (mode, off, len) = (a.int(1), a.raw(2) as i64, a.raw(3) as i64);
     if off < 0 || len <= 0 {
         return Err(Errno::EINVAL);
@@ -1385,13 +1532,13 @@ pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
     r
 }
 
-pub fn sys_fsync(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_fsync(c: &Caller, a: Args) -> SysResult {
     // Memory is the storage: data is durable as soon as it is written.
-    p.files().get(a.fd(0)?)?;
+    c.files.lock().get(a.fd(0)?)?;
     Ok(0)
 }
 
-pub fn sys_sync(_p: &mut Thread, _a: Args) -> SysResult {
+pub fn sys_sync(_c: &Caller, _a: Args) -> SysResult {
     Ok(0)
 }
 
@@ -1413,21 +1560,21 @@ fn statfs_bytes() -> [u8; 120] {
     b
 }
 
-pub fn sys_statfs(p: &mut Thread, a: Args) -> SysResult {
-    lookup_at(&Caller::of(p), AT_FDCWD, a.ptr(0), 0)?;
-    p.mm().write(a.ptr(1), &statfs_bytes())?;
+pub fn sys_statfs(c: &Caller, a: Args) -> SysResult {
+    lookup_at(c, AT_FDCWD, a.ptr(0), 0)?;
+    c.write(a.ptr(1), &statfs_bytes())?;
     Ok(0)
 }
 
-pub fn sys_fstatfs(p: &mut Thread, a: Args) -> SysResult {
-    p.files().get(a.fd(0)?)?;
-    p.mm().write(a.ptr(1), &statfs_bytes())?;
+pub fn sys_fstatfs(c: &Caller, a: Args) -> SysResult {
+    c.files.lock().get(a.fd(0)?)?;
+    c.write(a.ptr(1), &statfs_bytes())?;
     Ok(0)
 }
 
-pub fn sys_fadvise64(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_fadvise64(c: &Caller, a: Args) -> SysResult {
     // Advice about caching: everything is in memory already, so there is nothing to do.
-    p.files().get(a.fd(0)?)?;
+    c.files.lock().get(a.fd(0)?)?;
     if a.int(3) > 5 || a.int(3) < 0 {
         return Err(Errno::EINVAL);
     }

@@ -1,13 +1,13 @@
 //! uname and sysinfo.
 
 use super::{Args, SysResult};
-use crate::proc::Thread;
+use crate::syscall::Caller;
 
 pub const SYSNAME: &str = "Linux";
 /// A Linux release string: programs compare versions (glibc refuses very old kernels).
 pub const RELEASE: &str = "6.1.0-isounik";
 
-pub fn sys_uname(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_uname(c: &Caller, a: Args) -> SysResult {
     let mut buf = [0u8; 65 * 6];
     let hostname = crate::fs::hostname();
     let version = concat!("#1 Iso-UniK ", env!("CARGO_PKG_VERSION"));
@@ -23,11 +23,11 @@ pub fn sys_uname(p: &mut Thread, a: Args) -> SysResult {
         let n = f.len().min(64);
         buf[i * 65..i * 65 + n].copy_from_slice(&f[..n]);
     }
-    p.mm().write(a.ptr(0), &buf)?;
+    c.write(a.ptr(0), &buf)?;
     Ok(0)
 }
 
-pub fn sys_sysinfo(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_sysinfo(c: &Caller, a: Args) -> SysResult {
     let stats = crate::mm::stats();
     let mut b = [0u8; 112];
     let uptime = crate::time::uptime_ns() / 1_000_000_000;
@@ -39,6 +39,6 @@ pub fn sys_sysinfo(p: &mut Thread, a: Args) -> SysResult {
         &(crate::proc::process_count().min(u16::MAX as usize) as u16).to_le_bytes(),
     ); // procs
     b[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
-    p.mm().write(a.ptr(0), &b)?;
+    c.write(a.ptr(0), &b)?;
     Ok(0)
 }

@@ -83,15 +83,12 @@ impl Args {
 
 const CALLS: &[(u32, Call)] = &[
     // files and directories
-    (nr::READ, Split(fs::sys_read_pipe_or_memory, fs::sys_read)),
-    (
-        nr::WRITE,
-        Split(fs::sys_write_pipe_or_memory, fs::sys_write),
-    ),
-    (nr::READV, Split(fs::sys_readv_pipe, fs::sys_readv)),
-    (nr::WRITEV, Split(fs::sys_writev_pipe, fs::sys_writev)),
-    (nr::PREAD64, Trap(fs::sys_pread64)),
-    (nr::PWRITE64, Trap(fs::sys_pwrite64)),
+    (nr::READ, Split(fs::sys_read_in_memory, fs::sys_read)),
+    (nr::WRITE, Split(fs::sys_write_in_memory, fs::sys_write)),
+    (nr::READV, Split(fs::sys_readv_in_memory, fs::sys_readv)),
+    (nr::WRITEV, Split(fs::sys_writev_in_memory, fs::sys_writev)),
+    (nr::PREAD64, Split(fs::sys_pread64_data, fs::sys_pread64)),
+    (nr::PWRITE64, Split(fs::sys_pwrite64_data, fs::sys_pwrite64)),
     (nr::OPEN, Gate(fs::sys_open)),
     (nr::OPENAT, Gate(fs::sys_openat)),
     (nr::CREAT, Gate(fs::sys_creat)),
@@ -133,9 +130,9 @@ const CALLS: &[(u32, Call)] = &[
     (nr::UTIMES, Gate(fs::sys_utimes)),
     (nr::UTIME, Gate(fs::sys_utime)),
     (nr::FUTIMESAT, Gate(fs::sys_futimesat)),
-    (nr::TRUNCATE, Trap(fs::sys_truncate)),
-    (nr::FTRUNCATE, Trap(fs::sys_ftruncate)),
-    (nr::FALLOCATE, Trap(fs::sys_fallocate)),
+    (nr::TRUNCATE, Gate(fs::sys_truncate)),
+    (nr::FTRUNCATE, Gate(fs::sys_ftruncate)),
+    (nr::FALLOCATE, Gate(fs::sys_fallocate)),
     (nr::CHDIR, Gate(fs::sys_chdir)),
     (nr::FCHDIR, Gate(fs::sys_fchdir)),
     (nr::GETCWD, Gate(fs::sys_getcwd)),
@@ -148,13 +145,16 @@ const CALLS: &[(u32, Call)] = &[
     (nr::PPOLL, Trap(fs::sys_ppoll)),
     (nr::SELECT, Gate(fs::sys_select)),
     (nr::PSELECT6, Trap(fs::sys_pselect6)),
-    (nr::SENDFILE, Trap(fs::sys_sendfile)),
-    (nr::FSYNC, Trap(fs::sys_fsync)),
-    (nr::FDATASYNC, Trap(fs::sys_fsync)),
-    (nr::SYNC, Trap(fs::sys_sync)),
-    (nr::STATFS, Trap(fs::sys_statfs)),
-    (nr::FSTATFS, Trap(fs::sys_fstatfs)),
-    (nr::FADVISE64, Trap(fs::sys_fadvise64)),
+    (
+        nr::SENDFILE,
+        Split(fs::sys_sendfile_in_memory, fs::sys_sendfile),
+    ),
+    (nr::FSYNC, Gate(fs::sys_fsync)),
+    (nr::FDATASYNC, Gate(fs::sys_fsync)),
+    (nr::SYNC, Gate(fs::sys_sync)),
+    (nr::STATFS, Gate(fs::sys_statfs)),
+    (nr::FSTATFS, Gate(fs::sys_fstatfs)),
+    (nr::FADVISE64, Gate(fs::sys_fadvise64)),
     (nr::PIPE, Gate(fs::sys_pipe)),
     (nr::PIPE2, Gate(fs::sys_pipe2)),
     // memory
@@ -194,14 +194,14 @@ const CALLS: &[(u32, Call)] = &[
     (nr::GETPGRP, Gate(process::sys_getpgrp)),
     (nr::GETPGID, Gate(process::sys_getpgid)),
     (nr::GETSID, Gate(process::sys_getsid)),
-    (nr::SETSID, Trap(process::sys_setsid)),
-    (nr::SETPGID, Trap(process::sys_setpgid)),
+    (nr::SETSID, Gate(process::sys_setsid)),
+    (nr::SETPGID, Gate(process::sys_setpgid)),
     (nr::FORK, Trap(process::sys_fork)),
     (nr::VFORK, Trap(process::sys_vfork)),
     (nr::CLONE, Trap(process::sys_clone)),
     (nr::WAIT4, Trap(process::sys_wait4)),
     (nr::WAITID, Trap(process::sys_waitid)),
-    (nr::SCHED_YIELD, Trap(process::sys_sched_yield)),
+    (nr::SCHED_YIELD, Gate(process::sys_sched_yield)),
     (nr::SCHED_GETAFFINITY, Gate(process::sys_sched_getaffinity)),
     (nr::PRCTL, Gate(process::sys_prctl)),
     (nr::GETRANDOM, Gate(process::sys_getrandom)),
@@ -232,8 +232,8 @@ const CALLS: &[(u32, Call)] = &[
     (nr::CLOCK_NANOSLEEP, Gate(time::sys_clock_nanosleep)),
     (nr::TIMES, Gate(time::sys_times)),
     // system information
-    (nr::UNAME, Trap(info::sys_uname)),
-    (nr::SYSINFO, Trap(info::sys_sysinfo)),
+    (nr::UNAME, Gate(info::sys_uname)),
+    (nr::SYSINFO, Gate(info::sys_sysinfo)),
 ];
 
 const TABLE_SIZE: usize = 512;
@@ -258,12 +258,12 @@ pub fn init(strace: bool) {
 
 /// Handles the system call the process just made (number in rax).
 pub fn dispatch(p: &mut Thread) {
-    use isounik_abi::gate::{PRIV_CRASH, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD};
+    use isounik_abi::gate::{PRIV_FINISH, PRIV_FORWARD, PRIV_SERVICES};
     let mut forwarded = false;
     // The privilege gate's requests: numbers no Linux call has (one test on the common path).
     if p.ctx.regs.rax >= PRIV_FORWARD {
         let request = p.ctx.regs.rax;
-        if (PRIV_FLUSH..=PRIV_CRASH).contains(&request) {
+        if PRIV_SERVICES.contains(&request) {
             // A service for libOS code behind the gate, which goes on where it asked.
             let answer = crate::arch::x86_64::gate::serve(p, request);
             p.ctx.regs.rax = answer.unwrap_or_else(|e| syscall_return(Err(e)));

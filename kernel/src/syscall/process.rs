@@ -201,14 +201,15 @@ pub fn sys_get_robust_list(c: &Caller, a: Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_setsid(p: &mut Thread, _a: Args) -> SysResult {
-    let pid = p.pid;
-    // A process group leader cannot start a session.
-    let leads_group = proc::all_processes()
+pub fn sys_setsid(c: &Caller, _a: Args) -> SysResult {
+    let pid = c.pid;
+    // No process group may be named after the caller (it leads one, or once did and
+    // members are left), as Linux: the new session's group would not be new.
+    let group_exists = proc::all_processes()
         .iter()
         .any(|q| q.pid != pid && q.inner.lock().pgid == pid);
-    let mut inner = p.inner();
-    if inner.pgid == pid && leads_group {
+    let mut inner = c.inner();
+    if inner.pgid == pid || group_exists {
         return Err(Errno::EPERM);
     }
     inner.sid = pid;
@@ -216,9 +217,9 @@ pub fn sys_setsid(p: &mut Thread, _a: Args) -> SysResult {
     Ok(pid as u64)
 }
 
-pub fn sys_setpgid(p: &mut Thread, a: Args) -> SysResult {
+pub fn sys_setpgid(c: &Caller, a: Args) -> SysResult {
     let target = if a.int(0) == 0 {
-        p.pid
+        c.pid
     } else {
         a.int(0) as u32
     };
@@ -231,8 +232,8 @@ pub fn sys_setpgid(p: &mut Thread, a: Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let proc = proc::process(target).ok_or(Errno::ESRCH)?;
-    let my_sid = p.inner().sid;
-    if target != p.pid && proc.inner.lock().ppid != p.pid {
+    let my_sid = c.inner().sid;
+    if target != c.pid && proc.inner.lock().ppid != c.pid {
         return Err(Errno::ESRCH);
     }
     let mut inner = proc.inner.lock();
@@ -409,7 +410,7 @@ pub fn sys_getsid(c: &Caller, a: Args) -> SysResult {
     of_named_process(c, &a, |p| p.sid)
 }
 
-pub fn sys_sched_yield(_p: &mut Thread, _a: Args) -> SysResult {
+pub fn sys_sched_yield(_c: &Caller, _a: Args) -> SysResult {
     crate::sched::yield_now();
     Ok(0)
 }

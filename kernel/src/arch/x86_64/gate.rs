@@ -23,7 +23,8 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use isounik_abi::gate::{
-    PRIV_BLOCK, PRIV_CRASH, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP, SLOW, TABLE_LEN,
+    PRIV_BLOCK, PRIV_CRASH, PRIV_FILE_PAGE, PRIV_FINISH, PRIV_FLUSH, PRIV_FORWARD, PRIV_GROW_HEAP,
+    PRIV_YIELD, SLOW, TABLE_LEN,
 };
 use isounik_abi::pkey::{APP_PKRU, LIBOS_PKRU};
 use isounik_linux::errno::Errno;
@@ -320,8 +321,9 @@ pub fn service(request: u64, argument: u64) -> u64 {
 ///   thread keeps it until it blocks, traps or is interrupted, and each of those enters
 ///   ring 0 first). A pipe's write then costs no ring transition; its reader is made
 ///   runnable when the writer next enters ring 0, often to block in its own read;
-/// * releases of physical frames (`Frame`'s reference counts live in supervisor memory):
-///   until then a frame only looks shared one reference too long.
+/// * releases of physical frames (a last reference gives the frame back to the allocator,
+///   in supervisor memory, and may unmap it from the file-data window): until then a frame
+///   only looks shared one reference too long.
 ///
 /// libOS data: the application cannot touch it. An entry is a tid, or a frame's physical
 /// address with `DEFERRED_FRAME` set.
@@ -393,7 +395,14 @@ pub fn serve(t: &mut crate::proc::Thread, request: u64) -> Result<u64, Errno> {
             crate::sched::block((argument != u64::MAX).then_some(argument));
             Ok(0)
         }
+        PRIV_YIELD => {
+            crate::sched::yield_now();
+            Ok(0)
+        }
         PRIV_GROW_HEAP => Ok(crate::mm::grow_heap(argument).map_or(0, |range| range.start)),
+        PRIV_FILE_PAGE => crate::mm::frame::Frame::new_file_data_for_ring3(argument)
+            .map(|page| page.map_or(0, crate::mm::frame::Frame::into_raw))
+            .map_err(|()| Errno::EINVAL),
         PRIV_CRASH => {
             // The message is a `LineBuf` on this thread's gate stack (`crash_from_ring3`).
             let top = GATE_STACK.load(Ordering::Relaxed);
