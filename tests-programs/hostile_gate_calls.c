@@ -631,6 +631,39 @@ int main(int argc, char **argv) {
               "pwrite of a mapped page");
         CHECK(priv[100] == 0xAA, "the private copy changed");
         CHECK(munmap(priv, 8192) == 0, "munmap the file");
+        /* Sources and destinations not paged in yet: an untouched anonymous region, a
+         * private mapping of the very file written or read (paging it in needs the file
+         * system, so the copy must not be made with it locked), a region whose second
+         * page is unreadable (a short write). */
+        char *fresh_src = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(fresh_src != MAP_FAILED, "mmap");
+        CHECK(pwrite(fd, fresh_src, 3 * 4096, 8192) == 3 * 4096 &&
+                  pread(fd, back, 3 * 4096, 8192) == 3 * 4096 && back[0] == 0 &&
+                  back[3 * 4096 - 1] == 0,
+              "write from untouched memory");
+        CHECK(pwrite(fd, out + 8192, 3 * 4096, 8192) == 3 * 4096, "restore");
+        unsigned char *self_map = mmap(NULL, 4 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+        CHECK(self_map != MAP_FAILED, "mmap the file");
+        CHECK(pwrite(fd, self_map + 2 * 4096, 4096, 40 * 4096) == 4096 &&
+                  pread(fd, back, 4096, 40 * 4096) == 4096 &&
+                  memcmp(back, out + 2 * 4096, 4096) == 0,
+              "write from an untouched mapping of the same file");
+        unsigned char *self_dst = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        CHECK(self_dst != MAP_FAILED, "mmap the file");
+        CHECK(pread(fd, self_dst + 4096, 4096, 40 * 4096) == 4096 &&
+                  memcmp(self_dst + 4096, out + 2 * 4096, 4096) == 0,
+              "read into an untouched mapping of the same file");
+        CHECK(munmap(self_map, 4 * 4096) == 0 && munmap(self_dst, 4 * 4096) == 0, "munmap");
+        memcpy(fresh_src, "present", 7);
+        CHECK(mprotect(fresh_src + 4096, 4096, PROT_NONE) == 0, "mprotect");
+        CHECK(pwrite(fd, fresh_src, 3 * 4096, 50 * 4096) == 4096 &&
+                  pread(fd, back, 8, 50 * 4096) == 8 && memcmp(back, "present", 7) == 0,
+              "a write stops at an unreadable page with what came before");
+        EXPECT_ERRNO(pwrite(fd, fresh_src + 4096, 100, 0), EFAULT);
+        CHECK(munmap(fresh_src, 3 * 4096) == 0, "munmap");
+        CHECK(ftruncate(fd, SIZE + 11) == 0, "size back");
+
         /* sendfile: file to pipe, file to file with an offset, bad offset pointers. */
         int sp[2];
         CHECK(pipe(sp) == 0, "pipe");

@@ -71,7 +71,54 @@ fn check_size(size: u64) -> Result<(), FsError> {
     }
 }
 
+/// Where the bytes of a write come from ([`Vfs::write_from`]): a slice, or memory the
+/// kernel copies from with a copy that may stop early (a program's buffer at a page it
+/// cannot read).
+pub trait WriteSource {
+    /// Fills `dst` with the source's bytes from `from` on; returns how many it copied
+    /// (fewer than `dst.len()`: the source ends there, and the write stops).
+    fn copy_to(&mut self, dst: &mut [u8], from: usize) -> usize;
+}
+
+impl WriteSource for &[u8] {
+    fn copy_to(&mut self, dst: &mut [u8], from: usize) -> usize {
+        let n = dst.len().min(self.len().saturating_sub(from));
+        dst[..n].copy_from_slice(&self[from..from + n]);
+        n
+    }
+}
+
 impl<P: Platform> Vfs<P> {
+    /// The pages of a regular file that hold its bytes in `[offset, offset + len)`, cloned
+    /// into `out` (index, page) in order; holes are absent and read as zeros. Returns how
+    /// many bytes the range has before the end of the file. The caller copies from the
+    /// pages without holding the file system (a clone stays as it was: writers copy a
+    /// shared page first). Updates the access time as [`Vfs::read_at`].
+    pub fn read_pages(
+        &mut self,
+        id: InodeId,
+        offset: u64,
+        len: usize,
+        out: &mut alloc::vec::Vec<(u64, P::Page)>,
+    ) -> Result<usize, FsError> {
+        let inode = self.inode(id)?;
+        let Kind::Regular(pages) = &inode.kind else {
+            return Err(not_regular(&inode.kind));
+        };
+        if offset >= inode.size || len == 0 {
+            return Ok(0);
+        }
+        let n = (inode.size - offset).min(len as u64) as usize;
+        let end = offset + n as u64;
+        out.extend(
+            pages
+                .range(offset / PS..=(end - 1) / PS)
+                .map(|(&index, page)| (index, page.clone())),
+        );
+        self.touch_atime(id)?;
+        Ok(n)
+    }
+
     /// Reads from a regular file at `offset` into `buf`; returns the bytes read (0 at or
     /// past the end). Holes read as zeros. Updates the access time (relatime). A directory
     /// -> IsDirectory, other non-regular inodes -> Invalid.
@@ -123,15 +170,29 @@ impl<P: Platform> Vfs<P> {
     /// past it -> FileTooBig). `offset + len` overflowing or beyond `i64::MAX` -> Invalid.
     /// Updates modification and change time.
     pub fn write_at(&mut self, id: InodeId, offset: u64, data: &[u8]) -> Result<usize, FsError> {
+        self.write_from(id, offset, data.len(), &mut { data })
+    }
+
+    /// [`Vfs::write_at`] of `len` bytes from `source`. A source that stops early ends the
+    /// write there: the bytes it gave are written (and the size and times updated); if it
+    /// gave none, the result is `Ok(0)` and the file is unchanged but for a page a hole may
+    /// have got (zeros).
+    pub fn write_from(
+        &mut self,
+        id: InodeId,
+        offset: u64,
+        len: usize,
+        source: &mut impl WriteSource,
+    ) -> Result<usize, FsError> {
         let now = self.now();
         let (inode, platform) = self.inode_and_platform(id)?;
         let old_size = inode.size;
         let pages = pages_mut(inode)?;
-        if data.is_empty() {
+        if len == 0 {
             return Ok(0);
         }
         let end = offset
-            .checked_add(data.len() as u64)
+            .checked_add(len as u64)
             .filter(|&end| end <= i64::MAX as u64)
             .ok_or(FsError::Invalid)?;
         if offset >= MAX_FILE_SIZE {
@@ -143,6 +204,7 @@ impl<P: Platform> Vfs<P> {
         }
         let mut pos = offset;
         let mut written = 0;
+        let mut source_ended = false;
         while pos < end {
             let in_page = (pos % PS) as usize;
             let chunk = (PS - pos % PS).min(end - pos) as usize;
@@ -152,12 +214,20 @@ impl<P: Platform> Vfs<P> {
             let Some(bytes) = platform.bytes_mut(page) else {
                 break;
             };
-            bytes[in_page..in_page + chunk].copy_from_slice(&data[written..written + chunk]);
-            pos += chunk as u64;
-            written += chunk;
+            let copied = source.copy_to(&mut bytes[in_page..in_page + chunk], written);
+            pos += copied as u64;
+            written += copied;
+            if copied < chunk {
+                source_ended = true;
+                break;
+            }
         }
         if written == 0 {
-            return Err(FsError::NoSpace);
+            return if source_ended {
+                Ok(0)
+            } else {
+                Err(FsError::NoSpace)
+            };
         }
         inode.size = old_size.max(pos);
         inode.touch_modified(now);

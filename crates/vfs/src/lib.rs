@@ -42,6 +42,7 @@ mod types;
 mod tests;
 
 pub use cpio::{UnpackError, UnpackErrorKind, UnpackStats};
+pub use file::WriteSource;
 pub use ring::ByteRing;
 pub use types::{DirEntry, FileType, FsError, InodeId, Parent, Resolved, Stat, Timespec};
 

@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use isounik_linux::errno::Errno;
-use isounik_vfs::InodeId;
+use isounik_vfs::{InodeId, WriteSource};
 
 use super::dev::Device;
 use super::pipe::PipeEnd;
@@ -251,6 +251,43 @@ impl OpenFile {
         Some(Ok(n))
     }
 
+    /// Reads a regular or /proc file's data into a program's memory at `addr`, as
+    /// `read_data`. A regular file's pages are copied from directly, outside the file
+    /// system's lock (clones of them: a concurrent write copies a page it finds shared),
+    /// as paging in the destination may need that lock. EFAULT if nothing could be copied.
+    pub fn read_data_to_user(
+        &self,
+        c: &Caller,
+        addr: u64,
+        len: usize,
+        at: Option<u64>,
+    ) -> Option<Result<usize, Errno>> {
+        if !self.is_data() {
+            return None;
+        }
+        if !self.readable() {
+            return Some(Err(Errno::EBADF));
+        }
+        if let Err(e) = c.check_range(addr, len) {
+            return Some(Err(e));
+        }
+        let mut st = self.state.lock();
+        let off = at.unwrap_or(st.offset);
+        let result = match &self.kind {
+            FileKind::Regular(f) => read_pages_to_user(c, f.inode(), off, addr, len),
+            FileKind::ProcFile(_, data) => {
+                let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+                let n = (data.len() - start).min(len);
+                c.write(addr, &data[start..start + n]).map(|()| n)
+            }
+            _ => unreachable!("is_data"),
+        };
+        if let (Ok(n), None) = (&result, at) {
+            st.offset = off + *n as u64;
+        }
+        Some(result)
+    }
+
     /// Writes a regular file's data at the file offset (or at `at` for pwrite; O_APPEND: at
     /// the end); `None` for any other file. When memory runs short, ring 0 may have the OOM
     /// killer make room (`RING0_NEEDED` behind the gate, before anything is written).
@@ -261,7 +298,7 @@ impl OpenFile {
         at: Option<u64>,
     ) -> Option<Result<usize, Errno>> {
         match &self.kind {
-            FileKind::Regular(f) => Some(self.write_regular(c, f, data, at)),
+            FileKind::Regular(f) => Some(self.write_regular(c, f, data.len(), &mut { data }, at)),
             FileKind::ProcFile(..) => Some(Err(if self.writable() {
                 Errno::EACCES
             } else {
@@ -271,11 +308,36 @@ impl OpenFile {
         }
     }
 
+    /// A write of `len` bytes of a program's memory at `addr` to a regular file, copied
+    /// straight into its pages as far as that memory is present (`Caller::read_present`);
+    /// `Ok(0)` when none of it is (the caller copies through a buffer, which pages it in);
+    /// `None` for files that are not data.
+    pub fn write_user_data(
+        &self,
+        c: &Caller,
+        addr: u64,
+        len: usize,
+        at: Option<u64>,
+    ) -> Option<Result<usize, Errno>> {
+        match &self.kind {
+            FileKind::Regular(f) => Some(if !self.writable() {
+                Err(Errno::EBADF)
+            } else {
+                c.check_range(addr, len).and_then(|()| {
+                    self.write_regular(c, f, len, &mut UserBytes { caller: c, addr }, at)
+                })
+            }),
+            FileKind::ProcFile(..) => self.write_data(c, &[], at),
+            _ => None,
+        }
+    }
+
     fn write_regular(
         &self,
         c: &Caller,
         f: &FileRef,
-        data: &[u8],
+        len: usize,
+        source: &mut impl WriteSource,
         at: Option<u64>,
     ) -> Result<usize, Errno> {
         if !self.writable() {
@@ -291,7 +353,7 @@ impl OpenFile {
         } else {
             at.unwrap_or(st.offset)
         };
-        let n = match with_vfs(|v| v.write_at(id, off, data)).map_err(super::errno) {
+        let n = match with_vfs(|v| v.write_from(id, off, len, source)).map_err(super::errno) {
             // Nothing written, memory is short: a process holding much of it may be the cause.
             Err(Errno::ENOSPC) => {
                 let t = c.thread()?;
@@ -299,7 +361,7 @@ impl OpenFile {
                 if !crate::proc::oom::reclaim_for_file_data(t) {
                     return Err(Errno::ENOSPC);
                 }
-                return self.write_regular(c, f, data, at);
+                return self.write_regular(c, f, len, source, at);
             }
             other => other?,
         };
@@ -645,4 +707,72 @@ impl FdTable {
             .filter(|(_, s)| s.is_some())
             .map(|(i, _)| i)
     }
+}
+
+/// A program's memory as the source of a file write, copied only where present.
+struct UserBytes<'a, 'c> {
+    caller: &'a Caller<'c>,
+    addr: u64,
+}
+
+impl WriteSource for UserBytes<'_, '_> {
+    fn copy_to(&mut self, dst: &mut [u8], from: usize) -> usize {
+        self.addr
+            .checked_add(from as u64)
+            .map_or(0, |addr| self.caller.read_present(addr, dst))
+    }
+}
+
+/// What a hole in a file reads as.
+static ZERO_PAGE: [u8; PAGE] = [0; PAGE];
+const PAGE: usize = isounik_vfs::PAGE_SIZE;
+
+/// Copies `len` bytes of file `id` from `offset` to user memory at `addr`, 64 KiB of pages
+/// at a time; returns the bytes copied (EFAULT if none could be).
+fn read_pages_to_user(
+    c: &Caller,
+    id: InodeId,
+    offset: u64,
+    addr: u64,
+    len: usize,
+) -> Result<usize, Errno> {
+    const CHUNK: usize = 64 * 1024;
+    let mut pages = Vec::with_capacity(CHUNK / PAGE + 1);
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let start = offset + done as u64;
+        let n = match with_vfs(|v| v.read_pages(id, start, want, &mut pages)) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(super::errno(e)),
+            Err(_) => break,
+        };
+        let mut pos = start;
+        let end = start + n as u64;
+        let mut next = pages.iter().peekable();
+        while pos < end {
+            let index = pos / PAGE as u64;
+            let in_page = (pos % PAGE as u64) as usize;
+            let here = (PAGE - in_page).min((end - pos) as usize);
+            let page = next.next_if(|(i, _)| *i == index).map(|(_, page)| page);
+            let bytes = match page {
+                Some(page) => &page.bytes()[in_page..in_page + here],
+                None => &ZERO_PAGE[..here],
+            };
+            if let Err(e) = c.write(addr + (pos - offset), bytes) {
+                return if pos == offset {
+                    Err(e)
+                } else {
+                    Ok((pos - offset) as usize)
+                };
+            }
+            pos += here as u64;
+        }
+        pages.clear();
+        done += n;
+        if n < want {
+            break;
+        }
+    }
+    Ok(done)
 }

@@ -52,6 +52,11 @@ impl FilePage {
     pub fn frame(&self) -> Frame {
         self.0.clone()
     }
+
+    /// The page's bytes, in the file-data window (either ring).
+    pub fn bytes(&self) -> &[u8; isounik_vfs::PAGE_SIZE] {
+        self.0.file_data()
+    }
 }
 
 impl Clone for FilePage {
@@ -77,7 +82,7 @@ impl Platform for KernelPlatform {
     }
 
     fn bytes<'a>(&self, page: &'a FilePage) -> &'a [u8; isounik_vfs::PAGE_SIZE] {
-        page.0.file_data()
+        page.bytes()
     }
 
     fn bytes_mut<'a>(

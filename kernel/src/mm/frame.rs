@@ -254,16 +254,21 @@ impl Frame {
     /// supervisor memory), freeing it with the last.
     #[inline]
     pub fn release_raw(phys: u64) {
-        let before = counter(phys).fetch_sub(1, Ordering::AcqRel);
-        if before & COUNT == 1 {
-            super::with(|m| {
-                if before & FILE_DATA != 0 {
-                    counter(phys).store(0, Ordering::Relaxed);
-                    m.unmap_file_data(phys);
-                }
-                m.frames.deallocate(phys)
-            });
+        if counter(phys).fetch_sub(1, Ordering::AcqRel) & COUNT == 1 {
+            Frame::free_released(phys);
         }
+    }
+
+    /// Gives the frame at `phys`, whose last reference has gone, back to the allocator
+    /// (ring 0), taking it out of the file-data window if it was there.
+    pub fn free_released(phys: u64) {
+        let flags = counter(phys).swap(0, Ordering::Relaxed);
+        super::with(|m| {
+            if flags & FILE_DATA != 0 {
+                m.unmap_file_data(phys);
+            }
+            m.frames.deallocate(phys)
+        });
     }
 }
 
@@ -271,17 +276,19 @@ impl Drop for Frame {
     #[inline]
     fn drop(&mut self) {
         if crate::arch::x86_64::cpu::in_ring3() {
-            defer_release(self.phys);
+            // Behind the gate: the count is libOS memory, but a last reference's frame goes
+            // back to the allocator (and out of the window) in ring 0, at its next entry.
+            if counter(self.phys).fetch_sub(1, Ordering::AcqRel) & COUNT == 1 {
+                defer_free(self.phys);
+            }
         } else {
             Frame::release_raw(self.phys);
         }
     }
 }
 
-/// libOS code behind the gate (a file's last page going with it): ring 0 does it at its
-/// next entry.
 #[cold]
 #[inline(never)]
-fn defer_release(phys: u64) {
-    crate::arch::x86_64::gate::defer_frame_release(phys);
+fn defer_free(phys: u64) {
+    crate::arch::x86_64::gate::defer_frame_free(phys);
 }

@@ -10,7 +10,7 @@ use isounik_abi::log::{MARK, SIGNAL};
 
 use super::{signal, ExitStatus, Pid, Thread};
 use crate::arch::x86_64::user::UserExit;
-use crate::arch::x86_64::{gate, trap};
+use crate::arch::x86_64::{gate, trap, uaccess};
 use crate::mm::vm::{Access, FaultError};
 use crate::{irq, sched, syscall};
 
@@ -114,8 +114,11 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
         trap::PAGE_FAULT => {
             let access = Access::from_error_code(error);
             let pku = error & 0x20 != 0;
-            // A protection-key violation is never resolved by paging.
-            let result = if pku {
+            // A protection-key violation is never resolved by paging, nor a gate handler's
+            // copy made with paging off (it may hold locks that paging needs).
+            let no_paging =
+                !uaccess::paging_allowed() && gate::uaccess_fixup(rip, t.ctx.pkru).is_some();
+            let result = if pku || no_paging {
                 Err(FaultError::Denied)
             } else {
                 t.mm().handle_fault(cr2, access)

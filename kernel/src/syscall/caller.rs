@@ -146,6 +146,22 @@ impl<'a> Caller<'a> {
         }
     }
 
+    /// EFAULT unless `[addr, addr + len)` lies in the application half (Linux's
+    /// `access_ok`: a libOS address fails even where nothing would be copied).
+    pub fn check_range(&self, addr: u64, len: usize) -> Result<(), Errno> {
+        if uaccess::is_user_range(addr, len) {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+
+    /// Copies from the caller's memory as far as it is present and readable, paging nothing
+    /// in (safe with the file system locked); returns the bytes copied.
+    pub fn read_present(&self, addr: u64, buf: &mut [u8]) -> usize {
+        uaccess::copy_from_user_nofault(buf, addr)
+    }
+
     /// A NUL-terminated string of the caller's (a path): ENAMETOOLONG past `max` bytes,
     /// EFAULT where it cannot be read. Read in steps that never cross a page boundary, so
     /// an unreadable page after the end of the string does not matter.

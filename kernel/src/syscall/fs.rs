@@ -299,48 +299,22 @@ pub fn sys_write(p: &mut Thread, a: Args) -> SysResult {
     write_from_user(p, &file, a.ptr(1), a.usize(2), None)
 }
 
-/// A regular or /proc file's data into user memory at `buf`, `CHUNK` bytes at a time
-/// through a libOS buffer (user memory is never written with the file system locked: a
-/// fault there may need it); `None` for any other file.
+/// A regular or /proc file's data into user memory at `buf` (`OpenFile::read_data_to_user`);
+/// `None` for any other file.
 fn read_data_to_user(
     c: &Caller,
     file: &OpenFile,
     buf: u64,
     len: usize,
-    mut at: Option<u64>,
+    at: Option<u64>,
 ) -> Option<SysResult> {
-    if !file.is_data() {
-        return None;
-    }
-    let len = len.min(MAX_RW);
-    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
-    let mut done = 0;
-    while done < len {
-        let want = (len - done).min(CHUNK);
-        let n = match file.read_data(&mut kbuf[..want], at)? {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Some(Err(e)),
-            Err(_) => break,
-        };
-        if let Err(e) = c.write(buf + done as u64, &kbuf[..n]) {
-            if done == 0 {
-                return Some(Err(e));
-            }
-            break;
-        }
-        done += n;
-        if let Some(off) = at.as_mut() {
-            *off += n as u64;
-        }
-        if n < want {
-            break;
-        }
-    }
-    Some(Ok(done as u64))
+    file.read_data_to_user(c, buf, len.min(MAX_RW), at)
+        .map(|result| result.map(|n| n as u64))
 }
 
-/// User memory at `buf` into a regular file (`None` for any other file), as
-/// `read_data_to_user`.
+/// User memory at `buf` into a regular file (`None` for any other file): straight into the
+/// file's pages where the memory is present, through a page-sized buffer (which pages it
+/// in, or finds it unreadable: EFAULT) where it is not.
 fn write_data_from_user(
     c: &Caller,
     file: &OpenFile,
@@ -352,27 +326,35 @@ fn write_data_from_user(
         return None;
     }
     let len = len.min(MAX_RW);
-    let mut kbuf = alloc::vec![0u8; len.min(CHUNK)];
     let mut done = 0;
     while done < len {
-        let want = (len - done).min(CHUNK);
-        if let Err(e) = c.read(buf + done as u64, &mut kbuf[..want]) {
-            if done == 0 {
-                return Some(Err(e));
-            }
-            break;
-        }
-        let n = match file.write_data(c, &kbuf[..want], at)? {
+        let addr = buf + done as u64;
+        let mut n = match file.write_user_data(c, addr, len - done, at)? {
             Ok(n) => n,
             Err(e) if done == 0 => return Some(Err(e)),
             Err(_) => break,
         };
+        if n == 0 {
+            let mut page = [0u8; 512];
+            let want = (len - done).min(page.len() - (addr % page.len() as u64) as usize);
+            if let Err(e) = c.read(addr, &mut page[..want]) {
+                if done == 0 {
+                    return Some(Err(e));
+                }
+                break;
+            }
+            n = match file.write_data(c, &page[..want], at)? {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Some(Err(e)),
+                Err(_) => break,
+            };
+            if n == 0 {
+                break;
+            }
+        }
         done += n;
         if let Some(off) = at.as_mut() {
             *off += n as u64;
-        }
-        if n < want {
-            break;
         }
     }
     Some(Ok(done as u64))

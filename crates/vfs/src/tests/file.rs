@@ -251,3 +251,81 @@ fn data_version_changes_with_every_write_and_truncate() {
     vfs.truncate(f, 1).unwrap();
     assert_ne!(vfs.data_version(f).unwrap(), v2);
 }
+
+/// A source that gives only its first `good` bytes, like a program's buffer running into a
+/// page it cannot read.
+struct ShortSource {
+    data: Vec<u8>,
+    good: usize,
+}
+
+impl crate::WriteSource for ShortSource {
+    fn copy_to(&mut self, dst: &mut [u8], from: usize) -> usize {
+        let n = dst.len().min(self.good.saturating_sub(from));
+        dst[..n].copy_from_slice(&self.data[from..from + n]);
+        n
+    }
+}
+
+#[test]
+fn write_from_a_source_that_stops_early() {
+    let mut vfs = new_vfs();
+    let f = create(&mut vfs, "/f", b"");
+    let data = pattern(3 * PAGE_SIZE, 4);
+    // Stops inside the second page: what it gave is written, the size follows.
+    let mut source = ShortSource {
+        data: data.clone(),
+        good: PAGE_SIZE + 10,
+    };
+    assert_eq!(
+        vfs.write_from(f, 100, data.len(), &mut source),
+        Ok(PAGE_SIZE + 10)
+    );
+    let mut expect = vec![0u8; 100];
+    expect.extend_from_slice(&data[..PAGE_SIZE + 10]);
+    assert_eq!(read_all(&mut vfs, f), expect);
+    // Gives nothing: Ok(0), size and data unchanged.
+    let version = vfs.data_version(f).unwrap();
+    let mut nothing = ShortSource {
+        data: data.clone(),
+        good: 0,
+    };
+    assert_eq!(vfs.write_from(f, 50, 10, &mut nothing), Ok(0));
+    assert_eq!(vfs.write_from(f, 9000, 10, &mut nothing), Ok(0));
+    assert_eq!(read_all(&mut vfs, f), expect);
+    assert_eq!(vfs.data_version(f).unwrap(), version);
+    // A slice is a source that never stops early.
+    assert_eq!(vfs.write_from(f, 0, 3, &mut &b"abc"[..]), Ok(3));
+    assert_eq!(&read_all(&mut vfs, f)[..4], b"abc\0");
+}
+
+#[test]
+fn read_pages_gives_the_pages_of_a_range() {
+    let mut vfs = new_vfs();
+    let f = create(&mut vfs, "/f", b"");
+    let data = pattern(PAGE_SIZE + 500, 7);
+    assert_eq!(vfs.write_at(f, 0, &data), Ok(data.len()));
+    // A hole at page 2, data again at page 3.
+    assert_eq!(vfs.write_at(f, 3 * PAGE_SIZE as u64, b"xyz"), Ok(3));
+    let mut pages = Vec::new();
+    let n = vfs.read_pages(f, 4000, 10 * PAGE_SIZE, &mut pages).unwrap();
+    assert_eq!(n, 3 * PAGE_SIZE + 3 - 4000);
+    let indices: Vec<u64> = pages.iter().map(|(i, _)| *i).collect();
+    assert_eq!(indices, vec![0, 1, 3]);
+    // The clones hold the bytes as they were: a later write copies the shared page.
+    assert_eq!(vfs.write_at(f, 0, b"NEW"), Ok(3));
+    let mut now = [0u8; 3];
+    vfs.read_at(f, 0, &mut now).unwrap();
+    assert_eq!(&now, b"NEW");
+    assert_eq!(&vfs.platform().bytes(&pages[0].1)[..3], &data[..3]);
+    // Nothing at or past the end, nothing for an empty range; not a regular file: errors.
+    pages.clear();
+    assert_eq!(vfs.read_pages(f, 1 << 20, 10, &mut pages), Ok(0));
+    assert_eq!(vfs.read_pages(f, 0, 0, &mut pages), Ok(0));
+    assert!(pages.is_empty());
+    let root = vfs.root();
+    assert_eq!(
+        vfs.read_pages(root, 0, 10, &mut pages),
+        Err(FsError::IsDirectory)
+    );
+}

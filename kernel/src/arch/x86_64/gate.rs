@@ -321,9 +321,9 @@ pub fn service(request: u64, argument: u64) -> u64 {
 ///   thread keeps it until it blocks, traps or is interrupted, and each of those enters
 ///   ring 0 first). A pipe's write then costs no ring transition; its reader is made
 ///   runnable when the writer next enters ring 0, often to block in its own read;
-/// * releases of physical frames (a last reference gives the frame back to the allocator,
-///   in supervisor memory, and may unmap it from the file-data window): until then a frame
-///   only looks shared one reference too long.
+/// * frees of physical frames whose last reference went in ring 3 (the allocator is in
+///   supervisor memory, and a file page leaves the file-data window): until then the
+///   frame is only unused a little longer.
 ///
 /// libOS data: the application cannot touch it. An entry is a tid, or a frame's physical
 /// address with `DEFERRED_FRAME` set.
@@ -336,8 +336,8 @@ pub fn defer_wake(tid: crate::sched::Tid) {
     defer(tid as u64);
 }
 
-/// The drop of a `Frame` handle in ring 3.
-pub fn defer_frame_release(phys: u64) {
+/// A frame whose last reference went in ring 3 (`Frame`'s drop): back to the allocator.
+pub fn defer_frame_free(phys: u64) {
     defer(phys | DEFERRED_FRAME);
 }
 
@@ -371,7 +371,7 @@ pub fn run_deferred() {
     for slot in DEFERRED.iter().take(n) {
         let entry = slot.load(Ordering::Relaxed);
         if entry & DEFERRED_FRAME != 0 {
-            crate::mm::frame::Frame::release_raw(entry & !DEFERRED_FRAME);
+            crate::mm::frame::Frame::free_released(entry & !DEFERRED_FRAME);
         } else {
             crate::sched::wake(entry as crate::sched::Tid);
         }

@@ -3,7 +3,7 @@
 //! error: the kernel never dies because a program passed a bad pointer.
 
 use core::arch::asm;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use isounik_abi::layout::USER_END;
 
@@ -76,6 +76,31 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), UserFault> {
         0 => Ok(()),
         _ => Err(last_fault()),
     }
+}
+
+/// Set while `copy_from_user_nofault` runs (libOS memory; one CPU, and a thread inside
+/// the gate is not preempted): ring 0 then fails a fault in the copy instead of paging.
+static NO_PAGING: AtomicBool = AtomicBool::new(false);
+
+/// Whether ring 0 may page in memory for a faulting copy (`copy_from_user_nofault` says
+/// no: its caller may hold locks that paging needs, such as the file system's).
+pub fn paging_allowed() -> bool {
+    !NO_PAGING.load(Ordering::Relaxed)
+}
+
+/// Copies from user address `src` as far as the memory there is present and readable,
+/// paging nothing in; returns the bytes copied. For copies made with the file system
+/// locked (straight into a file's page): the caller goes the slow way for the rest.
+pub fn copy_from_user_nofault(dst: &mut [u8], src: u64) -> usize {
+    if !is_user_range(src, dst.len()) {
+        return 0;
+    }
+    // (The asm block may touch memory, so the flag's stores stay on their sides of it.)
+    NO_PAGING.store(true, Ordering::Relaxed);
+    // SAFETY: as in `copy_from_user`.
+    let left = unsafe { copy_with_fixup(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+    NO_PAGING.store(false, Ordering::Relaxed);
+    dst.len() - left
 }
 
 /// Copies `src` to user address `dst`.
