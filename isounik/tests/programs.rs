@@ -155,6 +155,11 @@ fn brk_grows_to_64_mib_and_shrinks() {
 }
 
 #[test]
+fn data_below_the_stack_pointer_survives_inline_system_calls() {
+    passes("red_zone", Libc::Musl, &[]);
+}
+
+#[test]
 fn getrandom_gives_fresh_bytes() {
     passes("getrandom", Libc::Musl, &[]);
 }

@@ -20,6 +20,32 @@
 //! (`FIRST_JUMP + 1 ..= FIRST_JUMP + 12` and the same at the page end) do not reach the gate
 //! (they execute the jump's address bytes, with the application's rights).
 
+/// How far around a `syscall` site [`red_zone_near`] looks, each way.
+pub const RED_ZONE_WINDOW: usize = 64;
+
+/// Whether the code around a `syscall` site (`code`, with the site somewhere inside it)
+/// seems to address memory below the stack pointer: a memory operand `[rsp - n]`
+/// (ModRM with an SIB byte whose base is `rsp` and that has no index, and a negative
+/// displacement), at any byte offset. Such a function keeps data in the 128-byte red zone,
+/// and the `call *%rax` of a rewritten site would overwrite its first 16 bytes (the return
+/// address, then the gate's saved `rdx`): glibc's `__longjmp_chk` keeps `sigaltstack`'s
+/// answer there, for instance. The kernel leaves such a site to trap. A heuristic: it may
+/// see an operand where the bytes are really something else (the site then only traps), and
+/// it cannot see a red zone used far from the site or through another register.
+pub fn red_zone_near(code: &[u8]) -> bool {
+    code.windows(3).enumerate().any(|(i, w)| {
+        let (modrm, sib) = (w[0], w[1]);
+        let rsp_based = modrm & 7 == 4 && sib & 7 == 4 && (sib >> 3) & 7 == 4;
+        match modrm >> 6 {
+            // disp8
+            1 => rsp_based && w[2] >= 0x80,
+            // disp32: its top byte carries the sign
+            2 => rsp_based && code.get(i + 5).is_some_and(|top| *top >= 0x80),
+            _ => false,
+        }
+    })
+}
+
 /// The trampoline is one page.
 pub const PAGE: usize = 4096;
 /// Entry points below this take the short path of `jmp` hops.
@@ -105,6 +131,56 @@ fn jump_to(target: u64) -> [u8; JUMP_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn red_zone_operands_are_seen() {
+        let below_rsp: [(&str, &[u8]); 4] = [
+            // glibc's __longjmp_chk, before and after its sigaltstack
+            (
+                "lea -0x18(%rsp),%rsi; syscall",
+                &[0x48, 0x8d, 0x74, 0x24, 0xe8, 0x0f, 0x05],
+            ),
+            (
+                "syscall; testl $1,-0x10(%rsp)",
+                &[0x0f, 0x05, 0xf7, 0x44, 0x24, 0xf0, 1, 0, 0, 0],
+            ),
+            ("mov -0x8(%rsp),%rax", &[0x48, 0x8b, 0x44, 0x24, 0xf8]),
+            (
+                "mov %rdi,-0x100(%rsp)",
+                &[0x48, 0x89, 0xbc, 0x24, 0x00, 0xff, 0xff, 0xff],
+            ),
+        ];
+        for (what, code) in below_rsp {
+            assert!(red_zone_near(code), "{what}");
+        }
+        let elsewhere: [(&str, &[u8]); 8] = [
+            ("mov 0x8(%rsp),%rax", &[0x48, 0x8b, 0x44, 0x24, 0x08]),
+            (
+                "mov 0x100(%rsp),%rax",
+                &[0x48, 0x8b, 0x84, 0x24, 0x00, 0x01, 0, 0],
+            ),
+            ("mov %edi,-0x14(%rbp)", &[0x89, 0x7d, 0xec]),
+            ("mov (%rsp),%rax", &[0x48, 0x8b, 0x04, 0x24]),
+            (
+                "musl: mov %rdi,%rax; mov %rsi,%rdi; mov %rdx,%rsi; syscall; ret",
+                &[
+                    0x48, 0x89, 0xf8, 0x48, 0x89, 0xf7, 0x48, 0x89, 0xd6, 0x0f, 0x05, 0xc3,
+                ],
+            ),
+            (
+                "an index register: mov -0x8(%rsp,%rcx,1),%rax",
+                &[0x48, 0x8b, 0x44, 0x0c, 0xf8],
+            ),
+            (
+                "a disp32 cut off by the window",
+                &[0x48, 0x89, 0xbc, 0x24, 0x00],
+            ),
+            ("nothing", &[]),
+        ];
+        for (what, code) in elsewhere {
+            assert!(!red_zone_near(code), "{what}");
+        }
+    }
 
     const GATE: u64 = 0xffff_ffff_8012_3440;
 

@@ -8,6 +8,7 @@ use alloc::string::String;
 
 use isounik_abi::layout::{PAGE_SIZE, USER_END};
 use isounik_abi::pkey::K_APP;
+use isounik_abi::trampoline::{red_zone_near, RED_ZONE_WINDOW};
 use isounik_linux::errno::Errno;
 use isounik_paging::{flags, Attrs, FrameAllocator, PageTable};
 
@@ -236,7 +237,8 @@ impl AddressSpace {
 
     /// Gate mode: turns the `syscall` instruction at `site` (just executed, so it is one)
     /// into `call *%rax` in this process's private copy of the code page. Sites that cannot
-    /// be rewritten (across a page boundary, not in code) are left to trap.
+    /// be rewritten (across a page boundary, not in code, near code that addresses the red
+    /// zone, as far as the site's page shows) are left to trap.
     pub fn rewrite_syscall_site(&mut self, site: u64) {
         let page = page_floor(site);
         let offset = (site - page) as usize;
@@ -253,7 +255,15 @@ impl AddressSpace {
         }
         let phys = entry & flags::ADDR_MASK;
         let shared = Frame::clone_raw(phys);
-        if shared.bytes()[offset..offset + 2] != [0x0f, 0x05] {
+        let code = shared.bytes();
+        if code[offset..offset + 2] != [0x0f, 0x05] {
+            return;
+        }
+        // A function that keeps data below the stack pointer would lose 16 bytes of it to
+        // the call (docs/gate.md, "The red zone"): its site keeps trapping.
+        let around = offset.saturating_sub(RED_ZONE_WINDOW)
+            ..(offset + 2 + RED_ZONE_WINDOW).min(PAGE_SIZE as usize);
+        if red_zone_near(&code[around]) {
             return;
         }
         drop(shared);
