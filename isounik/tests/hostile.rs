@@ -411,6 +411,11 @@ fn hostile_modify_running_text() {
 }
 
 #[test]
+fn hostile_fake_syscall_site() {
+    program_ok("hostile_fake_syscall_site", &[]);
+}
+
+#[test]
 fn hostile_xrstor_pkru() {
     program_ok("hostile_xrstor_pkru", &[hex(kernel().bss + 0x100)]);
 }

@@ -54,16 +54,17 @@ pub fn with<R>(f: impl FnOnce(&mut Memory) -> R) -> R {
         let mut memory = MEMORY.lock();
         let m = memory.as_mut().expect("mm::init has run");
         let result = f(m);
-        m.publish_stats();
+        FREE_FRAMES.store(m.frames.free_frames(), Ordering::Relaxed);
         result
     })
 }
 
-/// The counts `stats` reports, published at the end of every `with` (so readable in ring 3,
-/// behind the MPK gate, where the lock's `cli` is not allowed).
+/// The counts `stats` reports, published as they change (the free count at the end of
+/// every `with`), so that ring 3, behind the MPK gate, where the lock's `cli` is not
+/// allowed, can read them.
 static TOTAL_FRAMES: AtomicUsize = AtomicUsize::new(0);
+static RESERVED_FRAMES: AtomicUsize = AtomicUsize::new(0);
 static FREE_FRAMES: AtomicUsize = AtomicUsize::new(0);
-static AVAILABLE_FRAMES: AtomicUsize = AtomicUsize::new(0);
 static HEAP_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// Kernel image section bounds, from the linker script.
@@ -103,7 +104,9 @@ pub fn stats() -> MemoryStats {
     MemoryStats {
         total_frames: TOTAL_FRAMES.load(Ordering::Relaxed),
         free_frames: FREE_FRAMES.load(Ordering::Relaxed),
-        available_frames: AVAILABLE_FRAMES.load(Ordering::Relaxed),
+        available_frames: FREE_FRAMES
+            .load(Ordering::Relaxed)
+            .saturating_sub(RESERVED_FRAMES.load(Ordering::Relaxed)),
         heap_bytes: HEAP_BYTES.load(Ordering::Relaxed),
     }
 }
@@ -286,11 +289,11 @@ fn oom(e: MapError) -> ! {
 }
 
 impl Memory {
+    /// The counts that do not change with every frame (`with` publishes the free count).
     fn publish_stats(&self) {
-        let free = self.frames.free_frames();
         TOTAL_FRAMES.store(self.frames.total_frames(), Ordering::Relaxed);
-        FREE_FRAMES.store(free, Ordering::Relaxed);
-        AVAILABLE_FRAMES.store(free.saturating_sub(frame::reserve(self)), Ordering::Relaxed);
+        RESERVED_FRAMES.store(frame::reserve(self), Ordering::Relaxed);
+        FREE_FRAMES.store(self.frames.free_frames(), Ordering::Relaxed);
         HEAP_BYTES.store(self.heap_end - LIBOS_HEAP_BASE, Ordering::Relaxed);
     }
 
@@ -358,6 +361,7 @@ impl Memory {
         )
         .ok()?;
         self.heap_end = start + bytes;
+        self.publish_stats();
         Some(start..start + bytes)
     }
 
