@@ -114,7 +114,7 @@ fn a_panic_behind_the_gate_is_reported_and_stops_the_machine() {
             "[{entry}] exit status; stdout:\n{stdout}\nstderr:\n{stderr}"
         );
         assert!(
-            stdout.contains("site used once") && !stdout.contains("no panic"),
+            stdout.contains("site used 8 times") && !stdout.contains("no panic"),
             "[{entry}] {stdout}"
         );
         assert!(

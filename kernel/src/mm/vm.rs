@@ -122,7 +122,20 @@ pub struct AddressSpace {
     vmas: BTreeMap<u64, Vma>,
     pub brk_start: u64,
     pub brk: u64,
+    /// Gate mode: traps so far at sites whose rewrite needs a copy of their code page.
+    site_traps: BTreeMap<u64, u32>,
 }
+
+/// Gate mode: a site whose page must be copied to be rewritten (the program file's page,
+/// or a copy another process shares) is rewritten at its this-many-th trap. A copy costs
+/// about 4,500 instructions, a trap about 400 more than a call through the gate: a site
+/// reached once or twice (a forked child's side of `fork`, `_exit`, a short-lived
+/// program's start-up) is cheaper left to trap.
+const COPY_AFTER_TRAPS: u32 = 4;
+/// Sites counted at most (a full count starts again).
+const MAX_COUNTED_SITES: usize = 256;
+/// The count of a site that is never rewritten (red-zone code near it).
+const NEVER_REWRITE: u32 = u32::MAX;
 
 /// Whether the file bytes a code page at `page` of `vma` comes from, with the two bytes on
 /// either side that an instruction could share with its neighbours, were already scanned
@@ -165,6 +178,7 @@ impl AddressSpace {
             vmas: BTreeMap::new(),
             brk_start: 0,
             brk: 0,
+            site_traps: BTreeMap::new(),
         })
     }
 
@@ -236,7 +250,8 @@ impl AddressSpace {
     }
 
     /// Gate mode: turns the `syscall` instruction at `site` (just executed, so it is one)
-    /// into `call *%rax` in this process's private copy of the code page. Sites that cannot
+    /// into `call *%rax` in this process's private copy of the code page, made at the
+    /// site's `COPY_AFTER_TRAPS`-th trap if the page is not one already. Sites that cannot
     /// be rewritten (across a page boundary, not in code, near code that addresses the red
     /// zone, as far as the site's page shows) are left to trap.
     pub fn rewrite_syscall_site(&mut self, site: u64) {
@@ -249,6 +264,7 @@ impl AddressSpace {
         if !vma.prot.exec || vma.prot.write {
             return;
         }
+        let (prot, shared_mapping) = (vma.prot, vma.shared);
         let entry = self.entry(page);
         if entry & flags::PRESENT == 0 {
             return;
@@ -259,17 +275,34 @@ impl AddressSpace {
         if code[offset..offset + 2] != [0x0f, 0x05] {
             return;
         }
+        // This process's own copy already (an earlier site of the page) is patched in
+        // place; anything else (the page cache's page, a copy a forked relative shares, a
+        // shared mapping's page) is copied, at the site's `COPY_AFTER_TRAPS`-th trap.
+        if self.site_traps.get(&site) == Some(&NEVER_REWRITE) {
+            return;
+        }
+        let own_copy = !shared_mapping && shared.ref_count() == 2 && !shared.is_file_data();
+        if !own_copy {
+            let traps = self.site_traps.entry(site).or_insert(0);
+            *traps += 1;
+            if *traps < COPY_AFTER_TRAPS {
+                if self.site_traps.len() > MAX_COUNTED_SITES {
+                    self.site_traps.clear(); // (never-rewrite marks are only a shortcut)
+                }
+                return;
+            }
+            self.site_traps.remove(&site);
+        }
         // A function that keeps data below the stack pointer would lose 16 bytes of it to
         // the call (docs/gate.md, "The red zone"): its site keeps trapping.
         let around = offset.saturating_sub(RED_ZONE_WINDOW)
             ..(offset + 2 + RED_ZONE_WINDOW).min(PAGE_SIZE as usize);
         if red_zone_near(&code[around]) {
+            self.site_traps.insert(site, NEVER_REWRITE);
             return;
         }
         drop(shared);
-        // This process's own copy already (an earlier site of the page): patched in place.
-        // (A shared mapping's page is never patched in place, whoever else holds it.)
-        if !vma.shared && Frame::patch_if_sole_reference(phys, offset, &[0xff, 0xd0]) {
+        if own_copy && Frame::patch_if_sole_reference(phys, offset, &[0xff, 0xd0]) {
             return;
         }
         let shared = Frame::clone_raw(phys);
@@ -279,7 +312,6 @@ impl AddressSpace {
         if let Some(bytes) = copy.bytes_mut() {
             bytes[offset..offset + 2].copy_from_slice(&[0xff, 0xd0]);
         }
-        let prot = vma.prot;
         let _ = self.install(page, copy, prot, false);
     }
 
