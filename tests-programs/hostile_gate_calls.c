@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -25,6 +26,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 
 static volatile sig_atomic_t signals_seen;
@@ -713,13 +715,40 @@ int main(int argc, char **argv) {
         long avail_after = mem_available_kib();
         CHECK(avail_after + 512 >= avail_before, "file data not given back: %ld KiB -> %ld KiB",
               avail_before, avail_after);
+        /* ioctl of pipes and files: the common ones, ENOTTY for a terminal's. */
+        int ip[2];
+        CHECK(pipe(ip) == 0 && write(ip[1], "hello", 5) == 5, "pipe");
+        int ready = -1;
+        CHECK(ioctl(ip[0], FIONREAD, &ready) == 0 && ready == 5, "FIONREAD %d", ready);
+        EXPECT_ERRNO(ioctl(ip[0], FIONREAD, libos), EFAULT);
+        struct termios tio;
+        EXPECT_ERRNO(ioctl(ip[1], TCGETS, &tio), ENOTTY);
+        struct winsize ws;
+        EXPECT_ERRNO(ioctl(ip[1], TIOCGWINSZ, &ws), ENOTTY);
+        CHECK(!isatty(ip[0]), "a pipe is a terminal");
+        int on = 1;
+        CHECK(ioctl(ip[0], FIONBIO, &on) == 0 && read(ip[0], back, 10) == 5, "read");
+        EXPECT_ERRNO(read(ip[0], back, 10), EAGAIN);
+        EXPECT_ERRNO(ioctl(ip[0], FIONBIO, libos), EFAULT);
+        CHECK(ioctl(ip[0], FIOCLEX) == 0 && fcntl(ip[0], F_GETFD) == FD_CLOEXEC, "FIOCLEX");
+        CHECK(ioctl(ip[0], FIONCLEX) == 0 && fcntl(ip[0], F_GETFD) == 0, "FIONCLEX");
+        EXPECT_ERRNO(ioctl(999, FIONREAD, &ready), EBADF);
+        int tf = open("/tmp/gate-ioctl", O_CREAT | O_RDWR | O_TRUNC, 0600);
+        CHECK(tf >= 0 && write(tf, "0123456789", 10) == 10 && lseek(tf, 3, SEEK_SET) == 3,
+              "file");
+        CHECK(ioctl(tf, FIONREAD, &ready) == 0 && ready == 7, "FIONREAD of a file: %d", ready);
+        EXPECT_ERRNO(ioctl(tf, TCGETS, &tio), ENOTTY);
+        CHECK(close(tf) == 0 && unlink("/tmp/gate-ioctl") == 0 && close(ip[0]) == 0 &&
+                  close(ip[1]) == 0,
+              "close");
         struct utsname un;
         CHECK(uname(&un) == 0 && strcmp(un.sysname, "Linux") == 0 && un.nodename[0] != 0,
               "uname");
         EXPECT_ERRNO(syscall(SYS_uname, libos), EFAULT);
     }
     OK("files' data through the gate: 1 MiB written and read back, pread/pwrite/readv/writev, "
-       "mappings, sendfile, truncate and fallocate, bad pointers EFAULT, memory given back");
+       "mappings, sendfile, truncate and fallocate, ioctl, bad pointers EFAULT, memory given "
+       "back");
 
     CHECK(syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "cputime");
     EXPECT_ERRNO(syscall(SYS_clock_gettime, 12345, &a), EINVAL);

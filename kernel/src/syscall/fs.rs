@@ -391,6 +391,16 @@ fn write_in_memory(c: &Caller, file: &OpenFile, buf: u64, len: usize) -> Option<
     }
 }
 
+/// For the first half of a `Split` entry: "not mine", in either ring (unlike
+/// `Caller::ring0_if`, which is about what ring 3 cannot do): the second half serves it.
+fn split_ring0_half_if(not_mine: bool) -> Result<(), Errno> {
+    if not_mine {
+        Err(RING0_NEEDED)
+    } else {
+        Ok(())
+    }
+}
+
 /// read(2) of anything held in memory (`read_in_memory`): runs behind the gate (a pipe
 /// blocks through the privilege gate); devices are `sys_read`'s, in ring 0.
 pub fn sys_read_in_memory(c: &Caller, a: Args) -> SysResult {
@@ -520,7 +530,7 @@ pub fn sys_writev(p: &mut Thread, a: Args) -> SysResult {
 pub fn sys_readv_in_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
     // Decided before the vector is read: a device is ring 0's with nothing done.
-    c.ring0_if(!file.is_in_memory())?;
+    split_ring0_half_if(!file.is_in_memory())?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, total| {
         read_in_memory(c, &file, base, len, total > 0).unwrap_or(Err(RING0_NEEDED))
@@ -530,7 +540,7 @@ pub fn sys_readv_in_memory(c: &Caller, a: Args) -> SysResult {
 /// writev(2) of anything held in memory, as `sys_read_in_memory`.
 pub fn sys_writev_in_memory(c: &Caller, a: Args) -> SysResult {
     let file = c.files.lock().get(a.fd(0)?)?;
-    c.ring0_if(!file.is_in_memory())?;
+    split_ring0_half_if(!file.is_in_memory())?;
     let iov = read_iovecs(c, a.ptr(1), a.usize(2))?;
     transfer_each(iov, |base, len, _| {
         write_in_memory(c, &file, base, len).unwrap_or(Err(RING0_NEEDED))
@@ -547,7 +557,7 @@ pub fn sys_lseek(c: &Caller, a: Args) -> SysResult {
 pub fn sys_sendfile_in_memory(c: &Caller, a: Args) -> SysResult {
     let out = c.files.lock().get(a.fd(0)?)?;
     let input = c.files.lock().get(a.fd(1)?)?;
-    c.ring0_if(!out.is_in_memory() || !input.is_in_memory())?;
+    split_ring0_half_if(!out.is_in_memory() || !input.is_in_memory())?;
     let offset_addr = a.ptr(2);
     let count = a.usize(3).min(MAX_RW);
     let mut at = if offset_addr != 0 {
@@ -1279,6 +1289,52 @@ pub fn sys_fcntl(c: &Caller, a: Args) -> SysResult {
     }
 }
 
+const FIONREAD: u32 = 0x541b;
+const FIONBIO: u32 = 0x5421;
+const FIONCLEX: u32 = 0x5450;
+const FIOCLEX: u32 = 0x5451;
+
+/// The ioctls of every file (close-on-exec, non-blocking, bytes ready); `None` for others.
+fn ioctl_any_file(c: &Caller, fd: usize, file: &OpenFile, a: Args) -> Option<SysResult> {
+    let arg = a.ptr(2);
+    Some(match a.uint(1) {
+        FIOCLEX | FIONCLEX => c
+            .files
+            .lock()
+            .set_cloexec(fd, a.uint(1) == FIOCLEX)
+            .map(|()| 0),
+        FIONBIO => {
+            let mut b = [0u8; 4];
+            c.read(arg, &mut b).map(|()| {
+                let flags = file.flags();
+                let on = i32::from_le_bytes(b) != 0;
+                file.set_status_flags(if on {
+                    flags | fs::file::O_NONBLOCK
+                } else {
+                    flags & !fs::file::O_NONBLOCK
+                });
+                0
+            })
+        }
+        FIONREAD => {
+            let n = file.available() as i32;
+            c.write(arg, &n.to_le_bytes()).map(|()| 0)
+        }
+        _ => return None,
+    })
+}
+
+/// ioctl(2) of anything held in memory (in either ring): the ioctls of every file, and
+/// ENOTTY for the terminal ones (which C libraries ask of stdout to choose its buffering:
+/// a pipe in a pipeline, a file after a redirection). The console and terminals are
+/// `sys_ioctl`'s, in ring 0.
+pub fn sys_ioctl_in_memory(c: &Caller, a: Args) -> SysResult {
+    let fd = a.fd(0)?;
+    let file = c.files.lock().get(fd)?;
+    split_ring0_half_if(!file.is_in_memory())?;
+    ioctl_any_file(c, fd, &file, a).unwrap_or(Err(Errno::ENOTTY))
+}
+
 pub fn sys_ioctl(p: &mut Thread, a: Args) -> SysResult {
     const TCGETS: u32 = 0x5401;
     const TCSETS: u32 = 0x5402;
@@ -1292,38 +1348,16 @@ pub fn sys_ioctl(p: &mut Thread, a: Args) -> SysResult {
     const TIOCSPGRP: u32 = 0x5410;
     const TIOCGWINSZ: u32 = 0x5413;
     const TIOCSWINSZ: u32 = 0x5414;
-    const FIONREAD: u32 = 0x541b;
-    const FIONBIO: u32 = 0x5421;
     const TIOCNOTTY: u32 = 0x5422;
     const TIOCGSID: u32 = 0x5429;
-    const FIONCLEX: u32 = 0x5450;
-    const FIOCLEX: u32 = 0x5451;
     let fd = a.fd(0)?;
     let file = p.files().get(fd)?;
+    if let Some(result) = Caller::run_for(p, |c| ioctl_any_file(c, fd, &file, a)) {
+        return result;
+    }
     let arg = a.ptr(2);
     let tty = file.is_tty();
     match a.uint(1) {
-        FIOCLEX | FIONCLEX => {
-            p.files().set_cloexec(fd, a.uint(1) == FIOCLEX)?;
-            Ok(0)
-        }
-        FIONBIO => {
-            let mut b = [0u8; 4];
-            p.mm().read(arg, &mut b)?;
-            let flags = file.flags();
-            let on = i32::from_le_bytes(b) != 0;
-            file.set_status_flags(if on {
-                flags | fs::file::O_NONBLOCK
-            } else {
-                flags & !fs::file::O_NONBLOCK
-            });
-            Ok(0)
-        }
-        FIONREAD => {
-            let n = file.available() as i32;
-            p.mm().write(arg, &n.to_le_bytes())?;
-            Ok(0)
-        }
         _ if !tty => Err(Errno::ENOTTY),
         TCGETS => {
             let t = crate::drivers::stdio::termios();

@@ -137,7 +137,7 @@ const CALLS: &[(u32, Call)] = &[
     (nr::FCHDIR, Gate(fs::sys_fchdir)),
     (nr::GETCWD, Gate(fs::sys_getcwd)),
     (nr::FCNTL, Gate(fs::sys_fcntl)),
-    (nr::IOCTL, Trap(fs::sys_ioctl)),
+    (nr::IOCTL, Split(fs::sys_ioctl_in_memory, fs::sys_ioctl)),
     (nr::DUP, Gate(fs::sys_dup)),
     (nr::DUP2, Gate(fs::sys_dup2)),
     (nr::DUP3, Gate(fs::sys_dup3)),
