@@ -6,7 +6,10 @@
  *    XSTATE_BV bit 9): after the return PKRU is unchanged and the kernel's .data faults
  *    (a SIGSEGV for the bad image is acceptable);
  * 3. rt_sigreturn (15) called directly on a stack of garbage, and with rsp at a kernel
- *    address: the process is killed by SIGSEGV.
+ *    address: the process is killed by SIGSEGV;
+ * 4. the handler sets MXCSR's reserved bits in the frame's FPU image (XRSTOR would fault on
+ *    it), with a SIGSEGV handler installed: the process is killed by SIGSEGV (Iso-UniK), or
+ *    the handler runs with the initial MXCSR (Linux); the kernel never loads the image.
  * Each case runs in a child; the parent reports how it ended. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
@@ -36,7 +39,17 @@ static void handler(int sig, siginfo_t *si, void *ucv) {
     } else if (variant == 4) {
         g[REG_EFL] |= 0x3000;
         g[REG_RIP] = 0xffffffff80106000ULL; /* return into kernel text */
+    } else if (variant == 7) {
+        unsigned char *fp = (unsigned char *)uc->uc_mcontext.fpregs;
+        fp[27] = 0xff; /* MXCSR bits 24-31: reserved */
     }
+}
+
+static void segv_after_bad_image(int sig) {
+    (void)sig;
+    unsigned mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    _exit(mxcsr == 0x1f80 ? 0 : 14);
 }
 
 static int child(int v) {
@@ -48,6 +61,7 @@ static int child(int v) {
     sa.sa_sigaction = handler;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGUSR1, &sa, NULL);
+    if (v == 7) signal(SIGSEGV, segv_after_bad_image);
     if (v == 5 || v == 6) {
         static uint64_t garbage[2048];
         for (int i = 0; i < 2048; i++) garbage[i] = 0x4141414141414141ULL * (i & 7);
@@ -75,8 +89,9 @@ int main(int argc, char **argv) {
     data = hexarg(argv[1]);
     const char *names[] = {"", "CS=0x08 SS=0x10 IOPL=3 NT AC in the frame", "PKRU 0 in the frame's XSAVE area",
                            "PKRU 0 and XSTATE_BV bit 9 in the frame", "IOPL=3 and rip in kernel text",
-                           "rt_sigreturn on a garbage stack", "rt_sigreturn with rsp at kernel .data"};
-    for (int v = 1; v <= 6; v++) {
+                           "rt_sigreturn on a garbage stack", "rt_sigreturn with rsp at kernel .data",
+                           "MXCSR reserved bits in the frame, a SIGSEGV handler installed"};
+    for (int v = 1; v <= 7; v++) {
         fflush(stdout);
         pid_t pid = fork();
         CHECK(pid >= 0, "fork");
@@ -86,8 +101,12 @@ int main(int argc, char **argv) {
         if (WIFEXITED(status)) {
             CHECK(WEXITSTATUS(status) == 0, "%s: the forged frame gained something (code %d)", names[v],
                   WEXITSTATUS(status));
-            CHECK(v <= 3, "%s: returned normally", names[v]);
-            OK("%s: returned in ring 3 with IOPL 0, PKRU unchanged, kernel unreadable", names[v]);
+            CHECK(v <= 3 || v == 7, "%s: returned normally", names[v]);
+            if (v == 7)
+                OK("%s: SIGSEGV, whose handler ran with the initial MXCSR", names[v]);
+            else
+                OK("%s: returned in ring 3 with IOPL 0, PKRU unchanged, kernel unreadable",
+                   names[v]);
         } else {
             CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "%s: status %#x", names[v], status);
             OK("%s: killed by SIGSEGV", names[v]);

@@ -490,21 +490,24 @@ fn setup_frame(t: &mut Thread, sig: u8, a: &Sigaction, info: Siginfo) -> Result<
         uc,
         info,
     };
-    let mut fpu = alloc::vec![0u8; size + 4];
-    fpu[..size].copy_from_slice(&t.ctx.fpu_bytes()[..size]);
-    if xsave {
-        // struct _fpx_sw_bytes in the legacy area's software-reserved bytes, and the
-        // trailing magic, so user code can tell an extended frame.
-        let sw = 464;
-        fpu[sw..sw + 4].copy_from_slice(&fpstate::FP_XSTATE_MAGIC1.to_le_bytes());
-        fpu[sw + 4..sw + 8].copy_from_slice(&((size + 4) as u32).to_le_bytes());
-        fpu[sw + 8..sw + 16].copy_from_slice(&cpu::read_xcr0().to_le_bytes());
-        fpu[sw + 16..sw + 20].copy_from_slice(&(size as u32).to_le_bytes());
-        fpu[size..size + 4].copy_from_slice(&fpstate::FP_XSTATE_MAGIC2.to_le_bytes());
-    }
     {
+        // The saved FPU image straight to the frame (one copy of its 1-4 KiB).
         let mut mm = t.mm();
-        mm.write(fp_addr, &fpu)?;
+        mm.write(fp_addr, &t.ctx.fpu_bytes()[..size])?;
+        if xsave {
+            // struct _fpx_sw_bytes in the legacy area's software-reserved bytes, and the
+            // trailing magic, so user code can tell an extended frame.
+            let mut sw = [0u8; 20];
+            sw[0..4].copy_from_slice(&fpstate::FP_XSTATE_MAGIC1.to_le_bytes());
+            sw[4..8].copy_from_slice(&((size + 4) as u32).to_le_bytes());
+            sw[8..16].copy_from_slice(&cpu::read_xcr0().to_le_bytes());
+            sw[16..20].copy_from_slice(&(size as u32).to_le_bytes());
+            mm.write(fp_addr + 464, &sw)?;
+            mm.write(
+                fp_addr + size as u64,
+                &fpstate::FP_XSTATE_MAGIC2.to_le_bytes(),
+            )?;
+        }
         mm.write(frame_addr, &frame.to_bytes())?;
     }
     let mut new_mask = old_mask | a.sa_mask.0;
@@ -536,13 +539,17 @@ pub fn sigreturn(t: &mut Thread) -> Result<u64, Errno> {
         isounik_linux::structs::sigframe::RtSigframe::from_bytes(&bytes).ok_or(Errno::EFAULT)?;
     let mc = frame.uc.uc_mcontext;
     if mc.fpstate != 0 {
+        // Read straight into the saved image (one copy); one that cannot be read or would
+        // fault in XRSTOR is replaced by the initial state before the thread dies of it.
         let size = fpu_size();
-        let mut fpu = alloc::vec![0u8; size];
-        t.mm().read(mc.fpstate, &mut fpu)?;
-        if !fpu_image_valid(&fpu) {
+        let mm = alloc::sync::Arc::clone(&t.mm);
+        let read = mm
+            .lock()
+            .read(mc.fpstate, &mut t.ctx.fpu_bytes_mut()[..size]);
+        if read.is_err() || !fpu_image_valid(&t.ctx.fpu_bytes()[..size]) {
+            t.ctx.reset_fpu();
             return Err(Errno::EFAULT);
         }
-        t.ctx.fpu_bytes_mut()[..size].copy_from_slice(&fpu);
     }
     let r = &mut t.ctx.regs;
     r.r8 = mc.r8;

@@ -77,12 +77,17 @@ static LAST_PKRU: AtomicU64 = AtomicU64::new(0);
 static LAST_ERROR: AtomicU64 = AtomicU64::new(0);
 static LAST_CR2: AtomicU64 = AtomicU64::new(0);
 
+/// The initial FPU image in a zeroed XSAVE/FXSAVE area: x87 control word and MXCSR.
+fn initial_fpu_state(area: &mut [u8]) {
+    area[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+    area[24..28].copy_from_slice(&DEFAULT_MXCSR.to_le_bytes());
+}
+
 impl UserContext {
     /// A fresh context: all registers zero, interrupts enabled, initial FPU state.
     pub fn new(rip: u64, rsp: u64, pkru: u32) -> Self {
         let mut fpu = XsaveArea([0; XSAVE_AREA_SIZE]);
-        fpu.0[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // x87 control word
-        fpu.0[24..28].copy_from_slice(&DEFAULT_MXCSR.to_le_bytes());
+        initial_fpu_state(&mut fpu.0);
         UserContext {
             regs: GeneralRegs {
                 rip,
@@ -116,6 +121,12 @@ impl UserContext {
 
     pub fn fpu_bytes_mut(&mut self) -> &mut [u8] {
         &mut self.fpu.0
+    }
+
+    /// Puts the FPU state back to its initial values (after a bad image was read in).
+    pub fn reset_fpu(&mut self) {
+        self.fpu.0.fill(0);
+        initial_fpu_state(&mut self.fpu.0);
     }
 
     /// Runs the thread in ring 3 until it makes a system call, raises an exception, or an
