@@ -15,7 +15,8 @@
  *    with SIGILL, the landing is never reached.
  * `... SERVICE_REQUEST SERVICE` (the `syscall` of the services the privilege gate gives
  * the libOS code behind the gate, and the function around it):
- * 3. each service (run the deferred wake-ups, block, grow the libOS heap) asked from the
+ * 3. each service (run the deferred wake-ups, block, grow the libOS heap, report a crash,
+ *    yield, make a file page from a physical page) asked from the
  *    program's own code: EPERM, nothing done (a blocked sibling stays blocked, the call
  *    returns at once);
  * 4. a call of the service function and a jump to its `syscall` with each request: EPERM,
@@ -33,6 +34,9 @@
 #define PRIV_FLUSH 0x49534f554e494b03UL
 #define PRIV_BLOCK 0x49534f554e494b04UL
 #define PRIV_GROW_HEAP 0x49534f554e494b05UL
+#define PRIV_CRASH 0x49534f554e494b06UL
+#define PRIV_YIELD 0x49534f554e494b07UL
+#define PRIV_FILE_PAGE 0x49534f554e494b08UL
 
 static uint64_t data_addr;
 
@@ -131,23 +135,36 @@ int main(int argc, char **argv) {
     CHECK(r == -EPERM, "request(block) from application code returned %ld", r);
     r = request(PRIV_GROW_HEAP, 1UL << 30, 0);
     CHECK(r == -EPERM, "request(grow heap) from application code returned %ld", r);
+    r = request(PRIV_CRASH, 0, 0);
+    CHECK(r == -EPERM, "request(crash) from application code returned %ld", r);
+    r = request(PRIV_YIELD, 0, 0);
+    CHECK(r == -EPERM, "request(yield) from application code returned %ld", r);
+    /* A copy of physical page 0x100000 (the kernel image) as a "file page": refused. */
+    r = request(PRIV_FILE_PAGE, 0x100000UL, 0);
+    CHECK(r == -EPERM, "request(file page, copy) from application code returned %ld", r);
+    r = request(PRIV_FILE_PAGE, ~0UL, 0);
+    CHECK(r == -EPERM, "request(file page) from application code returned %ld", r);
     CHECK(now_ms() - t0 < 1000, "request(block) blocked the program");
     int status;
     CHECK(waitpid(sleeper, &status, WNOHANG) == 0, "the blocked child woke up");
     CHECK(write(p[1], "x", 1) == 1, "write");
     CHECK(waitpid(sleeper, &status, 0) == sleeper && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "sleeper status %#x", status);
-    OK("services asked with the application's rights (flush, block, grow heap): EPERM, nothing done");
+    OK("services asked with the application's rights (flush, block, grow heap, crash, yield, "
+       "file page): EPERM, nothing done");
 
     /* 4. Through the service code itself. */
     long (*service_fn)(unsigned long, unsigned long) = (long (*)(unsigned long, unsigned long))service;
-    const unsigned long services[] = {PRIV_FLUSH, PRIV_BLOCK, PRIV_GROW_HEAP};
-    for (int i = 0; i < 3; i++) {
-        r = service_fn(services[i], i == 2 ? 1UL << 30 : (unsigned long)getpid());
+    const unsigned long services[] = {PRIV_FLUSH, PRIV_BLOCK,      PRIV_GROW_HEAP,
+                                      PRIV_CRASH, PRIV_YIELD,      PRIV_FILE_PAGE};
+    const unsigned long arguments[] = {(unsigned long)getpid(), (unsigned long)getpid(), 1UL << 30,
+                                       0, 0, 0x100000UL};
+    for (int i = 0; i < 6; i++) {
+        r = service_fn(services[i], arguments[i]);
         CHECK(r == -EPERM, "service function (request %d) returned %ld", i, r);
     }
     OK("calling the service function: EPERM for every request, with the program's rights");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 6; i++) {
         int status = jump_with_request(service_req, services[i], 1);
         CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 42),
               "jump to the service request: the landing ran with the kernel's data readable");
