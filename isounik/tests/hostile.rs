@@ -416,6 +416,11 @@ fn hostile_fake_syscall_site() {
 }
 
 #[test]
+fn hostile_vdso() {
+    program_ok("hostile_vdso", &[]);
+}
+
+#[test]
 fn hostile_xrstor_pkru() {
     program_ok("hostile_xrstor_pkru", &[hex(kernel().bss + 0x100)]);
 }

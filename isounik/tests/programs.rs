@@ -160,6 +160,16 @@ fn data_below_the_stack_pointer_survives_inline_system_calls() {
 }
 
 #[test]
+fn vdso_clocks_agree_with_the_system_calls_musl() {
+    passes("vdso", Libc::Musl, &[]);
+}
+
+#[test]
+fn vdso_clocks_agree_with_the_system_calls_glibc() {
+    passes("vdso", Libc::Glibc, &[]);
+}
+
+#[test]
 fn getrandom_gives_fresh_bytes() {
     passes("getrandom", Libc::Musl, &[]);
 }

@@ -144,6 +144,24 @@ pub fn init_wall_clock(host_ns: Option<u64>) {
     EPOCH_AT_BOOT_NS.store(ns.saturating_sub(uptime_ns()), Ordering::Relaxed);
 }
 
+/// What the vDSO needs to compute the clocks as `uptime_ns` and `realtime_ns` do; fixed
+/// once the clocks are set up.
+pub struct VdsoConstants {
+    pub tsc_at_boot: u64,
+    pub ns_per_tick_whole: u64,
+    pub ns_per_tick_fraction: u64,
+    pub epoch_at_boot_ns: u64,
+}
+
+pub fn vdso_constants() -> VdsoConstants {
+    VdsoConstants {
+        tsc_at_boot: TSC_AT_BOOT.load(Ordering::Relaxed),
+        ns_per_tick_whole: NS_PER_TICK_WHOLE.load(Ordering::Relaxed),
+        ns_per_tick_fraction: NS_PER_TICK_FRACTION.load(Ordering::Relaxed),
+        epoch_at_boot_ns: EPOCH_AT_BOOT_NS.load(Ordering::Relaxed),
+    }
+}
+
 /// Nanoseconds since the Unix epoch.
 pub fn realtime_ns() -> u64 {
     EPOCH_AT_BOOT_NS.load(Ordering::Relaxed) + uptime_ns()

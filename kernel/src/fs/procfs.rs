@@ -409,6 +409,8 @@ pub fn contents(p: &Thread, node: &ProcNode) -> Result<Vec<u8>, Errno> {
                     ) => (*offset, path.as_str()),
                     (_, crate::mm::vm::VmaName::Heap) => (0, "[heap]"),
                     (_, crate::mm::vm::VmaName::Stack) => (0, "[stack]"),
+                    (_, crate::mm::vm::VmaName::Vvar) => (0, "[vvar]"),
+                    (_, crate::mm::vm::VmaName::Vdso) => (0, "[vdso]"),
                     _ => (0, ""),
                 };
                 let perms: String = perms.iter().collect();

@@ -25,7 +25,10 @@ pub const K_NONE: u8 = 3;
 /// vm.mmap_min_addr).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Top of the initial stack and the stack reservation below it.
-pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+pub const STACK_TOP: u64 = 0x7fff_ffff_d000;
+/// The vDSO's two pages (`[vvar]`, `[vdso]`), right above the stack: in the page table
+/// the stack's top already uses, so they cost exec and fork no table of their own.
+pub const VDSO_BASE: u64 = STACK_TOP;
 pub const STACK_MAX: u64 = 8 << 20;
 /// Where top-down `mmap` placement starts (below the stack and a gap).
 pub const MMAP_TOP: u64 = STACK_TOP - STACK_MAX - (1 << 30);
@@ -50,6 +53,16 @@ impl Prot {
         write: true,
         exec: false,
     };
+    pub const R: Prot = Prot {
+        read: true,
+        write: false,
+        exec: false,
+    };
+    pub const RX: Prot = Prot {
+        read: true,
+        write: false,
+        exec: true,
+    };
 }
 
 /// What a mapping's pages come from.
@@ -72,6 +85,9 @@ pub enum VmaName {
     Heap,
     Stack,
     Path(String),
+    /// The vDSO's data page and code (`proc::vdso`).
+    Vvar,
+    Vdso,
 }
 
 #[derive(Clone, Debug)]
@@ -247,6 +263,27 @@ impl AddressSpace {
             drop(unsafe { Frame::from_raw(old & flags::ADDR_MASK) });
         }
         Ok(())
+    }
+
+    /// Maps `frame`, shared with other processes, read-only at `va` as a mapping of its
+    /// own named `name` (the vDSO's pages): a write after `mprotect` copies it.
+    pub fn map_shared_page(
+        &mut self,
+        va: u64,
+        frame: Frame,
+        prot: Prot,
+        name: VmaName,
+    ) -> Result<(), Errno> {
+        self.insert(Vma {
+            start: va,
+            end: va + PAGE_SIZE,
+            prot,
+            backing: Backing::Anonymous,
+            name,
+            shared: false,
+        })?;
+        self.install(va, frame, prot, false)
+            .map_err(|_| Errno::ENOMEM)
     }
 
     /// Gate mode: turns the `syscall` instruction at `site` (just executed, so it is one)

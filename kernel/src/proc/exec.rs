@@ -8,7 +8,7 @@ use isounik_abi::layout::PAGE_SIZE;
 use isounik_linux::errno::Errno;
 
 use crate::fs::FileRef;
-use crate::mm::vm::{AddressSpace, Backing, Prot, Vma, VmaName, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{AddressSpace, Backing, Prot, Vma, VmaName, STACK_MAX, STACK_TOP, VDSO_BASE};
 
 /// Where a position-independent executable (static-PIE) is loaded, as Linux's
 /// ELF_ET_DYN_BASE (no address randomization yet).
@@ -274,11 +274,35 @@ pub fn load(
     if crate::arch::x86_64::gate::enabled() {
         mm.map_trampoline().map_err(|e| fail(e, "out of memory"))?;
     }
+    // The vDSO's two pages ([vvar], [vdso]) right above the stack.
+    let vdso_base = VDSO_BASE;
+    let vdso = match super::vdso::get() {
+        Some(v) => {
+            mm.map_shared_page(vdso_base, v.vvar.clone(), Prot::R, VmaName::Vvar)
+                .and_then(|()| {
+                    mm.map_shared_page(
+                        vdso_base + PAGE_SIZE,
+                        v.code.clone(),
+                        Prot::RX,
+                        VmaName::Vdso,
+                    )
+                })
+                .map_err(|_| {
+                    fail(
+                        Errno::ENOEXEC,
+                        alloc::format!("{path}: a segment overlaps the vDSO"),
+                    )
+                })?;
+            vdso_base + PAGE_SIZE
+        }
+        None => 0,
+    };
     mm.activate();
     let aux = Auxv {
         phdr: phdr_addr,
         phnum: segments.len() as u64,
         entry: entry + bias,
+        vdso,
     };
     let sp = build_stack(&mut mm, path, argv, envp, random, &aux)
         .map_err(|e| fail(e, "argument list too long"))?;
@@ -293,10 +317,13 @@ struct Auxv {
     phdr: u64,
     phnum: u64,
     entry: u64,
+    /// The vDSO's ELF header (0: none).
+    vdso: u64,
 }
 
 mod at {
     pub const NULL: u64 = 0;
+    pub const SYSINFO_EHDR: u64 = 33;
     pub const PHDR: u64 = 3;
     pub const PHENT: u64 = 4;
     pub const PHNUM: u64 = 5;
@@ -361,7 +388,8 @@ fn build_stack(
     } else {
         0
     }; // HWCAP2_FSGSBASE
-    let auxv: [(u64, u64); 19] = [
+    let auxv: [(u64, u64); 20] = [
+        (at::SYSINFO_EHDR, aux.vdso),
         (at::PHDR, aux.phdr),
         (at::PHENT, 56),
         (at::PHNUM, aux.phnum),

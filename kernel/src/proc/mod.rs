@@ -7,6 +7,7 @@ pub mod exec;
 pub(crate) mod oom;
 mod run;
 pub mod signal;
+pub mod vdso;
 pub mod wait;
 
 use alloc::boxed::Box;
