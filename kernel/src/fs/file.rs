@@ -215,35 +215,41 @@ impl OpenFile {
             || self.device().is_some_and(|d| d.is_memory())
     }
 
+    /// The bytes behind a regular or /proc file; `None` for any other file.
+    fn data_source(&self) -> Option<DataSource<'_>> {
+        match &self.kind {
+            FileKind::Regular(f) => Some(DataSource::File(f)),
+            FileKind::ProcFile(_, data) => Some(DataSource::Generated(data)),
+            _ => None,
+        }
+    }
+
     /// Whether the file is data in memory (a regular file or a generated /proc file), which
     /// `read_data` and `write_data` serve in either ring.
     pub fn is_data(&self) -> bool {
-        matches!(self.kind, FileKind::Regular(_) | FileKind::ProcFile(..))
+        self.data_source().is_some()
     }
 
     /// Reads a regular or /proc file's data at the file offset (or at `at` for pread),
     /// advancing the offset in the first case; `None` for any other file.
     pub fn read_data(&self, buf: &mut [u8], at: Option<u64>) -> Option<Result<usize, Errno>> {
-        if !self.is_data() {
-            return None;
-        }
+        let source = self.data_source()?;
         if !self.readable() {
             return Some(Err(Errno::EBADF));
         }
         let mut st = self.state.lock();
         let off = at.unwrap_or(st.offset);
-        let n = match &self.kind {
-            FileKind::Regular(f) => match f.read_at(off, buf) {
+        let n = match source {
+            DataSource::File(f) => match f.read_at(off, buf) {
                 Ok(n) => n,
                 Err(e) => return Some(Err(e)),
             },
-            FileKind::ProcFile(_, data) => {
+            DataSource::Generated(data) => {
                 let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
                 let n = (data.len() - start).min(buf.len());
                 buf[..n].copy_from_slice(&data[start..start + n]);
                 n
             }
-            _ => unreachable!("is_data"),
         };
         if at.is_none() {
             st.offset = off + n as u64;
@@ -262,9 +268,7 @@ impl OpenFile {
         len: usize,
         at: Option<u64>,
     ) -> Option<Result<usize, Errno>> {
-        if !self.is_data() {
-            return None;
-        }
+        let source = self.data_source()?;
         if !self.readable() {
             return Some(Err(Errno::EBADF));
         }
@@ -273,14 +277,13 @@ impl OpenFile {
         }
         let mut st = self.state.lock();
         let off = at.unwrap_or(st.offset);
-        let result = match &self.kind {
-            FileKind::Regular(f) => read_pages_to_user(c, f.inode(), off, addr, len),
-            FileKind::ProcFile(_, data) => {
+        let result = match source {
+            DataSource::File(f) => read_pages_to_user(c, f.inode(), off, addr, len),
+            DataSource::Generated(data) => {
                 let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
                 let n = (data.len() - start).min(len);
                 c.write(addr, &data[start..start + n]).map(|()| n)
             }
-            _ => unreachable!("is_data"),
         };
         if let (Ok(n), None) = (&result, at) {
             st.offset = off + *n as u64;
@@ -382,7 +385,6 @@ impl OpenFile {
         }
         let nonblock = self.flags() & O_NONBLOCK != 0;
         match &self.kind {
-            FileKind::Regular(_) | FileKind::ProcFile(..) => unreachable!("read_data"),
             FileKind::Device(d, _) | FileKind::HostStream(d) => {
                 if !matches!(d, Device::HostStdin | Device::Tty) {
                     return d.read(buf, nonblock);
@@ -416,7 +418,10 @@ impl OpenFile {
                 Caller::run_for(t, |c| end.pipe.read(c, buf, nonblock))
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
-            FileKind::PathOnly(_) => Err(Errno::EBADF),
+            // (Regular and /proc files were `read_data`'s above.)
+            FileKind::PathOnly(_) | FileKind::Regular(_) | FileKind::ProcFile(..) => {
+                Err(Errno::EBADF)
+            }
         }
     }
 
@@ -446,9 +451,6 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         match &self.kind {
-            FileKind::Regular(_) | FileKind::ProcFile(..) | FileKind::Pipe(_) => {
-                unreachable!("write_in_memory")
-            }
             FileKind::Device(d, _) | FileKind::HostStream(d) => {
                 if at.is_some()
                     && matches!(d, Device::HostStdout | Device::HostStderr | Device::Tty)
@@ -458,7 +460,11 @@ impl OpenFile {
                 d.write(data)
             }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
-            FileKind::PathOnly(_) => Err(Errno::EBADF),
+            // (Files and pipes were `write_in_memory`'s or `write_data`'s above.)
+            FileKind::PathOnly(_)
+            | FileKind::Regular(_)
+            | FileKind::ProcFile(..)
+            | FileKind::Pipe(_) => Err(Errno::EBADF),
         }
     }
 
@@ -707,6 +713,12 @@ impl FdTable {
             .filter(|(_, s)| s.is_some())
             .map(|(i, _)| i)
     }
+}
+
+/// What a regular or /proc file's bytes are.
+enum DataSource<'a> {
+    File(&'a FileRef),
+    Generated(&'a [u8]),
 }
 
 /// A program's memory as the source of a file write, copied only where present.
