@@ -153,6 +153,34 @@ const fn index(va: u64, level: usize) -> usize {
 
 const INTERMEDIATE: u64 = PRESENT | WRITABLE | USER;
 
+/// `take_range` in the table at `level` covering `[base, base + 512 entries)`.
+fn take_leaves(
+    mem: &mut impl PhysMemory,
+    table: u64,
+    level: usize,
+    base: u64,
+    start: u64,
+    end: u64,
+    f: &mut impl FnMut(u64, u64),
+) {
+    let span = 1u64 << (12 + 9 * (level - 1));
+    let first = (start.max(base) - base) / span;
+    let last = (end.min(base + ENTRIES_PER_TABLE as u64 * span) - 1 - base) / span;
+    for i in first as usize..=last as usize {
+        let entry = mem.table(table)[i];
+        if entry & PRESENT == 0 {
+            continue;
+        }
+        let va = base + i as u64 * span;
+        if level == 1 {
+            mem.table(table)[i] = 0;
+            f(va, entry);
+        } else if entry & HUGE == 0 {
+            take_leaves(mem, entry & ADDR_MASK, level - 1, va, start, end, f);
+        }
+    }
+}
+
 /// A 4-level page table, named by the physical address of its PML4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageTable {
@@ -552,6 +580,24 @@ impl PageTable {
         core::mem::replace(&mut mem.table(table)[index(va, 1)], 0)
     }
 
+    /// Clears every present 4 KiB leaf in `[start, end)` of the lower half and hands each
+    /// (its address, the entry it held) to `f`. Only tables that exist are walked, so a range
+    /// never touched costs one look per missing table instead of one walk per page (munmap
+    /// of a large region). Huge pages and the tables themselves are left as they are.
+    pub fn take_range(
+        &mut self,
+        mem: &mut impl PhysMemory,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(u64, u64),
+    ) {
+        const LOWER_HALF_END: u64 = 1 << 47;
+        let end = end.min(LOWER_HALF_END);
+        if start < end {
+            take_leaves(mem, self.root, 4, 0, start, end, &mut f);
+        }
+    }
+
     /// Pre-creates the PML4 entries in `[first, last]` so that later mappings there are seen
     /// by every table that shares this upper half.
     pub fn populate_pml4(
@@ -790,6 +836,68 @@ mod tests {
             )
             .unwrap();
         assert_eq!(kernel.translate(&mut mem, 0x40_0000), None);
+    }
+
+    #[test]
+    fn take_range_clears_the_present_leaves_of_a_range_only() {
+        let mut bits = vec![0u64; 16];
+        let (mut mem, mut alloc) = setup(&mut bits);
+        let mut pt = PageTable::new(&mut mem, &mut alloc).unwrap();
+        let pages = [
+            0x40_0000u64,
+            0x40_1000,
+            0x60_0000,
+            0x3f_ffff_f000,
+            0x40_0000_0000,
+            0x7fff_ffff_f000,
+        ];
+        for (i, va) in pages.iter().enumerate() {
+            let phys = 0x10_0000 + i as u64 * 0x1000;
+            pt.map(
+                &mut mem,
+                &mut alloc,
+                *va,
+                phys,
+                PageSize::Size4K,
+                Attrs::user(0),
+            )
+            .unwrap();
+        }
+        let free = alloc.free_frames();
+        let mut seen = Vec::new();
+        // From the middle of the first page to just past the fourth: pages 0-3.
+        pt.take_range(&mut mem, 0x40_0800, 0x3f_ffff_f001, |va, e| {
+            seen.push((va, e & ADDR_MASK))
+        });
+        assert_eq!(
+            seen,
+            vec![
+                (0x40_0000, 0x10_0000),
+                (0x40_1000, 0x10_1000),
+                (0x60_0000, 0x10_2000),
+                (0x3f_ffff_f000, 0x10_3000)
+            ]
+        );
+        for va in &pages[..4] {
+            assert_eq!(pt.translate(&mut mem, *va), None, "{va:#x} still mapped");
+        }
+        for va in &pages[4..] {
+            assert!(pt.translate(&mut mem, *va).is_some(), "{va:#x} lost");
+        }
+        // Nothing left there, an empty range, a range past the lower half: nothing seen,
+        // nothing allocated or freed.
+        let mut again = 0;
+        pt.take_range(&mut mem, 0x40_0000, 0x40_0000_0000, |_, _| again += 1);
+        pt.take_range(&mut mem, 0x7fff_ffff_f000, 0x7fff_ffff_f000, |_, _| {
+            again += 1
+        });
+        pt.take_range(&mut mem, 0x8000_0000_0000, u64::MAX, |_, _| again += 1);
+        assert_eq!(again, 0);
+        assert_eq!(alloc.free_frames(), free);
+        // The rest of the lower half: the last two pages.
+        let mut rest = Vec::new();
+        pt.take_range(&mut mem, 0, u64::MAX, |va, _| rest.push(va));
+        assert_eq!(rest, vec![0x40_0000_0000, 0x7fff_ffff_f000]);
     }
 
     #[test]

@@ -441,13 +441,18 @@ impl AddressSpace {
         self.split_at(start);
         self.split_at(end);
         let keys: alloc::vec::Vec<u64> = self.vmas.range(start..end).map(|(k, _)| *k).collect();
+        let active = self.is_active();
         for k in keys {
             let v = self.vmas.remove(&k).expect("listed");
-            let mut va = v.start;
-            while va < v.end {
-                self.drop_page(va);
-                va += PAGE_SIZE;
-            }
+            // Only the page tables that exist are walked (no walk per untouched page).
+            self.table
+                .take_range(&mut Physmap, v.start, v.end, |va, old| {
+                    if active {
+                        x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+                    }
+                    // SAFETY: a present user leaf holds one frame reference (`install`).
+                    drop(unsafe { Frame::from_raw(old & flags::ADDR_MASK) });
+                });
         }
     }
 
