@@ -54,6 +54,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 /* The offset in the ELF file open at `fd` of the loaded address `addr` (0 if no PT_LOAD
  * segment holds it): where to patch a program's own code in its file. */
@@ -155,6 +156,39 @@ static inline long mem_available_kib(void) {
         if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1) break;
     fclose(f);
     return kib;
+}
+
+/* A forked child held until `release_held`, then exiting with `check()`'s result: it sees
+ * the memory it shared with the parent before whatever the parent does meanwhile. */
+static inline pid_t fork_held(int held[2], int (*check)(void)) {
+    CHECK(pipe(held) == 0, "pipe");
+    fflush(stdout);
+    pid_t child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        char byte;
+        _exit(read(held[0], &byte, 1) == 1 ? check() : 99);
+    }
+    return child;
+}
+
+static inline void release_held(int held[2]) {
+    CHECK(write(held[1], "x", 1) == 1, "release the held child");
+}
+
+/* Runs this very program again (execve of /proc/self/exe) with the one argument `arg`;
+ * returns its wait status. */
+static inline int run_self_again(const char *argv0, const char *arg) {
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        execl("/proc/self/exe", argv0, arg, (char *)NULL);
+        _exit(98);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+    return status;
 }
 #endif
 

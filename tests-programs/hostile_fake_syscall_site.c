@@ -30,43 +30,30 @@ static long through_the_immediate(long nr) {
     return ret;
 }
 
+static int immediate_intact(void) { return immediate() == 0x1234050f ? 0 : 3; }
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "fresh") == 0) {
         CHECK(immediate() == 0x1234050f, "a fresh run sees %#x", immediate());
         return 0;
     }
     CHECK(immediate() == 0x1234050f, "immediate() is %#x before the attack", immediate());
-    int go[2];
-    CHECK(pipe(go) == 0, "pipe");
-    fflush(stdout);
-    pid_t child = fork();
-    CHECK(child >= 0, "fork");
-    if (child == 0) {
-        char byte;
-        if (read(go[0], &byte, 1) != 1) _exit(2);
-        _exit(immediate() == 0x1234050f ? 0 : 3);
-    }
+    int held[2];
+    pid_t child = fork_held(held, immediate_intact);
     pid_t me = getpid();
     for (int i = 0; i < 100; i++) {
         long got = through_the_immediate(SYS_getpid);
         CHECK(got == (me ^ 0x12), "the fake site's getpid gave %ld", got);
     }
     OK("100 system calls made from the middle of `mov $0x1234050f, %%eax`");
-    CHECK(write(go[1], "x", 1) == 1, "write");
+    release_held(held);
     int status;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status), "waitpid");
     CHECK(WEXITSTATUS(status) == 0, "the forked child's code changed (status %d)",
           WEXITSTATUS(status));
     OK("the forked child still runs the instruction as it was");
-    fflush(stdout);
-    pid_t fresh = fork();
-    CHECK(fresh >= 0, "fork");
-    if (fresh == 0) {
-        execl("/proc/self/exe", argv[0], "fresh", (char *)NULL);
-        _exit(4);
-    }
-    CHECK(waitpid(fresh, &status, 0) == fresh && WIFEXITED(status) &&
-              WEXITSTATUS(status) == 0,
+    status = run_self_again(argv[0], "fresh");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "a fresh run of the program saw changed code (status %#x)", status);
     OK("a fresh run of the program sees its code as in the file");
     printf("hostile_fake_syscall_site ok\n");

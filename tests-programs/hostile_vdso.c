@@ -35,33 +35,19 @@ int main(int argc, char **argv) {
     CHECK(sig == SIGSEGV, "writing [vdso]: %s", signal_name(sig));
     OK("writes to [vvar] and [vdso] fault");
     EXPECT_ERRNO(mprotect(vdso, 4096, PROT_READ | PROT_WRITE | PROT_EXEC), EPERM);
-    int go[2];
-    CHECK(pipe(go) == 0, "pipe");
-    fflush(stdout);
-    pid_t child = fork();
-    CHECK(child >= 0, "fork");
-    if (child == 0) {
-        char byte;
-        if (read(go[0], &byte, 1) != 1) _exit(9);
-        _exit(clock_agrees());
-    }
+    int held[2];
+    pid_t child = fork_held(held, clock_agrees);
     CHECK(mprotect(vvar, 4096, PROT_READ | PROT_WRITE) == 0, "mprotect [vvar] writable");
     memset(vvar, 0x41, 64);
     CHECK(mprotect(vdso, 4096, PROT_READ | PROT_WRITE) == 0, "mprotect [vdso] writable");
     memset(vdso + 0x400, 0xcc, 256); /* int3 over the code */
     OK("made both pages writable and overwrote them (this process's own copies)");
-    CHECK(write(go[1], "x", 1) == 1, "write");
+    release_held(held);
     int status;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "the forked child's clock is wrong (status %#x)", status);
-    fflush(stdout);
-    pid_t fresh = fork();
-    CHECK(fresh >= 0, "fork");
-    if (fresh == 0) {
-        execl("/proc/self/exe", argv[0], "fresh", (char *)NULL);
-        _exit(8);
-    }
-    CHECK(waitpid(fresh, &status, 0) == fresh && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+    status = run_self_again(argv[0], "fresh");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "a fresh program's clock is wrong (status %#x)", status);
     OK("a child forked before and a fresh program read a correct clock");
     printf("hostile_vdso ok\n");

@@ -22,26 +22,37 @@ vdso_uptime:
     add rax, r8
     ret
 
+# rax = nanoseconds since the epoch, as time::realtime_ns (clobbers rcx, rdx, r8).
+vdso_realtime:
+    call vdso_uptime
+    add rax, qword ptr [rip + VVAR + {vvar_epoch}]
+    ret
+
+# rax nanoseconds -> rax = seconds, rdx = nanoseconds within the second (clobbers rcx).
+vdso_split:
+    xor edx, edx
+    mov ecx, 1000000000
+    div rcx
+    ret
+
 # int clock_gettime(clockid_t edi, struct timespec *rsi)
 .global vdso_clock_gettime
 vdso_clock_gettime:
     cmp edi, 7
     ja 9f
-    mov eax, 0xf3
+    mov eax, 0xf3                 # REALTIME, MONOTONIC, the RAW, COARSE and BOOTTIME ones
     bt eax, edi
     jnc 9f
-    mov r9d, edi
-    call vdso_uptime
-    cmp r9d, 0
+    cmp edi, 0
     je 1f
-    cmp r9d, 5
-    jne 2f
+    cmp edi, 5
+    je 1f
+    call vdso_uptime
+    jmp 2f
 1:
-    add rax, qword ptr [rip + VVAR + {vvar_epoch}]
+    call vdso_realtime
 2:
-    xor edx, edx
-    mov ecx, 1000000000
-    div rcx
+    call vdso_split
     mov qword ptr [rsi], rax
     mov qword ptr [rsi + 8], rdx
     xor eax, eax
@@ -56,18 +67,14 @@ vdso_clock_gettime:
 vdso_gettimeofday:
     test rdi, rdi
     jz 1f
-    mov r9, rdi
-    call vdso_uptime
-    add rax, qword ptr [rip + VVAR + {vvar_epoch}]
-    xor edx, edx
-    mov ecx, 1000000000
-    div rcx
-    mov qword ptr [r9], rax
+    call vdso_realtime
+    call vdso_split
+    mov qword ptr [rdi], rax
     mov rax, rdx
     xor edx, edx
     mov ecx, 1000
     div rcx
-    mov qword ptr [r9 + 8], rax
+    mov qword ptr [rdi + 8], rax
 1:
     test rsi, rsi
     jz 2f
@@ -79,15 +86,11 @@ vdso_gettimeofday:
 # time_t time(time_t *rdi)
 .global vdso_time
 vdso_time:
-    mov r9, rdi
-    call vdso_uptime
-    add rax, qword ptr [rip + VVAR + {vvar_epoch}]
-    xor edx, edx
-    mov ecx, 1000000000
-    div rcx
-    test r9, r9
+    call vdso_realtime
+    call vdso_split
+    test rdi, rdi
     jz 1f
-    mov qword ptr [r9], rax
+    mov qword ptr [rdi], rax
 1:
     ret
 

@@ -552,96 +552,148 @@ pub fn sys_lseek(c: &Caller, a: Args) -> SysResult {
     file.seek(a.raw(1) as i64, a.uint(2))
 }
 
-/// sendfile(2) from a regular or /proc file to anything held in memory (a pipe, a regular
-/// file, a memory device), in either ring; to a device, `sys_sendfile`.
-pub fn sys_sendfile_in_memory(c: &Caller, a: Args) -> SysResult {
-    let out = c.files.lock().get(a.fd(0)?)?;
-    let input = c.files.lock().get(a.fd(1)?)?;
-    split_ring0_half_if(!out.is_in_memory() || !input.is_in_memory())?;
-    let offset_addr = a.ptr(2);
-    let count = a.usize(3).min(MAX_RW);
-    let mut at = if offset_addr != 0 {
-        let mut b = [0u8; 8];
-        c.read(offset_addr, &mut b)?;
-        Some(u64::try_from(i64::from_le_bytes(b)).map_err(|_| Errno::EINVAL)?)
-    } else {
-        None
-    };
-    // The source's checks (open for reading, a file's data) before anything moves.
-    let Some(first) = input.read_data(&mut [], at) else {
-        return Err(RING0_NEEDED); // a pipe or a memory device: ring 0's general way
-    };
-    first?;
-    // Read at explicit positions: the file offset moves by what was written, not read.
-    let mut pos = at.unwrap_or_else(|| input.offset());
+/// The two ends of a sendfile: one loop (`sendfile_loop`) serves both paths.
+trait SendfileEnds {
+    fn read(&mut self, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno>;
+    fn write(&mut self, data: &[u8]) -> Result<usize, Errno>;
+}
+
+/// sendfile's offset argument: `None` for NULL (use and move the file offset).
+fn sendfile_offset(c: &Caller, addr: u64) -> Result<Option<u64>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let mut b = [0u8; 8];
+    c.read(addr, &mut b)?;
+    u64::try_from(i64::from_le_bytes(b))
+        .map(Some)
+        .map_err(|_| Errno::EINVAL)
+}
+
+/// Moves up to `count` bytes, `CHUNK` at a time. A file's data is read at explicit
+/// positions from `start` (so its offset moves by what was written, not read); a stream
+/// (`start` is `None`: a pipe, a terminal) is read once, as read(2) returns what it has.
+/// An error after some bytes moved ends the call with them. Returns (bytes, new position).
+fn sendfile_loop(
+    ends: &mut impl SendfileEnds,
+    count: usize,
+    start: Option<u64>,
+) -> Result<(usize, Option<u64>), Errno> {
+    let mut pos = start;
     let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
     let mut done = 0;
     while done < count {
         let want = (count - done).min(CHUNK);
-        let n = input
-            .read_data(&mut kbuf[..want], Some(pos))
-            .ok_or(Errno::EINVAL)??;
-        if n == 0 {
-            break;
-        }
-        let written = match out.write_in_memory(c, &kbuf[..n]).ok_or(Errno::EINVAL)? {
-            Ok(w) => w,
+        let moved = ends
+            .read(&mut kbuf[..want], pos)
+            .and_then(|n| Ok((n, if n > 0 { ends.write(&kbuf[..n])? } else { 0 })));
+        let (n, written) = match moved {
+            Ok(m) => m,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
         done += written;
-        pos += written as u64;
-        if written < n {
+        if let Some(p) = pos.as_mut() {
+            *p += written as u64;
+        }
+        if n == 0 || written < n || pos.is_none() {
             break;
         }
     }
-    match at.as_mut() {
-        Some(o) => {
-            *o = pos;
-            c.write(offset_addr, &o.to_le_bytes())?;
-        }
-        None => input.set_offset(pos),
+    Ok((done, pos))
+}
+
+/// Where sendfile starts reading: the offset given, else the file offset of a file's data;
+/// `None` for a stream.
+fn sendfile_start(input: &OpenFile, at: Option<u64>) -> Option<u64> {
+    match at {
+        Some(at) => Some(at),
+        None => input.is_data().then(|| input.offset()),
     }
+}
+
+/// Gives the new position back: to the caller's offset, or as the file offset.
+fn sendfile_finish(
+    c: &Caller,
+    input: &OpenFile,
+    offset_addr: u64,
+    pos: Option<u64>,
+) -> Result<(), Errno> {
+    match (pos, offset_addr) {
+        (Some(pos), 0) => input.set_offset(pos),
+        (Some(pos), addr) => c.write(addr, &pos.to_le_bytes())?,
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+struct InMemoryEnds<'a, 'c> {
+    c: &'a Caller<'c>,
+    input: &'a OpenFile,
+    out: &'a OpenFile,
+}
+
+impl SendfileEnds for InMemoryEnds<'_, '_> {
+    fn read(&mut self, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
+        self.input.read_data(buf, at).unwrap_or(Err(RING0_NEEDED))
+    }
+    fn write(&mut self, data: &[u8]) -> Result<usize, Errno> {
+        self.out
+            .write_in_memory(self.c, data)
+            .unwrap_or(Err(RING0_NEEDED))
+    }
+}
+
+/// sendfile(2) from a regular or /proc file to anything held in memory (a pipe, a regular
+/// file, a memory device), in either ring; from a stream or to a device, `sys_sendfile`.
+pub fn sys_sendfile_in_memory(c: &Caller, a: Args) -> SysResult {
+    let out = c.files.lock().get(a.fd(0)?)?;
+    let input = c.files.lock().get(a.fd(1)?)?;
+    split_ring0_half_if(!out.is_in_memory() || !input.is_data())?;
+    let at = sendfile_offset(c, a.ptr(2))?;
+    // The source's checks (open for reading) before anything moves.
+    input.read_data(&mut [], at).unwrap_or(Err(RING0_NEEDED))?;
+    let mut ends = InMemoryEnds {
+        c,
+        input: &input,
+        out: &out,
+    };
+    let (done, pos) = sendfile_loop(
+        &mut ends,
+        a.usize(3).min(MAX_RW),
+        sendfile_start(&input, at),
+    )?;
+    sendfile_finish(c, &input, a.ptr(2), pos)?;
     Ok(done as u64)
+}
+
+struct ThreadEnds<'a> {
+    t: &'a mut Thread,
+    input: &'a OpenFile,
+    out: &'a OpenFile,
+}
+
+impl SendfileEnds for ThreadEnds<'_> {
+    fn read(&mut self, buf: &mut [u8], at: Option<u64>) -> Result<usize, Errno> {
+        self.input.read(self.t, buf, at)
+    }
+    fn write(&mut self, data: &[u8]) -> Result<usize, Errno> {
+        self.out.write(self.t, data, None)
+    }
 }
 
 pub fn sys_sendfile(p: &mut Thread, a: Args) -> SysResult {
     let out = p.files().get(a.fd(0)?)?;
     let input = p.files().get(a.fd(1)?)?;
-    let offset_addr = a.ptr(2);
-    let count = a.usize(3).min(MAX_RW);
-    let mut at = if offset_addr != 0 {
-        let mut b = [0u8; 8];
-        p.mm().read(offset_addr, &mut b)?;
-        let off = i64::from_le_bytes(b);
-        if off < 0 {
-            return Err(Errno::EINVAL);
-        }
-        Some(off as u64)
-    } else {
-        None
+    let at = Caller::run_for(p, |c| sendfile_offset(c, a.ptr(2)))?;
+    let start = sendfile_start(&input, at);
+    let mut ends = ThreadEnds {
+        t: p,
+        input: &input,
+        out: &out,
     };
-    let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
-    let mut done = 0;
-    while done < count {
-        let want = (count - done).min(CHUNK);
-        let n = input.read(p, &mut kbuf[..want], at)?;
-        if n == 0 {
-            break;
-        }
-        let w = out.write(p, &kbuf[..n], None)?;
-        done += w;
-        if let Some(o) = at.as_mut() {
-            *o += w as u64;
-        }
-        // A pipe or terminal returns what it has: do not wait for more (as read does).
-        if w < n || !matches!(input.kind, FileKind::Regular(_) | FileKind::ProcFile(..)) {
-            break;
-        }
-    }
-    if let (Some(o), true) = (at, offset_addr != 0) {
-        p.mm().write(offset_addr, &o.to_le_bytes())?;
-    }
+    let (done, pos) = sendfile_loop(&mut ends, a.usize(3).min(MAX_RW), start)?;
+    Caller::run_for(p, |c| sendfile_finish(c, &input, a.ptr(2), pos))?;
     Ok(done as u64)
 }
 
