@@ -325,3 +325,27 @@ fn shared_anonymous_memory_is_shared_across_fork() {
         &["ok: MAP_SHARED anonymous memory is shared across fork; MAP_PRIVATE is not"],
     );
 }
+
+const SOCKETS: &[&str] = &[
+    "ok: socketpair: shutdown(SHUT_WR) is EOF for the peer, close is POLLHUP",
+    "ok: socketpair: a write to a closed peer is EPIPE, or death by SIGPIPE",
+    "ok: AF_UNIX path: a server forking a process per connection served 6 clients, 100000 bytes each way",
+    "ok: AF_UNIX abstract names: bind, connect, accept4(SOCK_NONBLOCK), autobind",
+    "ok: TCP IPv4: ports, addresses, sendmsg/recvmsg, SO_RCVTIMEO, poll on a listener",
+    "ok: TCP IPv4: a server forking a process per connection served 6 clients, 100000 bytes each way",
+    "ok: TCP IPv6: a server forking a process per connection served 6 clients, 100000 bytes each way",
+    "ok: dual stack: an IPv6 listener on :: takes IPv4 clients as ::ffff:127.0.0.1",
+    "ok: misuse: ENOTSOCK, EAFNOSUPPORT, ENOTCONN, EPIPE, EINVAL, EFAULT, ENOPROTOOPT",
+    "ok: accept with a bad length pointer: EFAULT, the listener goes on",
+    "ok: a blocked accept is interrupted by a signal",
+];
+
+#[test]
+fn sockets_unix_and_loopback_tcp_musl() {
+    passes("sockets", Libc::Musl, &[], SOCKETS);
+}
+
+#[test]
+fn sockets_unix_and_loopback_tcp_glibc() {
+    passes("sockets", Libc::Glibc, &[], SOCKETS);
+}

@@ -684,3 +684,42 @@ fn proc_shows_other_processes() {
         "in-proc\nsleep 5 \nshell-listed\n143\ngone\n",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Servers and clients over loopback sockets
+
+/// Retries `$1` (a command) every 0.1 s, at most 100 times, until it succeeds: for a
+/// client started before its server listens.
+const RETRY: &str = "retry() { n=0; until \"$@\"; do n=$((n+1)); [ $n -ge 100 ] && return 1; \
+                     sleep 0.1; done; }; ";
+
+#[test]
+fn httpd_forks_a_process_per_connection_for_concurrent_wgets() {
+    check(
+        &format!(
+            "{RETRY}mkdir www; echo 'hello over loopback' > www/index.html; \
+             /bin/busybox httpd -f -p 127.0.0.1:18080 -h www & server=$!; \
+             retry wget -q -O /dev/null http://127.0.0.1:18080/ 2>/dev/null; \
+             pids=; for n in 1 2 3 4 5 6 7 8; do wget -q -O page.$n http://127.0.0.1:18080/index.html & pids=\"$pids $!\"; done; \
+             wait $pids; cat page.*; \
+             wget -q -O - http://127.0.0.1:18080/missing.html; echo \"wget of a missing page: $?\"; \
+             kill $server; wait $server 2>/dev/null; echo \"httpd: $?\""
+        ),
+        &format!(
+            "{}wget of a missing page: 1\nhttpd: 143\n",
+            "hello over loopback\n".repeat(8)
+        ),
+    );
+}
+
+#[test]
+fn nc_carries_a_file_between_two_processes() {
+    check(
+        &format!(
+            "{RETRY}nc -l -p 18081 > received & server=$!; \
+             retry nc 127.0.0.1 18081 < lines.txt 2>/dev/null; wait $server; echo \"server: $?\"; \
+             cmp lines.txt received && echo same"
+        ),
+        "server: 0\nsame\n",
+    );
+}

@@ -162,3 +162,14 @@ pub const SOCKADDR_IN_SIZE: usize = 16;
 pub const SOCKADDR_IN6_SIZE: usize = 28;
 /// `sizeof(struct sockaddr_storage)`.
 pub const SOCKADDR_STORAGE_SIZE: usize = 128;
+
+/// `TCP_NODELAY` and friends at level `IPPROTO_TCP`.
+pub const TCP_NODELAY: u32 = 1;
+pub const TCP_MAXSEG: u32 = 2;
+pub const TCP_KEEPIDLE: u32 = 4;
+pub const TCP_KEEPINTVL: u32 = 5;
+pub const TCP_KEEPCNT: u32 = 6;
+/// `IPV6_V6ONLY` at level `IPPROTO_IPV6`.
+pub const IPV6_V6ONLY: u32 = 26;
+/// The most a `listen` backlog is (`net.core.somaxconn`).
+pub const SOMAXCONN: u32 = 4096;

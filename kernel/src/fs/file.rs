@@ -9,7 +9,8 @@ use isounik_linux::errno::Errno;
 use isounik_vfs::{InodeId, WriteSource};
 
 use super::dev::Device;
-use super::pipe::PipeEnd;
+use super::pipe::{Flow, PipeEnd};
+use super::socket::Socket;
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
 use crate::proc::Thread;
 use crate::syscall::Caller;
@@ -40,6 +41,8 @@ pub enum FileKind {
     PathOnly(Node),
     /// One end of a pipe.
     Pipe(PipeEnd),
+    /// A socket (`fs::socket`).
+    Socket(Arc<Socket>),
 }
 
 pub struct OpenFile {
@@ -97,6 +100,7 @@ impl OpenFile {
             FileKind::HostStream(Device::HostStderr) => b"pipe:[3]".to_vec(),
             FileKind::HostStream(_) => b"/dev/console".to_vec(),
             FileKind::Pipe(end) => alloc::format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+            FileKind::Socket(s) => alloc::format!("socket:[{}]", s.ino).into_bytes(),
             _ => self.path.clone(),
         }
     }
@@ -107,7 +111,7 @@ impl OpenFile {
             FileKind::Directory(id) | FileKind::Device(_, id) => Some(Node::Inode(*id)),
             FileKind::ProcDir(n) | FileKind::ProcFile(n, _) => Some(Node::Proc(n.clone())),
             FileKind::PathOnly(n) => Some(n.clone()),
-            FileKind::HostStream(_) | FileKind::Pipe(_) => None,
+            FileKind::HostStream(_) | FileKind::Pipe(_) | FileKind::Socket(_) => None,
         }
     }
 
@@ -122,31 +126,54 @@ impl OpenFile {
         self.device().is_some_and(|d| d.is_tty())
     }
 
-    /// A pipe's read straight into user memory at `addr` (no kernel buffer); `None` for
-    /// any other file. With `no_wait`, EAGAIN instead of waiting (readv after some bytes).
-    pub fn pipe_read_to_user(
+    /// A pipe's or a socket's read straight into user memory at `addr` (no kernel
+    /// buffer); `None` for any other file. With `no_wait`, EAGAIN instead of waiting
+    /// (readv after some bytes).
+    pub fn stream_read_to_user(
         &self,
         c: &Caller,
         addr: u64,
         len: usize,
         no_wait: bool,
     ) -> Option<Result<usize, Errno>> {
+        if let FileKind::Socket(socket) = &self.kind {
+            let flow = socket.recv_flow(self.is_nonblocking() || no_wait, 0);
+            return Some(socket.recv_to_user(c, addr, len, flow, false));
+        }
         let checked = self.pipe_for_transfer(false)?;
-        Some(
-            checked
-                .and_then(|(pipe, nonblock)| pipe.read_to_user(c, addr, len, nonblock || no_wait)),
-        )
+        Some(checked.and_then(|(pipe, nonblock)| {
+            pipe.read_to_user(c, addr, len, Flow::waiting(nonblock || no_wait))
+        }))
     }
 
-    /// A pipe's write straight from user memory at `addr`; `None` for any other file.
-    pub fn pipe_write_from_user(
+    /// A pipe's or a socket's write straight from user memory at `addr`; `None` for any
+    /// other file.
+    pub fn stream_write_from_user(
         &self,
         c: &Caller,
         addr: u64,
         len: usize,
     ) -> Option<Result<usize, Errno>> {
+        if let FileKind::Socket(socket) = &self.kind {
+            let flow = socket.send_flow(self.is_nonblocking(), 0);
+            return Some(socket.send_from_user(c, addr, len, flow));
+        }
         let checked = self.pipe_for_transfer(true)?;
-        Some(checked.and_then(|(pipe, nonblock)| pipe.write_from_user(c, addr, len, nonblock)))
+        Some(checked.and_then(|(pipe, nonblock)| {
+            pipe.write_from_user(c, addr, len, Flow::waiting(nonblock))
+        }))
+    }
+
+    pub fn is_nonblocking(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    /// The socket behind the descriptor: ENOTSOCK for any other file.
+    pub fn socket(&self) -> Result<&Arc<Socket>, Errno> {
+        match &self.kind {
+            FileKind::Socket(s) => Ok(s),
+            _ => Err(Errno::ENOTSOCK),
+        }
     }
 
     /// A read of a memory device (`Device::is_memory`) straight into user memory at
@@ -207,10 +234,10 @@ impl OpenFile {
         })
     }
 
-    /// Whether reads and writes of the file need no device: a pipe, a memory device, a
-    /// regular or /proc file (the MPK gate serves those in ring 3).
+    /// Whether reads and writes of the file need no device: a pipe, a socket, a memory
+    /// device, a regular or /proc file (the MPK gate serves those in ring 3).
     pub fn is_in_memory(&self) -> bool {
-        matches!(self.kind, FileKind::Pipe(_))
+        matches!(self.kind, FileKind::Pipe(_) | FileKind::Socket(_))
             || self.is_data()
             || self.device().is_some_and(|d| d.is_memory())
     }
@@ -417,6 +444,12 @@ impl OpenFile {
                 }
                 Caller::run_for(t, |c| end.pipe.read(c, buf, nonblock))
             }
+            FileKind::Socket(socket) => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                Caller::run_for(t, |c| socket.recv(c, buf, nonblock))
+            }
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             // (Regular and /proc files were `read_data`'s above.)
             FileKind::PathOnly(_) | FileKind::Regular(_) | FileKind::ProcFile(..) => {
@@ -431,13 +464,16 @@ impl OpenFile {
         if let Some(checked) = self.pipe_for_transfer(true) {
             return Some(checked.and_then(|(pipe, nonblock)| pipe.write(c, data, nonblock)));
         }
+        if let FileKind::Socket(socket) = &self.kind {
+            return Some(socket.send(c, data, self.is_nonblocking()));
+        }
         self.write_data(c, data, None)
             .or_else(|| self.memory_device_write(data.len()))
     }
 
     /// Writes at the file offset (or at `at` for pwrite).
     pub fn write(&self, t: &mut Thread, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
-        if at.is_some() && matches!(self.kind, FileKind::Pipe(_)) {
+        if at.is_some() && matches!(self.kind, FileKind::Pipe(_) | FileKind::Socket(_)) {
             return Err(Errno::ESPIPE);
         }
         let in_memory = match at {
@@ -464,7 +500,8 @@ impl OpenFile {
             FileKind::PathOnly(_)
             | FileKind::Regular(_)
             | FileKind::ProcFile(..)
-            | FileKind::Pipe(_) => Err(Errno::EBADF),
+            | FileKind::Pipe(_)
+            | FileKind::Socket(_) => Err(Errno::EBADF),
         }
     }
 
@@ -497,7 +534,7 @@ impl OpenFile {
                 };
             }
             FileKind::PathOnly(_) => return Err(Errno::EBADF),
-            FileKind::Pipe(_) => return Err(Errno::ESPIPE),
+            FileKind::Pipe(_) | FileKind::Socket(_) => return Err(Errno::ESPIPE),
         };
         let mut st = self.state.lock();
         let base: i128 = match whence {
@@ -531,6 +568,7 @@ impl OpenFile {
         match &self.kind {
             FileKind::HostStream(d) => Ok(StatInfo::host_stream(*d)),
             FileKind::Pipe(end) => Ok(StatInfo::pipe(end.pipe.ino)),
+            FileKind::Socket(s) => Ok(StatInfo::socket(s.ino)),
             _ => super::stat_node(c, &self.node().ok_or(Errno::EBADF)?),
         }
     }
@@ -557,6 +595,9 @@ impl OpenFile {
             let (r, w, _) = end.pipe.ready();
             return (r && !end.write, w && end.write);
         }
+        if let FileKind::Socket(s) = &self.kind {
+            return s.ready();
+        }
         match self.device() {
             Some(d) => d.ready(),
             None => (true, true),
@@ -577,6 +618,10 @@ impl OpenFile {
                 end.pipe.add_waiter(tid);
                 true
             }
+            FileKind::Socket(s) => {
+                s.add_waiter(tid);
+                true
+            }
             _ => false,
         }
     }
@@ -585,6 +630,7 @@ impl OpenFile {
     pub fn hung_up(&self) -> bool {
         match &self.kind {
             FileKind::Pipe(end) if !end.write => end.pipe.ready().2,
+            FileKind::Socket(s) => s.hung_up(),
             _ => false,
         }
     }
@@ -592,6 +638,7 @@ impl OpenFile {
     pub fn available(&self) -> usize {
         match (&self.kind, self.device()) {
             (FileKind::Pipe(end), _) => end.pipe.available(),
+            (FileKind::Socket(s), _) => s.available(),
             (_, Some(d)) => d.available(),
             (FileKind::Regular(f), _) => f.size().saturating_sub(self.offset()) as usize,
             (FileKind::ProcFile(_, data), _) => data.len().saturating_sub(self.offset() as usize),

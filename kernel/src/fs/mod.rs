@@ -6,6 +6,7 @@ mod dev;
 pub mod file;
 pub mod pipe;
 pub mod procfs;
+pub mod socket;
 mod stat;
 
 use alloc::string::String;

@@ -18,6 +18,40 @@ pub const DEFAULT_CAPACITY: usize = 64 * 1024;
 
 static NEXT_PIPE_INO: AtomicU64 = AtomicU64::new(1000);
 
+/// How a read or write waits and what it does besides moving bytes (sockets use more of
+/// it than pipes).
+#[derive(Clone, Copy, Default)]
+pub struct Flow {
+    /// EAGAIN instead of waiting.
+    pub nonblock: bool,
+    /// A read leaves the bytes in the pipe (MSG_PEEK).
+    pub peek: bool,
+    /// A write with no reader left does not send SIGPIPE (MSG_NOSIGNAL).
+    pub no_sigpipe: bool,
+    /// Waiting ends with EAGAIN at this uptime (SO_RCVTIMEO, SO_SNDTIMEO).
+    pub deadline: Option<u64>,
+}
+
+impl Flow {
+    pub fn waiting(nonblock: bool) -> Flow {
+        Flow {
+            nonblock,
+            ..Flow::default()
+        }
+    }
+
+    /// Blocks the caller until woken or the deadline; false if the deadline has passed.
+    fn wait(&self) -> bool {
+        if let Some(d) = self.deadline {
+            if crate::time::uptime_ns() >= d {
+                return false;
+            }
+        }
+        sched::block(self.deadline);
+        true
+    }
+}
+
 pub struct Pipe {
     state: spin::Mutex<PipeState>,
     pub ino: u64,
@@ -95,6 +129,11 @@ impl Pipe {
         )
     }
 
+    /// Whether every read end is closed (a write would fail with EPIPE).
+    pub fn no_readers(&self) -> bool {
+        self.state.lock().readers == 0
+    }
+
     /// Wakes `tid` at the pipe's next change (poll and select wait this way).
     pub fn add_waiter(&self, tid: Tid) {
         let mut s = self.state.lock();
@@ -109,7 +148,7 @@ impl Pipe {
 
     /// Reads into kernel memory.
     pub fn read(&self, c: &Caller, out: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        self.read_with(c, out.len(), nonblock, |from, bytes| {
+        self.read_with(c, out.len(), Flow::waiting(nonblock), |from, bytes| {
             out[from..from + bytes.len()].copy_from_slice(bytes);
             Ok(())
         })
@@ -121,9 +160,9 @@ impl Pipe {
         c: &Caller,
         addr: u64,
         len: usize,
-        nonblock: bool,
+        flow: Flow,
     ) -> Result<usize, Errno> {
-        self.read_with(c, len, nonblock, |from, bytes| {
+        self.read_with(c, len, flow, |from, bytes| {
             c.write(addr + from as u64, bytes)
         })
     }
@@ -137,7 +176,7 @@ impl Pipe {
         &self,
         c: &Caller,
         max: usize,
-        nonblock: bool,
+        flow: Flow,
         mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if max == 0 {
@@ -164,9 +203,11 @@ impl Pipe {
                             }
                         }
                     }
-                    s.ring.consume(taken);
                     if taken > 0 {
-                        Self::wake_all(&mut s);
+                        if !flow.peek {
+                            s.ring.consume(taken);
+                            Self::wake_all(&mut s);
+                        }
                         return Ok(taken);
                     }
                     return Err(failure.unwrap_or(Errno::EFAULT));
@@ -174,7 +215,7 @@ impl Pipe {
                 if s.writers == 0 {
                     return Ok(0);
                 }
-                if nonblock {
+                if flow.nonblock {
                     return Err(Errno::EAGAIN);
                 }
                 s.waiters.push(c.tid);
@@ -182,13 +223,15 @@ impl Pipe {
             if c.signal_pending() {
                 return Err(c.interrupted());
             }
-            sched::block(None);
+            if !flow.wait() {
+                return Err(Errno::EAGAIN);
+            }
         }
     }
 
     /// Writes from kernel memory.
     pub fn write(&self, c: &Caller, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        self.write_with(c, data.len(), nonblock, |from, room| {
+        self.write_with(c, data.len(), Flow::waiting(nonblock), |from, room| {
             room.copy_from_slice(&data[from..from + room.len()]);
             Ok(())
         })
@@ -200,11 +243,9 @@ impl Pipe {
         c: &Caller,
         addr: u64,
         len: usize,
-        nonblock: bool,
+        flow: Flow,
     ) -> Result<usize, Errno> {
-        self.write_with(c, len, nonblock, |from, room| {
-            c.read(addr + from as u64, room)
-        })
+        self.write_with(c, len, flow, |from, room| c.read(addr + from as u64, room))
     }
 
     /// Writes `len` bytes that `source` (offset in the writer's buffer, room) supplies,
@@ -213,7 +254,7 @@ impl Pipe {
         &self,
         c: &Caller,
         len: usize,
-        nonblock: bool,
+        flow: Flow,
         mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if len == 0 {
@@ -225,8 +266,9 @@ impl Pipe {
                 let mut s = self.state.lock();
                 if s.readers == 0 {
                     drop(s);
-                    let _ =
-                        crate::proc::signal::send_to_thread(c.tid, crate::proc::signal::SIGPIPE);
+                    if !flow.no_sigpipe {
+                        send_sigpipe(c);
+                    }
                     return if done > 0 {
                         Ok(done)
                     } else {
@@ -283,7 +325,7 @@ impl Pipe {
                     }
                     continue;
                 }
-                if nonblock {
+                if flow.nonblock {
                     return if done > 0 {
                         Ok(done)
                     } else {
@@ -299,9 +341,20 @@ impl Pipe {
                     Err(c.interrupted())
                 };
             }
-            sched::block(None);
+            if !flow.wait() {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
+            }
         }
     }
+}
+
+/// SIGPIPE for a write that found no reader.
+pub fn send_sigpipe(c: &Caller) {
+    let _ = crate::proc::signal::send_to_thread(c.tid, crate::proc::signal::SIGPIPE);
 }
 
 /// One end of a pipe held by an open file; closing the file closes the end.

@@ -30,6 +30,7 @@ impl StatInfo {
     pub const ROOT_DEV: u64 = 0x10;
     pub const PROC_DEV: u64 = 0x11;
     pub const PIPE_DEV: u64 = 0x12;
+    pub const SOCKET_DEV: u64 = 0x13;
 
     pub fn from_vfs(s: VfsStat) -> StatInfo {
         StatInfo {
@@ -94,6 +95,11 @@ impl StatInfo {
     pub fn pipe(ino: u64) -> StatInfo {
         let boot = crate::time::realtime_ns() - crate::time::uptime_ns();
         StatInfo::synthetic(ino, 0o010600, 1, 0, boot, Self::PIPE_DEV)
+    }
+
+    pub fn socket(ino: u64) -> StatInfo {
+        let boot = crate::time::realtime_ns() - crate::time::uptime_ns();
+        StatInfo::synthetic(ino, 0o140777, 1, 0, boot, Self::SOCKET_DEV)
     }
 
     /// `struct stat` of x86-64.

@@ -371,7 +371,7 @@ fn read_in_memory(
 ) -> Option<SysResult> {
     let len = len.min(MAX_RW);
     let transfer = file
-        .pipe_read_to_user(c, buf, len, no_wait)
+        .stream_read_to_user(c, buf, len, no_wait)
         .or_else(|| file.memory_device_read_to_user(c, buf, len));
     match transfer {
         Some(result) => Some(result.map(|n| n as u64)),
@@ -383,7 +383,7 @@ fn read_in_memory(
 fn write_in_memory(c: &Caller, file: &OpenFile, buf: u64, len: usize) -> Option<SysResult> {
     let len = len.min(MAX_RW);
     let transfer = file
-        .pipe_write_from_user(c, buf, len)
+        .stream_write_from_user(c, buf, len)
         .or_else(|| file.memory_device_write(len));
     match transfer {
         Some(result) => Some(result.map(|n| n as u64)),
@@ -425,9 +425,10 @@ fn offset_arg(a: Args, i: usize) -> Result<u64, Errno> {
 
 fn must_seek(file: &OpenFile) -> Result<(), Errno> {
     match file.kind {
-        FileKind::HostStream(_) | FileKind::Device(Device::Tty, _) | FileKind::Pipe(_) => {
-            Err(Errno::ESPIPE)
-        }
+        FileKind::HostStream(_)
+        | FileKind::Device(Device::Tty, _)
+        | FileKind::Pipe(_)
+        | FileKind::Socket(_) => Err(Errno::ESPIPE),
         _ => Ok(()),
     }
 }
@@ -460,7 +461,7 @@ pub fn sys_pwrite64(p: &mut Thread, a: Args) -> SysResult {
     write_from_user(p, &file, a.ptr(1), a.usize(2), Some(offset_arg(a, 3)?))
 }
 
-fn read_iovecs(c: &Caller, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
+pub(super) fn read_iovecs(c: &Caller, addr: u64, count: usize) -> Result<Vec<(u64, usize)>, Errno> {
     if count > 1024 {
         return Err(Errno::EINVAL);
     }
@@ -484,7 +485,7 @@ fn read_iovecs(c: &Caller, addr: u64, count: usize) -> Result<Vec<(u64, usize)>,
 /// readv/writev: moves each iovec in turn with `transfer` (given the bytes moved so far),
 /// stopping at the first short transfer; an error after some bytes moved ends the call
 /// with what moved (as Linux).
-fn transfer_each(
+pub(super) fn transfer_each(
     iov: Vec<(u64, usize)>,
     mut transfer: impl FnMut(u64, usize, u64) -> SysResult,
 ) -> SysResult {
@@ -1666,22 +1667,33 @@ fn do_pipe(c: &Caller, fds_addr: u64, flags: u32) -> SysResult {
         status | fs::file::O_WRONLY,
         Vec::new(),
     );
+    install_pair(c, [read, write], flags & O_CLOEXEC != 0, fds_addr)
+}
+
+/// Gives two new open files descriptors and writes them as `int[2]` at `fds_addr`
+/// (pipe, socketpair); nothing stays open if that fails.
+pub(super) fn install_pair(
+    c: &Caller,
+    files: [Arc<OpenFile>; 2],
+    cloexec: bool,
+    fds_addr: u64,
+) -> SysResult {
     let limit = c.nofile_limit();
-    let cloexec = flags & O_CLOEXEC != 0;
-    let rfd = c.files.lock().insert_from(0, read, cloexec, limit)?;
-    let wfd = match c.files.lock().insert_from(0, write, cloexec, limit) {
+    let [first, second] = files;
+    let fd0 = c.files.lock().insert_from(0, first, cloexec, limit)?;
+    let fd1 = match c.files.lock().insert_from(0, second, cloexec, limit) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = c.files.lock().close(rfd);
+            let _ = c.files.lock().close(fd0);
             return Err(e);
         }
     };
     let mut b = [0u8; 8];
-    b[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
-    b[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    b[..4].copy_from_slice(&(fd0 as i32).to_le_bytes());
+    b[4..].copy_from_slice(&(fd1 as i32).to_le_bytes());
     if let Err(e) = c.write(fds_addr, &b) {
-        let _ = c.files.lock().close(rfd);
-        let _ = c.files.lock().close(wfd);
+        let _ = c.files.lock().close(fd0);
+        let _ = c.files.lock().close(fd1);
         return Err(e);
     }
     Ok(0)

@@ -11,6 +11,7 @@ mod fs;
 mod futex;
 mod info;
 mod mem;
+mod net;
 mod process;
 mod signal;
 mod time;
@@ -157,6 +158,23 @@ const CALLS: &[(u32, Call)] = &[
     (nr::FADVISE64, Gate(fs::sys_fadvise64)),
     (nr::PIPE, Gate(fs::sys_pipe)),
     (nr::PIPE2, Gate(fs::sys_pipe2)),
+    // sockets
+    (nr::SOCKET, Gate(net::sys_socket)),
+    (nr::SOCKETPAIR, Gate(net::sys_socketpair)),
+    (nr::BIND, Gate(net::sys_bind)),
+    (nr::LISTEN, Gate(net::sys_listen)),
+    (nr::ACCEPT, Gate(net::sys_accept)),
+    (nr::ACCEPT4, Gate(net::sys_accept4)),
+    (nr::CONNECT, Gate(net::sys_connect)),
+    (nr::GETSOCKNAME, Gate(net::sys_getsockname)),
+    (nr::GETPEERNAME, Gate(net::sys_getpeername)),
+    (nr::SHUTDOWN, Gate(net::sys_shutdown)),
+    (nr::SENDTO, Gate(net::sys_sendto)),
+    (nr::RECVFROM, Gate(net::sys_recvfrom)),
+    (nr::SENDMSG, Gate(net::sys_sendmsg)),
+    (nr::RECVMSG, Gate(net::sys_recvmsg)),
+    (nr::SETSOCKOPT, Gate(net::sys_setsockopt)),
+    (nr::GETSOCKOPT, Gate(net::sys_getsockopt)),
     // memory
     (nr::BRK, Trap(mem::sys_brk)),
     (nr::MMAP, Trap(mem::sys_mmap)),

@@ -10,6 +10,7 @@ pub mod clone;
 pub mod io;
 pub mod sigframe;
 pub mod signal;
+pub mod sockaddr;
 pub mod stat;
 pub mod system;
 pub mod time;
@@ -22,6 +23,7 @@ pub use io::{
 };
 pub use sigframe::{FpxSwBytes, FrameLayout, RtSigframe, SigContext, UContext};
 pub use signal::{Sigaction, Siginfo, Sigset, Stack};
+pub use sockaddr::{AddressUse, Msghdr, SocketAddress, Ucred};
 pub use stat::{Stat, Statx, StatxTimestamp};
 pub use system::{Rlimit, Rusage, Sysinfo, Utsname};
 pub use time::{Itimerspec, Itimerval, Timespec, Timeval, Timezone, Tms};

@@ -1,0 +1,332 @@
+//! The socket calls (`fs::socket` has the sockets). Every one needs only a `Caller`, so the
+//! MPK gate runs them all in ring 3.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use isounik_linux::errno::Errno;
+use isounik_linux::socket::*;
+use isounik_linux::structs::{AddressUse, Msghdr, SocketAddress};
+use isounik_vfs::{FileType, InodeId};
+
+use super::fs::{install_pair, read_iovecs, transfer_each};
+use super::{Args, Caller, SysResult};
+use crate::fs::file::{O_NONBLOCK, O_RDWR};
+use crate::fs::socket::{self, Socket};
+use crate::fs::{self as vfs, with_vfs, FileKind, Node, OpenFile};
+
+const O_CLOEXEC: u32 = 0o2000000;
+
+/// The type argument of socket/socketpair: (type, SOCK_NONBLOCK/SOCK_CLOEXEC flags).
+fn split_type(ty: u32) -> Result<(u32, u32), Errno> {
+    let flags = ty & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    let base = ty & !flags;
+    if base & !SOCK_TYPE_MASK != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok((base, flags))
+}
+
+fn open_socket(s: Arc<Socket>, flags: u32) -> Arc<OpenFile> {
+    OpenFile::new(
+        FileKind::Socket(s),
+        O_RDWR | (flags & O_NONBLOCK),
+        Vec::new(),
+    )
+}
+
+fn install(c: &Caller, s: Arc<Socket>, flags: u32) -> SysResult {
+    let limit = c.nofile_limit();
+    let fd = c
+        .files
+        .lock()
+        .insert_from(0, open_socket(s, flags), flags & O_CLOEXEC != 0, limit)?;
+    Ok(fd as u64)
+}
+
+/// The socket behind descriptor argument `i`, with its open file (for O_NONBLOCK).
+fn socket_arg(c: &Caller, a: Args, i: usize) -> Result<(Arc<OpenFile>, Arc<Socket>), Errno> {
+    let file = c.files.lock().get(a.fd(i)?)?;
+    let socket = file.socket()?.clone();
+    Ok((file, socket))
+}
+
+pub fn sys_socket(c: &Caller, a: Args) -> SysResult {
+    let family = a.uint(0);
+    let (ty, flags) = split_type(a.uint(1))?;
+    socket::check_kind(family, ty, a.uint(2))?;
+    install(c, Socket::new(c, family), flags)
+}
+
+pub fn sys_socketpair(c: &Caller, a: Args) -> SysResult {
+    let family = a.uint(0);
+    let (ty, flags) = split_type(a.uint(1))?;
+    if family != AF_UNIX {
+        // As Linux: only AF_UNIX has pairs.
+        return match family {
+            AF_INET | AF_INET6 => Err(Errno::EOPNOTSUPP),
+            _ => Err(Errno::EAFNOSUPPORT),
+        };
+    }
+    socket::check_kind(family, ty, a.uint(2))?;
+    let (one, other) = Socket::pair(c);
+    install_pair(
+        c,
+        [open_socket(one, flags), open_socket(other, flags)],
+        flags & O_CLOEXEC != 0,
+        a.ptr(3),
+    )
+}
+
+/// The address a program passed: `len` bytes at `addr` (at most `sockaddr_storage`).
+fn address_arg(
+    c: &Caller,
+    addr: u64,
+    len: u32,
+    family: u32,
+    usage: AddressUse,
+) -> Result<SocketAddress, Errno> {
+    if len as i32 <= 0 || len as usize > SOCKADDR_STORAGE_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mut bytes = alloc::vec![0u8; len as usize];
+    c.read(addr, &mut bytes)?;
+    SocketAddress::parse(&bytes, family, usage)
+}
+
+/// The `socklen_t` at `len_addr`, checked (EFAULT, EINVAL when negative).
+fn address_room(c: &Caller, len_addr: u64) -> Result<usize, Errno> {
+    let mut b = [0u8; 4];
+    c.read(len_addr, &mut b)?;
+    let len = i32::from_le_bytes(b);
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(len as usize)
+}
+
+/// Writes `address` at `addr` (as much as `*len_addr` allows) and its length at
+/// `len_addr`, as getsockname and accept do. A NULL `addr` asks for nothing.
+fn give_address(c: &Caller, addr: u64, len_addr: u64, address: &SocketAddress) -> SysResult {
+    if addr == 0 {
+        return Ok(0);
+    }
+    let room = address_room(c, len_addr)?;
+    let bytes = address.to_bytes();
+    c.write(addr, &bytes[..bytes.len().min(room)])?;
+    c.write(len_addr, &(bytes.len() as u32).to_le_bytes())?;
+    Ok(0)
+}
+
+/// The inode of a new AF_UNIX socket path (bind): EADDRINUSE if the path exists.
+fn make_unix_node(c: &Caller, path: &[u8]) -> Result<InodeId, Errno> {
+    let (dir, name, trailing) = vfs::resolve_parent(&c.cwd(), path)?;
+    if trailing {
+        return Err(Errno::EISDIR);
+    }
+    let perm = 0o777 & !c.fs.lock().umask;
+    with_vfs(|v| v.mknod(dir, &name, FileType::Socket, perm, (0, 0), 0, 0)).map_err(|e| {
+        match vfs::errno(e) {
+            Errno::EEXIST => Errno::EADDRINUSE,
+            other => other,
+        }
+    })
+}
+
+/// The inode an AF_UNIX path names (connect): ECONNREFUSED unless it is a socket.
+fn find_unix_node(c: &Caller, path: &[u8]) -> Result<InodeId, Errno> {
+    let Node::Inode(id) = vfs::resolve(c, &c.cwd(), path, true)? else {
+        return Err(Errno::ECONNREFUSED);
+    };
+    match with_vfs(|v| v.file_type(id)).map_err(vfs::errno)? {
+        FileType::Socket => Ok(id),
+        _ => Err(Errno::ECONNREFUSED),
+    }
+}
+
+pub fn sys_bind(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    let address = address_arg(c, a.ptr(1), a.uint(2), s.family, AddressUse::Bind)?;
+    s.bind(address, |path| make_unix_node(c, path))?;
+    Ok(0)
+}
+
+pub fn sys_listen(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    s.listen(c, a.int(1))?;
+    Ok(0)
+}
+
+fn do_accept(c: &Caller, a: Args, flags: u32) -> SysResult {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (file, s) = socket_arg(c, a, 0)?;
+    let (addr, len_addr) = (a.ptr(1), a.ptr(2));
+    if addr != 0 {
+        // Checked before a connection is taken, so that a bad pointer loses none.
+        address_room(c, len_addr)?;
+    }
+    let conn = s.accept(c, s.recv_flow(file.is_nonblocking(), 0))?;
+    let peer = conn.peer_address()?;
+    let fd = install(c, conn, flags)?;
+    if let Err(e) = give_address(c, addr, len_addr, &peer) {
+        let _ = c.files.lock().close(fd as usize);
+        return Err(e);
+    }
+    Ok(fd)
+}
+
+pub fn sys_accept(c: &Caller, a: Args) -> SysResult {
+    do_accept(c, a, 0)
+}
+
+pub fn sys_accept4(c: &Caller, a: Args) -> SysResult {
+    do_accept(c, a, a.uint(3))
+}
+
+pub fn sys_connect(c: &Caller, a: Args) -> SysResult {
+    let (file, s) = socket_arg(c, a, 0)?;
+    let address = address_arg(c, a.ptr(1), a.uint(2), s.family, AddressUse::Connect)?;
+    let flow = s.send_flow(file.is_nonblocking(), 0);
+    s.connect(c, address, flow, |path| find_unix_node(c, path))?;
+    Ok(0)
+}
+
+pub fn sys_getsockname(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    give_address(c, a.ptr(1), a.ptr(2), &s.local_address())
+}
+
+pub fn sys_getpeername(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    let peer = s.peer_address()?;
+    give_address(c, a.ptr(1), a.ptr(2), &peer)
+}
+
+pub fn sys_shutdown(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    s.shutdown(a.uint(1))?;
+    Ok(0)
+}
+
+/// An address given to a send on a connected stream socket: ignored by TCP, EISCONN
+/// for AF_UNIX (as Linux).
+fn check_send_address(s: &Socket, addr: u64, len: u32) -> Result<(), Errno> {
+    if addr != 0 && len != 0 && s.family == AF_UNIX {
+        return Err(match s.peer_address() {
+            Ok(_) => Errno::EISCONN,
+            Err(_) => Errno::EOPNOTSUPP,
+        });
+    }
+    Ok(())
+}
+
+/// Urgent data does not exist here.
+fn check_flags(flags: u32) -> Result<(), Errno> {
+    if flags & MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    Ok(())
+}
+
+pub fn sys_sendto(c: &Caller, a: Args) -> SysResult {
+    let (file, s) = socket_arg(c, a, 0)?;
+    let flags = a.uint(3);
+    check_flags(flags)?;
+    check_send_address(&s, a.ptr(4), a.uint(5))?;
+    let flow = s.send_flow(file.is_nonblocking(), flags);
+    let len = a.usize(2).min(0x7fff_f000);
+    Ok(s.send_from_user(c, a.ptr(1), len, flow)? as u64)
+}
+
+pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
+    let (file, s) = socket_arg(c, a, 0)?;
+    let flags = a.uint(3);
+    check_flags(flags)?;
+    let flow = s.recv_flow(file.is_nonblocking(), flags);
+    let len = a.usize(2).min(0x7fff_f000);
+    let n = s.recv_to_user(c, a.ptr(1), len, flow, flags & MSG_WAITALL != 0)?;
+    // A stream socket has no per-message source: the length given back is 0.
+    if a.ptr(4) != 0 {
+        address_room(c, a.ptr(5))?;
+        c.write(a.ptr(5), &0u32.to_le_bytes())?;
+    }
+    Ok(n as u64)
+}
+
+fn msghdr_arg(c: &Caller, addr: u64) -> Result<Msghdr, Errno> {
+    let mut b = [0u8; Msghdr::SIZE];
+    c.read(addr, &mut b)?;
+    Msghdr::from_bytes(&b).ok_or(Errno::EFAULT)
+}
+
+pub fn sys_sendmsg(c: &Caller, a: Args) -> SysResult {
+    let (file, s) = socket_arg(c, a, 0)?;
+    let flags = a.uint(2);
+    check_flags(flags)?;
+    let msg = msghdr_arg(c, a.ptr(1))?;
+    check_send_address(&s, msg.msg_name, msg.msg_namelen)?;
+    if msg.msg_controllen != 0 {
+        // Passing descriptors or credentials (SCM_RIGHTS, SCM_CREDENTIALS): not yet.
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
+    let flow = s.send_flow(file.is_nonblocking(), flags);
+    transfer_each(iov, |base, len, _| {
+        s.send_from_user(c, base, len, flow).map(|n| n as u64)
+    })
+}
+
+pub fn sys_recvmsg(c: &Caller, a: Args) -> SysResult {
+    let (file, s) = socket_arg(c, a, 0)?;
+    let flags = a.uint(2);
+    check_flags(flags)?;
+    let msg_addr = a.ptr(1);
+    let msg = msghdr_arg(c, msg_addr)?;
+    let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
+    let flow = s.recv_flow(file.is_nonblocking(), flags);
+    let wait_all = flags & MSG_WAITALL != 0;
+    let peek = flags & MSG_PEEK != 0;
+    let n = transfer_each(iov, |base, len, total| {
+        if total > 0 && peek {
+            // A peek shows the same first bytes again: one buffer's worth is what it is.
+            return Err(Errno::EAGAIN);
+        }
+        let mut step = flow;
+        // After some bytes, only what is already there (as readv), unless MSG_WAITALL.
+        step.nonblock |= total > 0 && !wait_all;
+        s.recv_to_user(c, base, len, step, wait_all)
+            .map(|n| n as u64)
+    })?;
+    // No source address (stream), no control data, no flags.
+    let mut out = msg;
+    out.msg_namelen = 0;
+    out.msg_controllen = 0;
+    out.msg_flags = 0;
+    c.write(msg_addr, &out.to_bytes())?;
+    Ok(n)
+}
+
+pub fn sys_setsockopt(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    let len = a.uint(4) as i32;
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut value = alloc::vec![0u8; (len as usize).min(256)];
+    c.read(a.ptr(3), &mut value)?;
+    s.set_option(a.uint(1), a.uint(2), &value)?;
+    Ok(0)
+}
+
+pub fn sys_getsockopt(c: &Caller, a: Args) -> SysResult {
+    let (_, s) = socket_arg(c, a, 0)?;
+    let (addr, len_addr) = (a.ptr(3), a.ptr(4));
+    let room = address_room(c, len_addr)?;
+    let value = s.get_option(a.uint(1), a.uint(2))?;
+    let n = value.len().min(room);
+    c.write(addr, &value[..n])?;
+    c.write(len_addr, &(n as u32).to_le_bytes())?;
+    Ok(0)
+}

@@ -1,0 +1,472 @@
+/* Sockets: AF_UNIX pairs, paths and abstract names, TCP over loopback (IPv4 and IPv6),
+ * servers that fork a process per connection, blocking, non-blocking, poll, timeouts,
+ * shutdown, peeking, scatter/gather, and the errors of misuse. */
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define CLIENTS 6
+#define BULK 100000
+
+static void write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        CHECK(n > 0, "write of %zu bytes", len);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static size_t read_all(int fd, void *buf, size_t len) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        CHECK(n >= 0, "read");
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+static void wait_all_ok(int count) {
+    for (int i = 0; i < count; i++) {
+        int status;
+        pid_t pid = wait(&status);
+        CHECK(pid > 0, "wait");
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d ended with %#x", pid,
+              status);
+    }
+}
+
+static long ms_since(struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void pairs(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    struct stat st;
+    CHECK(fstat(sv[0], &st) == 0 && S_ISSOCK(st.st_mode), "fstat mode %o", st.st_mode);
+    write_all(sv[0], "ping", 4);
+    write_all(sv[1], "pong!", 5);
+    char buf[16] = {0};
+    int avail = -1;
+    CHECK(ioctl(sv[1], FIONREAD, &avail) == 0 && avail == 4, "FIONREAD %d", avail);
+    CHECK(recv(sv[1], buf, sizeof buf, MSG_PEEK) == 4 && memcmp(buf, "ping", 4) == 0, "peek");
+    memset(buf, 0, sizeof buf);
+    CHECK(read(sv[1], buf, sizeof buf) == 4 && memcmp(buf, "ping", 4) == 0, "read after peek");
+    CHECK(read(sv[0], buf, sizeof buf) == 5 && memcmp(buf, "pong!", 5) == 0, "other way");
+    EXPECT_ERRNO(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+    OK("socketpair: both ways, FIONREAD, MSG_PEEK, MSG_DONTWAIT");
+
+    CHECK(shutdown(sv[0], SHUT_WR) == 0, "shutdown");
+    CHECK(read(sv[1], buf, sizeof buf) == 0, "EOF after the peer's SHUT_WR");
+    EXPECT_ERRNO(send(sv[0], "x", 1, MSG_NOSIGNAL), EPIPE);
+    write_all(sv[1], "still", 5); /* the other direction stays open */
+    CHECK(read(sv[0], buf, sizeof buf) == 5, "half-open read");
+    close(sv[1]);
+    CHECK(read(sv[0], buf, sizeof buf) == 0, "EOF after close");
+    struct pollfd pfd = {.fd = sv[0], .events = POLLIN | POLLOUT};
+    CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP), "POLLHUP, revents %#x",
+          pfd.revents);
+    close(sv[0]);
+    OK("socketpair: shutdown(SHUT_WR) is EOF for the peer, close is POLLHUP");
+
+    /* SIGPIPE without MSG_NOSIGNAL. */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+    CHECK(fcntl(sv[0], F_GETFD) == FD_CLOEXEC, "SOCK_CLOEXEC");
+    close(sv[1]);
+    signal(SIGPIPE, SIG_IGN);
+    EXPECT_ERRNO(write(sv[0], "x", 1), EPIPE);
+    signal(SIGPIPE, SIG_DFL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        write(sv[0], "x", 1);
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE,
+          "status %#x", status);
+    close(sv[0]);
+    OK("socketpair: a write to a closed peer is EPIPE, or death by SIGPIPE");
+
+    EXPECT_ERRNO(socketpair(AF_INET, SOCK_STREAM, 0, sv), EOPNOTSUPP);
+}
+
+/* A server process that forks a handler per connection: each handler reads what its
+ * client sends until EOF and sends it back upper-cased, then exits. Returns its pid. */
+static pid_t forking_server(int listener, int connections) {
+    pid_t server = fork();
+    CHECK(server >= 0, "fork");
+    if (server > 0) return server;
+    for (int i = 0; i < connections; i++) {
+        int conn = accept(listener, NULL, NULL);
+        CHECK(conn >= 0, "accept");
+        pid_t handler = fork();
+        CHECK(handler >= 0, "fork");
+        if (handler == 0) {
+            close(listener);
+            static char data[BULK];
+            size_t n = read_all(conn, data, sizeof data);
+            for (size_t j = 0; j < n; j++)
+                if (data[j] >= 'a' && data[j] <= 'z') data[j] -= 32;
+            write_all(conn, data, n);
+            _exit(0);
+        }
+        close(conn);
+    }
+    wait_all_ok(connections);
+    _exit(0);
+}
+
+/* A client: connects with `connect_to`, sends `len` bytes, shuts its side, checks the
+ * upper-cased echo. */
+static void echo_client(int fd, size_t len, int id) {
+    static char out[BULK], back[BULK];
+    for (size_t j = 0; j < len; j++) out[j] = (char)('a' + (j + (size_t)id) % 26);
+    write_all(fd, out, len);
+    CHECK(shutdown(fd, SHUT_WR) == 0, "shutdown");
+    CHECK(read_all(fd, back, len) == len, "echo length");
+    for (size_t j = 0; j < len; j++) CHECK(back[j] == out[j] - 32, "byte %zu", j);
+    char extra;
+    CHECK(read(fd, &extra, 1) == 0, "EOF after the echo");
+    close(fd);
+}
+
+static void unix_paths(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/isounik-sock-%d", getpid());
+    unlink(path);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, path);
+    pid_t me = getpid();
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
+
+    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    EXPECT_ERRNO(connect(probe, (struct sockaddr *)&addr, len), ENOENT);
+
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(listener >= 0, "socket");
+    CHECK(bind(listener, (struct sockaddr *)&addr, len) == 0, "bind %s", path);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "the path is a socket");
+    EXPECT_ERRNO(connect(probe, (struct sockaddr *)&addr, len), ECONNREFUSED);
+    int other = socket(AF_UNIX, SOCK_STREAM, 0);
+    EXPECT_ERRNO(bind(other, (struct sockaddr *)&addr, len), EADDRINUSE);
+    close(other);
+    CHECK(listen(listener, 8) == 0, "listen");
+
+    struct sockaddr_un got;
+    socklen_t got_len = sizeof got;
+    CHECK(getsockname(listener, (struct sockaddr *)&got, &got_len) == 0 && got_len == len &&
+              strcmp(got.sun_path, path) == 0,
+          "getsockname %u", got_len);
+    OK("AF_UNIX path: bind makes a socket file, a second bind is EADDRINUSE");
+
+    forking_server(listener, CLIENTS);
+    for (int i = 0; i < CLIENTS; i++) {
+        if (fork() == 0) {
+            int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            CHECK(connect(fd, (struct sockaddr *)&addr, len) == 0, "connect");
+            struct ucred cred;
+            socklen_t cred_len = sizeof cred;
+            CHECK(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
+                      cred.pid == me,
+                  "SO_PEERCRED pid %d, the listener's %d", cred.pid, me);
+            echo_client(fd, BULK, i);
+            _exit(0);
+        }
+    }
+    wait_all_ok(CLIENTS + 1);
+    close(listener);
+    OK("AF_UNIX path: a server forking a process per connection served %d clients, %d bytes "
+       "each way",
+       CLIENTS, BULK);
+
+    /* A regular file is not a socket. */
+    close(probe);
+    probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(path);
+    int f = open(path, O_CREAT | O_WRONLY, 0600);
+    close(f);
+    EXPECT_ERRNO(connect(probe, (struct sockaddr *)&addr, len), ECONNREFUSED);
+    unlink(path);
+    close(probe);
+}
+
+static void unix_abstract(void) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int n = snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "isounik-%d", getpid());
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(listener, (struct sockaddr *)&addr, len) == 0, "bind abstract");
+    CHECK(listen(listener, 1) == 0, "listen");
+    int client = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(connect(client, (struct sockaddr *)&addr, len) == 0, "connect abstract");
+    int server = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+    CHECK(server >= 0, "accept4");
+    CHECK(fcntl(server, F_GETFL) & O_NONBLOCK, "SOCK_NONBLOCK on accept4");
+    char buf[8];
+    EXPECT_ERRNO(read(server, buf, sizeof buf), EAGAIN);
+    close(client);
+    close(server);
+    close(listener);
+
+    /* Autobind: five hex digits in the abstract namespace. */
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un bare = {.sun_family = AF_UNIX};
+    CHECK(bind(s, (struct sockaddr *)&bare, sizeof(sa_family_t)) == 0, "autobind");
+    struct sockaddr_un got;
+    socklen_t got_len = sizeof got;
+    CHECK(getsockname(s, (struct sockaddr *)&got, &got_len) == 0, "getsockname");
+    CHECK(got_len == offsetof(struct sockaddr_un, sun_path) + 6 && got.sun_path[0] == 0,
+          "autobind name of length %u", got_len);
+    close(s);
+    OK("AF_UNIX abstract names: bind, connect, accept4(SOCK_NONBLOCK), autobind");
+}
+
+static void tcp(int family) {
+    const char *name = family == AF_INET ? "IPv4" : "IPv6";
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_loopback;
+        len = sizeof *in6;
+    }
+    int listener = socket(family, SOCK_STREAM, IPPROTO_TCP);
+    CHECK(listener >= 0, "socket");
+    int one = 1;
+    CHECK(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0, "reuseaddr");
+    if (bind(listener, (struct sockaddr *)&ss, len) != 0 && errno == EADDRNOTAVAIL &&
+        family == AF_INET6) {
+        OK("IPv6: no ::1 on this machine, skipped");
+        close(listener);
+        return;
+    }
+    socklen_t got_len = sizeof ss;
+    CHECK(getsockname(listener, (struct sockaddr *)&ss, &got_len) == 0 && got_len == len,
+          "getsockname");
+    in_port_t port = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                       : ((struct sockaddr_in6 *)&ss)->sin6_port;
+    CHECK(port != 0, "an ephemeral port");
+    int opt = 0;
+    socklen_t opt_len = sizeof opt;
+    CHECK(getsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &opt, &opt_len) == 0 && opt == 1,
+          "SO_REUSEADDR reads back");
+
+    /* Before listen, nobody answers; a second socket cannot take the port. */
+    int probe = socket(family, SOCK_STREAM, 0);
+    EXPECT_ERRNO(connect(probe, (struct sockaddr *)&ss, len), ECONNREFUSED);
+    close(probe);
+    int rival = socket(family, SOCK_STREAM, 0);
+    EXPECT_ERRNO(bind(rival, (struct sockaddr *)&ss, len), EADDRINUSE);
+    close(rival);
+    CHECK(listen(listener, CLIENTS) == 0, "listen");
+    opt_len = sizeof opt;
+    CHECK(getsockopt(listener, SOL_SOCKET, SO_ACCEPTCONN, &opt, &opt_len) == 0 && opt == 1,
+          "SO_ACCEPTCONN");
+
+    /* One connection by hand: addresses on both sides agree. */
+    int client = socket(family, SOCK_STREAM, 0);
+    CHECK(connect(client, (struct sockaddr *)&ss, len) == 0, "connect");
+    struct sockaddr_storage client_addr, peer_addr;
+    socklen_t client_len = sizeof client_addr, peer_len = sizeof peer_addr;
+    CHECK(getsockname(client, (struct sockaddr *)&client_addr, &client_len) == 0, "name");
+    int server = accept(listener, (struct sockaddr *)&peer_addr, &peer_len);
+    CHECK(server >= 0, "accept");
+    CHECK(peer_len == client_len && memcmp(&peer_addr, &client_addr, client_len) == 0,
+          "accept's peer address is the client's own");
+    struct sockaddr_storage server_peer;
+    socklen_t server_peer_len = sizeof server_peer;
+    CHECK(getpeername(client, (struct sockaddr *)&server_peer, &server_peer_len) == 0 &&
+              memcmp(&server_peer, &ss, len) == 0,
+          "getpeername is the listener's address");
+    CHECK(setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0, "nodelay");
+
+    /* Scatter/gather. */
+    struct iovec out[3] = {{"abc", 3}, {"", 0}, {"defgh", 5}};
+    struct msghdr msg = {.msg_iov = out, .msg_iovlen = 3};
+    CHECK(sendmsg(client, &msg, 0) == 8, "sendmsg");
+    char a[2], b[6];
+    struct iovec in[2] = {{a, sizeof a}, {b, sizeof b}};
+    struct msghdr rmsg = {.msg_iov = in, .msg_iovlen = 2};
+    CHECK(recvmsg(server, &rmsg, MSG_WAITALL) == 8 && memcmp(a, "ab", 2) == 0 &&
+              memcmp(b, "cdefgh", 6) == 0,
+          "recvmsg");
+
+    /* A receive timeout. */
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+    CHECK(setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    EXPECT_ERRNO(recv(server, b, sizeof b, 0), EAGAIN);
+    CHECK(ms_since(&t0) >= 90, "waited %ld ms", ms_since(&t0));
+
+    /* poll: a listener is readable when a connection waits. */
+    struct pollfd pfd = {.fd = listener, .events = POLLIN};
+    CHECK(poll(&pfd, 1, 0) == 0, "nothing waiting");
+    int second = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int r = connect(second, (struct sockaddr *)&ss, len);
+    CHECK(r == 0 || errno == EINPROGRESS, "non-blocking connect");
+    CHECK(poll(&pfd, 1, 1000) == 1 && pfd.revents == POLLIN, "listener readable");
+    struct pollfd wfd = {.fd = second, .events = POLLOUT};
+    CHECK(poll(&wfd, 1, 1000) == 1 && (wfd.revents & POLLOUT), "connected: writable");
+    int err = -1;
+    opt_len = sizeof err;
+    CHECK(getsockopt(second, SOL_SOCKET, SO_ERROR, &err, &opt_len) == 0 && err == 0, "SO_ERROR");
+    close(accept(listener, NULL, NULL));
+    close(second);
+    close(client);
+    close(server);
+    OK("TCP %s: ports, addresses, sendmsg/recvmsg, SO_RCVTIMEO, poll on a listener", name);
+
+    pid_t server_pid = forking_server(listener, CLIENTS);
+    for (int i = 0; i < CLIENTS; i++) {
+        if (fork() == 0) {
+            int fd = socket(family, SOCK_STREAM, 0);
+            CHECK(connect(fd, (struct sockaddr *)&ss, len) == 0, "connect");
+            echo_client(fd, BULK, i);
+            _exit(0);
+        }
+    }
+    wait_all_ok(CLIENTS + 1);
+    (void)server_pid;
+    close(listener);
+    OK("TCP %s: a server forking a process per connection served %d clients, %d bytes each way",
+       name, CLIENTS, BULK);
+}
+
+static void dual_stack(void) {
+    int listener = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = in6addr_any};
+    if (bind(listener, (struct sockaddr *)&any, sizeof any) != 0 || listen(listener, 1) != 0) {
+        OK("dual stack: no IPv6 here, skipped");
+        close(listener);
+        return;
+    }
+    socklen_t len = sizeof any;
+    CHECK(getsockname(listener, (struct sockaddr *)&any, &len) == 0, "getsockname");
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = any.sin6_port};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(connect(client, (struct sockaddr *)&to, sizeof to) == 0, "IPv4 to an IPv6 listener");
+    struct sockaddr_in6 peer;
+    socklen_t peer_len = sizeof peer;
+    int server = accept(listener, (struct sockaddr *)&peer, &peer_len);
+    CHECK(server >= 0 && peer_len == sizeof peer && IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr),
+          "the peer is ::ffff:127.0.0.1");
+    close(server);
+    close(client);
+    close(listener);
+    OK("dual stack: an IPv6 listener on :: takes IPv4 clients as ::ffff:127.0.0.1");
+}
+
+static void misuse(void) {
+    int pipefd[2];
+    CHECK(pipe(pipefd) == 0, "pipe");
+    EXPECT_ERRNO(listen(pipefd[0], 1), ENOTSOCK);
+    EXPECT_ERRNO(accept(pipefd[0], NULL, NULL), ENOTSOCK);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    EXPECT_ERRNO(socket(12345, SOCK_STREAM, 0), EAFNOSUPPORT);
+    EXPECT_ERRNO(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
+    EXPECT_ERRNO(socket(AF_INET, 0x7ff, 0), EINVAL);
+
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    char buf[4];
+    EXPECT_ERRNO(recv(s, buf, sizeof buf, 0), ENOTCONN);
+    EXPECT_ERRNO(send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+    EXPECT_ERRNO(accept(s, NULL, NULL), EINVAL);
+    EXPECT_ERRNO(getpeername(s, (struct sockaddr *)buf, &(socklen_t){4}), ENOTCONN);
+    EXPECT_ERRNO(shutdown(s, SHUT_RDWR), ENOTCONN);
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)8, sizeof(struct sockaddr_in)), EFAULT);
+    EXPECT_ERRNO(connect(s, (struct sockaddr *)8, sizeof(struct sockaddr_in)), EFAULT);
+    struct sockaddr_in short_addr = {.sin_family = AF_INET};
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&short_addr, 4), EINVAL);
+    EXPECT_ERRNO(setsockopt(s, SOL_SOCKET, 9999, buf, 4), ENOPROTOOPT);
+    close(s);
+
+    int u = socket(AF_UNIX, SOCK_STREAM, 0);
+    EXPECT_ERRNO(recv(u, buf, sizeof buf, 0), EINVAL);
+    EXPECT_ERRNO(send(u, "x", 1, MSG_NOSIGNAL), ENOTCONN);
+    EXPECT_ERRNO(setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &(int){1}, 4), EOPNOTSUPP);
+    CHECK(shutdown(u, SHUT_RDWR) == 0, "AF_UNIX shutdown unconnected");
+    close(u);
+    OK("misuse: ENOTSOCK, EAFNOSUPPORT, ENOTCONN, EPIPE, EINVAL, EFAULT, ENOPROTOOPT");
+
+    /* accept with a bad length pointer: EFAULT, and the listener goes on. */
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(l, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX},
+               sizeof(sa_family_t)) == 0,
+          "autobind");
+    CHECK(listen(l, 1) == 0, "listen");
+    struct sockaddr_un name;
+    socklen_t name_len = sizeof name;
+    CHECK(getsockname(l, (struct sockaddr *)&name, &name_len) == 0, "name");
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(connect(c, (struct sockaddr *)&name, name_len) == 0, "connect");
+    EXPECT_ERRNO(accept(l, (struct sockaddr *)buf, (socklen_t *)8), EFAULT);
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(connect(c2, (struct sockaddr *)&name, name_len) == 0, "connect again");
+    int a = accept(l, NULL, NULL);
+    CHECK(a >= 0, "accept after the EFAULT");
+    close(a);
+    close(c);
+    close(c2);
+    close(l);
+    OK("accept with a bad length pointer: EFAULT, the listener goes on");
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+static void interrupted_accept(void) {
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(l, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX},
+               sizeof(sa_family_t)) == 0 && listen(l, 1) == 0,
+          "listen");
+    struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(1);
+    EXPECT_ERRNO(accept(l, NULL, NULL), EINTR);
+    close(l);
+    OK("a blocked accept is interrupted by a signal");
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pairs();
+    unix_paths();
+    unix_abstract();
+    tcp(AF_INET);
+    tcp(AF_INET6);
+    dual_stack();
+    misuse();
+    interrupted_accept();
+    printf("sockets ok\n");
+    return 0;
+}
