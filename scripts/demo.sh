@@ -31,6 +31,15 @@ for i in 1 2; do ( echo "gate-mode job $i"; sleep 0.$i ) & done; wait
 date +"date in the guest: %Y-%m-%d %H:%M:%S UTC"
 '
 echo
+echo "== a process-per-connection web server and its clients, all inside one Iso-UniK VM (loopback TCP)"
+"$isounik" run /bin/busybox sh -c '
+mkdir -p /tmp/www && echo "<h1>served by busybox httpd in Iso-UniK</h1>" > /tmp/www/index.html
+/bin/busybox httpd -f -p 127.0.0.1:8080 -h /tmp/www & server=$!
+n=0; until wget -q -O /dev/null http://127.0.0.1:8080/ 2>/dev/null || [ $n -ge 50 ]; do n=$((n+1)); sleep 0.1; done
+pids=; for i in 1 2 3 4; do ( wget -q -O - http://127.0.0.1:8080/ | sed "s/^/client $i got: /" ) & pids="$pids $!"; done
+wait $pids; echo "httpd forked a process per connection; stopping it"; kill $server
+'
+echo
 echo "== unmodified busybox applets and static programs"
 "$isounik" run /bin/busybox uname -a
 "$isounik" run --add README.md:/data/README.md /bin/busybox wc -l /data/README.md

@@ -553,3 +553,8 @@ fn hostile_huge_arguments() {
 fn hostile_signal_storm() {
     program_ok("hostile_signal_storm", &[]);
 }
+
+#[test]
+fn hostile_sockets() {
+    program_ok("hostile_sockets", &[hex(kernel().bss + 0x100)]);
+}

@@ -10,7 +10,7 @@ use isounik_vfs::{InodeId, WriteSource};
 
 use super::dev::Device;
 use super::pipe::{Flow, PipeEnd};
-use super::socket::Socket;
+use super::socket::{Socket, SocketFile};
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
 use crate::proc::Thread;
 use crate::syscall::Caller;
@@ -42,7 +42,7 @@ pub enum FileKind {
     /// One end of a pipe.
     Pipe(PipeEnd),
     /// A socket (`fs::socket`).
-    Socket(Arc<Socket>),
+    Socket(SocketFile),
 }
 
 pub struct OpenFile {

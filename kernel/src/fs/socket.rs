@@ -65,6 +65,8 @@ enum Phase {
         queue: VecDeque<Arc<Socket>>,
     },
     Connected(Link),
+    /// Its descriptor is closed (someone still holds it: a waiting `connect`).
+    Closed,
 }
 
 /// One end of a connection.
@@ -145,6 +147,41 @@ impl Socket {
                 options: Options::default(),
             }),
         })
+    }
+
+    /// close(2) of its last descriptor: the socket is gone for everyone else (a waiting
+    /// `connect` gets ECONNREFUSED, queued connections end, the names are free again).
+    fn close(&self) {
+        let mut st = self.state.lock();
+        let local = st.local.take();
+        let old = core::mem::replace(&mut st.phase, Phase::Closed);
+        wake_all(&mut st.waiters);
+        drop(st);
+        self.release_names(local.as_ref());
+        // (Outside every lock: queued connections' sockets drop here.)
+        drop(old);
+    }
+
+    /// Takes the socket's entries out of the name tables.
+    fn release_names(&self, local: Option<&SocketAddress>) {
+        let me: *const Socket = self;
+        let mine = |w: &Weak<Socket>| core::ptr::eq(w.as_ptr(), me);
+        let mut names = NAMES.lock();
+        match local {
+            // (Only if the name is still this socket's.)
+            Some(SocketAddress::UnixAbstract(name))
+                if names.unix_abstract.get(name).is_some_and(mine) =>
+            {
+                names.unix_abstract.remove(name);
+            }
+            // The path stays in the file system (as on Linux) but leads nowhere.
+            Some(SocketAddress::UnixPath(_)) => names.unix_paths.retain(|_, w| !mine(w)),
+            Some(SocketAddress::Inet { .. } | SocketAddress::Inet6 { .. }) => {
+                names.ports.release(self.ino);
+                names.inet.remove(&self.ino);
+            }
+            _ => {}
+        }
     }
 
     pub fn new(c: &Caller, family: u32) -> Arc<Socket> {
@@ -272,6 +309,7 @@ impl Socket {
                 return Ok(());
             }
             Phase::Connected(_) => return Err(Errno::EINVAL),
+            Phase::Closed => return Err(Errno::EBADF),
             Phase::Fresh => {}
         }
         if st.local.is_none() {
@@ -375,6 +413,7 @@ impl Socket {
             Phase::Fresh => {}
             Phase::Connected(_) => return Err(Errno::EISCONN),
             Phase::Listening { .. } => return Err(Errno::EINVAL),
+            Phase::Closed => return Err(Errno::EBADF),
         }
         let (listener, server_address) = self.listener_at(&address, unix_inode)?;
         if listener.family != self.family && (self.family == AF_UNIX || listener.family == AF_UNIX)
@@ -572,7 +611,7 @@ impl Socket {
     pub fn ready(&self) -> (bool, bool) {
         let st = self.state.lock();
         match &st.phase {
-            Phase::Fresh => (false, false),
+            Phase::Fresh | Phase::Closed => (false, false),
             Phase::Listening { queue, .. } => (!queue.is_empty(), false),
             Phase::Connected(link) => {
                 let readable = link.rx.as_ref().is_none_or(|e| e.pipe.ready().0);
@@ -787,33 +826,30 @@ fn links(a: (SocketAddress, Ucred), b: (SocketAddress, Ucred)) -> (Link, Link) {
 impl Drop for Socket {
     fn drop(&mut self) {
         let st = self.state.get_mut();
-        let mut names = NAMES.lock();
-        match &st.local {
-            // (Only if the name is still this socket's: a new socket may hold it now.)
-            Some(SocketAddress::UnixAbstract(name))
-                if names
-                    .unix_abstract
-                    .get(name)
-                    .is_some_and(|w| w.strong_count() == 0) =>
-            {
-                names.unix_abstract.remove(name);
-            }
-            Some(SocketAddress::UnixPath(_)) => {
-                // The path stays in the file system (as on Linux) but leads nowhere.
-                names.unix_paths.retain(|_, w| w.strong_count() > 0);
-            }
-            Some(SocketAddress::Inet { .. } | SocketAddress::Inet6 { .. }) => {
-                names.ports.release(self.ino);
-                names.inet.remove(&self.ino);
-            }
-            _ => {}
-        }
+        let local = st.local.take();
         // Connections nobody accepted close with the listener (their clients see EOF).
-        drop(names);
-        if let Phase::Listening { queue, .. } = &mut st.phase {
-            queue.clear();
-        }
+        let old = core::mem::replace(&mut st.phase, Phase::Closed);
         wake_all(&mut st.waiters);
+        self.release_names(local.as_ref());
+        drop(old);
+    }
+}
+
+/// A socket held by an open file. Closing the file closes the socket at once (its names,
+/// its connections, its queue), even while a `connect` waiting for room in its queue
+/// still holds it.
+pub struct SocketFile(pub Arc<Socket>);
+
+impl core::ops::Deref for SocketFile {
+    type Target = Arc<Socket>;
+    fn deref(&self) -> &Arc<Socket> {
+        &self.0
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 

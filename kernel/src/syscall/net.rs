@@ -12,7 +12,7 @@ use isounik_vfs::{FileType, InodeId};
 use super::fs::{install_pair, read_iovecs, transfer_each};
 use super::{Args, Caller, SysResult};
 use crate::fs::file::{O_NONBLOCK, O_RDWR};
-use crate::fs::socket::{self, Socket};
+use crate::fs::socket::{self, Socket, SocketFile};
 use crate::fs::{self as vfs, with_vfs, FileKind, Node, OpenFile};
 
 const O_CLOEXEC: u32 = 0o2000000;
@@ -29,7 +29,7 @@ fn split_type(ty: u32) -> Result<(u32, u32), Errno> {
 
 fn open_socket(s: Arc<Socket>, flags: u32) -> Arc<OpenFile> {
     OpenFile::new(
-        FileKind::Socket(s),
+        FileKind::Socket(SocketFile(s)),
         O_RDWR | (flags & O_NONBLOCK),
         Vec::new(),
     )
@@ -258,7 +258,12 @@ pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
 fn msghdr_arg(c: &Caller, addr: u64) -> Result<Msghdr, Errno> {
     let mut b = [0u8; Msghdr::SIZE];
     c.read(addr, &mut b)?;
-    Msghdr::from_bytes(&b).ok_or(Errno::EFAULT)
+    let msg = Msghdr::from_bytes(&b).ok_or(Errno::EFAULT)?;
+    // More than UIO_MAXIOV pieces: EMSGSIZE (readv says EINVAL for the same).
+    if msg.msg_iovlen > 1024 {
+        return Err(Errno::EMSGSIZE);
+    }
+    Ok(msg)
 }
 
 pub fn sys_sendmsg(c: &Caller, a: Args) -> SysResult {
