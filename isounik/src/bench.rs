@@ -54,7 +54,7 @@ const SOURCES: [(&str, &str); 3] = [
 ];
 
 /// The benchmarks in table order: name, operation, what one operation is.
-pub const BENCHMARKS: [(&str, &str); 21] = [
+pub const BENCHMARKS: [(&str, &str); 24] = [
     ("null", "null syscall (getppid)"),
     (
         "null_raw",
@@ -75,6 +75,9 @@ pub const BENCHMARKS: [(&str, &str); 21] = [
     ("posix_spawn", "posix_spawn+wait (hello)"),
     ("pipe_lat", "pipe round trip, 2 processes"),
     ("pipe_bw", "pipe transfer of 64 KiB"),
+    ("unix_lat", "AF_UNIX socket round trip, 2 processes"),
+    ("tcp_lat", "TCP loopback round trip, 2 processes"),
+    ("tcp_conn", "TCP loopback connect+accept+close"),
     (
         "ctx_yield",
         "sched_yield pair, 2 processes (switching not verified)",

@@ -21,7 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -454,6 +459,138 @@ static void b_pipe_lat(long n)
 	}
 }
 
+/* ---- sockets (lmbench's lat_unix, lat_tcp, lat_connect) ---- */
+
+/* The same one-byte echo as pipe_lat (`b_pipe_lat` writes to_child[1] and reads
+ * to_parent[0]), over a connected pair of sockets: the partner's end is `theirs`, ours is
+ * `mine`; the partner echoes until the end of the stream. */
+static void echo_over(int mine, int theirs)
+{
+	partner = fork();
+	if (partner == 0) {
+		char c;
+		close(mine);
+		while (read(theirs, &c, 1) == 1)
+			if (write(theirs, &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	if (partner < 0)
+		fail("fork");
+	close(theirs);
+	to_child[1] = to_parent[0] = mine;
+}
+
+static void unix_setup(long n)
+{
+	int sv[2];
+	(void)n;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		fail("socketpair");
+		return;
+	}
+	echo_over(sv[0], sv[1]);
+}
+
+static int tcp_listener = -1;
+static struct sockaddr_in tcp_addr;
+
+/* A listener on 127.0.0.1 (a Linux booted without networking scripts has `lo` down: the
+ * setup brings it up; Iso-UniK has no interfaces to configure and says ENOTTY). */
+static int tcp_listen(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0)
+		s = socket(AF_INET, SOCK_STREAM, 0);
+	struct ifreq ifr = {0};
+	strcpy(ifr.ifr_name, "lo");
+	if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	if (s >= 0)
+		close(s);
+	tcp_listener = socket(AF_INET, SOCK_STREAM, 0);
+	tcp_addr = (struct sockaddr_in){.sin_family = AF_INET};
+	tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof tcp_addr;
+	if (tcp_listener < 0 || bind(tcp_listener, (struct sockaddr *)&tcp_addr, sizeof tcp_addr) ||
+	    listen(tcp_listener, 64) ||
+	    getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &len)) {
+		fail("tcp-listen");
+		return -1;
+	}
+	return 0;
+}
+
+static int tcp_connect(void)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	if (c < 0 || connect(c, (struct sockaddr *)&tcp_addr, sizeof tcp_addr)) {
+		fail("tcp-connect");
+		return -1;
+	}
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return c;
+}
+
+static void tcp_setup(long n)
+{
+	(void)n;
+	if (tcp_listen())
+		return;
+	int c = tcp_connect();
+	int a = c < 0 ? -1 : accept(tcp_listener, NULL, NULL);
+	if (a < 0) {
+		fail("tcp-accept");
+		return;
+	}
+	int one = 1;
+	setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	close(tcp_listener);
+	tcp_listener = -1;
+	echo_over(a, c);
+}
+
+static void echo_teardown(long n)
+{
+	(void)n;
+	close(to_child[1]);
+	if (partner > 0)
+		reap(partner);
+	partner = 0;
+}
+
+static void tcp_conn_setup(long n)
+{
+	(void)n;
+	tcp_listen();
+}
+
+static void tcp_conn_teardown(long n)
+{
+	(void)n;
+	if (tcp_listener >= 0)
+		close(tcp_listener);
+	tcp_listener = -1;
+}
+
+/* One operation: connect, accept, both ends closed. */
+static void b_tcp_conn(long n)
+{
+	for (long i = 0; i < n && !failed; i++) {
+		int c = tcp_connect();
+		int a = c < 0 ? -1 : accept(tcp_listener, NULL, NULL);
+		if (a < 0) {
+			fail("tcp-accept");
+			return;
+		}
+		close(c);
+		close(a);
+	}
+}
+
 #define CHUNK 65536
 static char chunk[CHUNK];
 
@@ -695,6 +832,9 @@ static const struct bench all[] = {
 	{"posix_spawn", 100, 11, NULL, b_spawn, NULL},
 	{"pipe_lat", 2000, 11, pipe_setup, b_pipe_lat, pipe_teardown},
 	{"pipe_bw", 160, 11, bw_setup, b_pipe_bw, bw_teardown},
+	{"unix_lat", 2000, 11, unix_setup, b_pipe_lat, echo_teardown},
+	{"tcp_lat", 2000, 11, tcp_setup, b_pipe_lat, echo_teardown},
+	{"tcp_conn", 500, 11, tcp_conn_setup, b_tcp_conn, tcp_conn_teardown},
 	{"ctx_yield", 2000, 11, yield_setup, b_yield, yield_teardown},
 	{"sig_install", 5000, 11, NULL, b_sig_install, NULL},
 	{"sig_catch", 5000, 11, NULL, b_sig_catch, NULL},
