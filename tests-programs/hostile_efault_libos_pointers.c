@@ -1,12 +1,15 @@
 /* Attack: make the kernel read or write its own memory on the program's behalf (confused
  * deputy). `hostile_efault_libos_pointers DATA RODATA`: read/write/pread/readv/stat/fstat/
- * getcwd/clock_gettime/uname/gettimeofday/pipe/getrandom/sigaction/... with kernel
+ * getcwd/clock_gettime/uname/gettimeofday/pipe/getrandom/sigaction/epoll/eventfd/... with kernel
  * addresses (image .data/.rodata, libOS heap and stack, direct map) as buffers: every call
  * returns -1 EFAULT; afterwards the kernel still works. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -27,6 +30,11 @@ int main(int argc, char **argv) {
     CHECK(write(fd, buf, sizeof buf) == sizeof buf, "write");
     int pfd[2];
     CHECK(pipe(pfd) == 0, "pipe");
+    /* An epoll instance with a ready interest (the eventfd has a count). */
+    int efd = eventfd(1, 0);
+    int ep = epoll_create1(0);
+    struct epoll_event ready = {.events = EPOLLIN};
+    CHECK(efd >= 0 && ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ready) == 0, "epoll");
     int checks = 0;
     for (unsigned i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
         long k = addrs[i];
@@ -82,6 +90,11 @@ int main(int argc, char **argv) {
         EF(sc(SYS_poll, k, 1, 0, 0));
         EF(sc(SYS_select, 1, k, 0, 0));
         EF(sc(SYS_futex, k, 0 /* FUTEX_WAIT */, 0, 0));
+        EF(sc(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, pfd[0], k));
+        EF(sc(SYS_epoll_wait, ep, k, 1, 0)); /* an interest is ready */
+        EF(sc(SYS_read, efd, k, 8, 0));
+        EF(sc(SYS_write, efd, k, 8, 0));
+        EF(sc(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, k));
         OK("every call with %s (%#lx) as a buffer fails with EFAULT", names[i], (unsigned long)k);
     }
     /* Kernel still healthy: file contents unchanged, a pipe works. */

@@ -349,3 +349,26 @@ fn sockets_unix_and_loopback_tcp_musl() {
 fn sockets_unix_and_loopback_tcp_glibc() {
     passes("sockets", Libc::Glibc, &[], SOCKETS);
 }
+
+const EPOLL: &[&str] = &[
+    "ok: eventfd: counts, semaphore mode, EAGAIN at 0 and at the top, EINVAL",
+    "ok: level-triggered: reported while readable, not after the read",
+    "ok: edge-triggered: one report per change",
+    "ok: one-shot: one report until EPOLL_CTL_MOD",
+    "ok: epoll_ctl and epoll_wait errors: EEXIST, ENOENT, EINVAL, EPERM",
+    "ok: closing the only descriptor of a file ends its interest",
+    "ok: EPOLLERR, EPOLLRDHUP, EPOLLHUP, and a listener's connections",
+    "ok: woken by an eventfd written in another process; nesting and ELOOP; turns",
+    "ok: a timeout of 100 ms",
+    "ok: epoll_wait is interrupted even with SA_RESTART; epoll_pwait swaps the mask",
+];
+
+#[test]
+fn epoll_and_eventfd_musl() {
+    passes("epoll", Libc::Musl, &[], EPOLL);
+}
+
+#[test]
+fn epoll_and_eventfd_glibc() {
+    passes("epoll", Libc::Glibc, &[], EPOLL);
+}

@@ -9,6 +9,7 @@ use isounik_linux::errno::Errno;
 use isounik_vfs::{InodeId, WriteSource};
 
 use super::dev::Device;
+use super::epoll::{Epoll, EventFd};
 use super::pipe::{Flow, PipeEnd};
 use super::socket::{Socket, SocketFile};
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
@@ -43,6 +44,10 @@ pub enum FileKind {
     Pipe(PipeEnd),
     /// A socket (`fs::socket`).
     Socket(SocketFile),
+    /// An epoll instance (`fs::epoll`).
+    Epoll(Arc<Epoll>),
+    /// An eventfd counter.
+    EventFd(Arc<EventFd>),
 }
 
 pub struct OpenFile {
@@ -101,6 +106,8 @@ impl OpenFile {
             FileKind::HostStream(_) => b"/dev/console".to_vec(),
             FileKind::Pipe(end) => alloc::format!("pipe:[{}]", end.pipe.ino).into_bytes(),
             FileKind::Socket(s) => alloc::format!("socket:[{}]", s.ino).into_bytes(),
+            FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
+            FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
             _ => self.path.clone(),
         }
     }
@@ -111,7 +118,11 @@ impl OpenFile {
             FileKind::Directory(id) | FileKind::Device(_, id) => Some(Node::Inode(*id)),
             FileKind::ProcDir(n) | FileKind::ProcFile(n, _) => Some(Node::Proc(n.clone())),
             FileKind::PathOnly(n) => Some(n.clone()),
-            FileKind::HostStream(_) | FileKind::Pipe(_) | FileKind::Socket(_) => None,
+            FileKind::HostStream(_)
+            | FileKind::Pipe(_)
+            | FileKind::Socket(_)
+            | FileKind::Epoll(_)
+            | FileKind::EventFd(_) => None,
         }
     }
 
@@ -140,6 +151,12 @@ impl OpenFile {
             let flow = socket.recv_flow(self.is_nonblocking() || no_wait, 0);
             return Some(socket.recv_to_user(c, addr, len, flow, false));
         }
+        if let FileKind::EventFd(counter) = &self.kind {
+            return Some(self.eventfd_read(c, counter, addr, len));
+        }
+        if let FileKind::Epoll(_) = &self.kind {
+            return Some(Err(Errno::EINVAL));
+        }
         let checked = self.pipe_for_transfer(false)?;
         Some(checked.and_then(|(pipe, nonblock)| {
             pipe.read_to_user(c, addr, len, Flow::waiting(nonblock || no_wait))
@@ -158,10 +175,54 @@ impl OpenFile {
             let flow = socket.send_flow(self.is_nonblocking(), 0);
             return Some(socket.send_from_user(c, addr, len, flow));
         }
+        if let FileKind::EventFd(counter) = &self.kind {
+            return Some(self.eventfd_write(c, counter, addr, len));
+        }
+        if let FileKind::Epoll(_) = &self.kind {
+            return Some(Err(Errno::EINVAL));
+        }
         let checked = self.pipe_for_transfer(true)?;
         Some(checked.and_then(|(pipe, nonblock)| {
             pipe.write_from_user(c, addr, len, Flow::waiting(nonblock))
         }))
+    }
+
+    /// read(2) of an eventfd: the 8-byte count into user memory.
+    fn eventfd_read(
+        &self,
+        c: &Caller,
+        counter: &EventFd,
+        addr: u64,
+        len: usize,
+    ) -> Result<usize, Errno> {
+        if len < 8 {
+            return Err(Errno::EINVAL);
+        }
+        c.check_range(addr, 8)?;
+        let value = counter.read(c, Flow::waiting(self.is_nonblocking()))?;
+        c.write(addr, &value.to_le_bytes())?;
+        Ok(8)
+    }
+
+    /// write(2) of an eventfd: 8 bytes from user memory added to the count.
+    fn eventfd_write(
+        &self,
+        c: &Caller,
+        counter: &EventFd,
+        addr: u64,
+        len: usize,
+    ) -> Result<usize, Errno> {
+        if len < 8 {
+            return Err(Errno::EINVAL);
+        }
+        let mut b = [0u8; 8];
+        c.read(addr, &mut b)?;
+        counter.write(
+            c,
+            u64::from_le_bytes(b),
+            Flow::waiting(self.is_nonblocking()),
+        )?;
+        Ok(8)
     }
 
     pub fn is_nonblocking(&self) -> bool {
@@ -237,8 +298,10 @@ impl OpenFile {
     /// Whether reads and writes of the file need no device: a pipe, a socket, a memory
     /// device, a regular or /proc file (the MPK gate serves those in ring 3).
     pub fn is_in_memory(&self) -> bool {
-        matches!(self.kind, FileKind::Pipe(_) | FileKind::Socket(_))
-            || self.is_data()
+        matches!(
+            self.kind,
+            FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_)
+        ) || self.is_data()
             || self.device().is_some_and(|d| d.is_memory())
     }
 
@@ -450,6 +513,8 @@ impl OpenFile {
                 }
                 Caller::run_for(t, |c| socket.recv(c, buf, nonblock))
             }
+            // (Reads of these into user memory are `stream_read_to_user`'s.)
+            FileKind::Epoll(_) | FileKind::EventFd(_) => Err(Errno::EINVAL),
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             // (Regular and /proc files were `read_data`'s above.)
             FileKind::PathOnly(_) | FileKind::Regular(_) | FileKind::ProcFile(..) => {
@@ -473,7 +538,12 @@ impl OpenFile {
 
     /// Writes at the file offset (or at `at` for pwrite).
     pub fn write(&self, t: &mut Thread, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
-        if at.is_some() && matches!(self.kind, FileKind::Pipe(_) | FileKind::Socket(_)) {
+        if at.is_some()
+            && matches!(
+                self.kind,
+                FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_)
+            )
+        {
             return Err(Errno::ESPIPE);
         }
         let in_memory = match at {
@@ -502,6 +572,7 @@ impl OpenFile {
             | FileKind::ProcFile(..)
             | FileKind::Pipe(_)
             | FileKind::Socket(_) => Err(Errno::EBADF),
+            FileKind::Epoll(_) | FileKind::EventFd(_) => Err(Errno::EINVAL),
         }
     }
 
@@ -534,7 +605,9 @@ impl OpenFile {
                 };
             }
             FileKind::PathOnly(_) => return Err(Errno::EBADF),
-            FileKind::Pipe(_) | FileKind::Socket(_) => return Err(Errno::ESPIPE),
+            FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_) => {
+                return Err(Errno::ESPIPE)
+            }
         };
         let mut st = self.state.lock();
         let base: i128 = match whence {
@@ -569,6 +642,8 @@ impl OpenFile {
             FileKind::HostStream(d) => Ok(StatInfo::host_stream(*d)),
             FileKind::Pipe(end) => Ok(StatInfo::pipe(end.pipe.ino)),
             FileKind::Socket(s) => Ok(StatInfo::socket(s.ino)),
+            FileKind::Epoll(e) => Ok(StatInfo::anon(e.ino)),
+            FileKind::EventFd(e) => Ok(StatInfo::anon(e.ino)),
             _ => super::stat_node(c, &self.node().ok_or(Errno::EBADF)?),
         }
     }
@@ -595,8 +670,11 @@ impl OpenFile {
             let (r, w, _) = end.pipe.ready();
             return (r && !end.write, w && end.write);
         }
-        if let FileKind::Socket(s) = &self.kind {
-            return s.ready();
+        match &self.kind {
+            FileKind::Socket(s) => return s.ready(),
+            FileKind::Epoll(e) => return (e.any_ready(), false),
+            FileKind::EventFd(e) => return e.ready(),
+            _ => {}
         }
         match self.device() {
             Some(d) => d.ready(),
@@ -622,8 +700,78 @@ impl OpenFile {
                 s.add_waiter(tid);
                 true
             }
+            FileKind::EventFd(e) => {
+                e.add_waiter(tid);
+                true
+            }
+            FileKind::Epoll(e) => {
+                e.wake_on_change(tid);
+                true
+            }
             _ => false,
         }
+    }
+
+    /// The poll(2) events of the file now (POLLIN/RDNORM, POLLOUT/WRNORM, POLLHUP,
+    /// POLLRDHUP), whatever was asked; the caller keeps the asked ones and POLLHUP.
+    pub fn poll_mask(&self) -> u32 {
+        use isounik_linux::poll::{
+            EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLRDNORM, EPOLLWRNORM,
+        };
+        let (r, w) = self.ready();
+        let mut mask = 0;
+        if r {
+            mask |= EPOLLIN | EPOLLRDNORM;
+        }
+        if w {
+            mask |= EPOLLOUT | EPOLLWRNORM;
+        }
+        // The host's stdin at its end.
+        if r && matches!(self.kind, FileKind::HostStream(Device::HostStdin))
+            && self.available() == 0
+        {
+            mask |= EPOLLHUP;
+        }
+        if self.hung_up() {
+            mask |= EPOLLHUP;
+        }
+        // A pipe's write end without readers (a write would be EPIPE).
+        if let FileKind::Pipe(end) = &self.kind {
+            if end.write && end.pipe.no_readers() {
+                mask |= isounik_linux::poll::EPOLLERR;
+            }
+        }
+        if let FileKind::Socket(s) = &self.kind {
+            if s.peer_done_writing() {
+                mask |= EPOLLRDHUP;
+            }
+        }
+        mask
+    }
+
+    /// A count that grows whenever the file's readiness may change (edge-triggered epoll);
+    /// constant for files that are always ready.
+    pub fn changes(&self) -> u64 {
+        match &self.kind {
+            FileKind::Pipe(end) => end.pipe.changes(),
+            FileKind::Socket(s) => s.changes(),
+            FileKind::Epoll(e) => e.changes(),
+            FileKind::EventFd(e) => e.changes(),
+            _ => 0,
+        }
+    }
+
+    /// Whether poll and epoll can watch the file (Linux: EPERM from epoll_ctl for regular
+    /// files and directories, whose readiness never changes).
+    pub fn can_poll(&self) -> bool {
+        !matches!(
+            self.kind,
+            FileKind::Regular(_)
+                | FileKind::Directory(_)
+                | FileKind::ProcDir(_)
+                | FileKind::ProcFile(..)
+                | FileKind::PathOnly(_)
+        )
     }
 
     /// Whether the other side of a pipe is gone (POLLHUP / POLLERR).

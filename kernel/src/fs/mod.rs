@@ -3,6 +3,7 @@
 //! and the files that descriptors refer to.
 
 mod dev;
+pub mod epoll;
 pub mod file;
 pub mod pipe;
 pub mod procfs;

@@ -55,6 +55,8 @@ impl Flow {
 pub struct Pipe {
     state: spin::Mutex<PipeState>,
     pub ino: u64,
+    /// Grows at every change of what is in the pipe or who holds it (edge-triggered epoll).
+    changes: AtomicU64,
 }
 
 struct PipeState {
@@ -77,13 +79,19 @@ impl Pipe {
                 waiters: Vec::new(),
             }),
             ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
+            changes: AtomicU64::new(0),
         })
     }
 
-    fn wake_all(state: &mut PipeState) {
+    fn wake_all(&self, state: &mut PipeState) {
+        self.changes.fetch_add(1, Ordering::Relaxed);
         for tid in state.waiters.drain(..) {
             sched::wake(tid);
         }
+    }
+
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 
     pub fn open_end(&self, write: bool) {
@@ -102,7 +110,7 @@ impl Pipe {
         } else {
             s.readers -= 1;
         }
-        Self::wake_all(&mut s);
+        self.wake_all(&mut s);
     }
 
     pub fn capacity(&self) -> usize {
@@ -206,7 +214,7 @@ impl Pipe {
                     if taken > 0 {
                         if !flow.peek {
                             s.ring.consume(taken);
-                            Self::wake_all(&mut s);
+                            self.wake_all(&mut s);
                         }
                         return Ok(taken);
                     }
@@ -315,7 +323,7 @@ impl Pipe {
                     s.ring.commit(put);
                     done += put;
                     if put > 0 {
-                        Self::wake_all(&mut s);
+                        self.wake_all(&mut s);
                     }
                     if let Some(e) = failure {
                         return if done > 0 { Ok(done) } else { Err(e) };

@@ -34,6 +34,8 @@ pub struct Socket {
     /// The inode number `fstat` and /proc/self/fd show; also the socket's id in the tables.
     pub ino: u64,
     state: spin::Mutex<State>,
+    /// Grows at every change of its state (edge-triggered epoll; with its pipes').
+    changes: AtomicU64,
 }
 
 struct State {
@@ -139,6 +141,7 @@ impl Socket {
         Arc::new(Socket {
             family,
             ino: NEXT_SOCKET_INO.fetch_add(1, Ordering::Relaxed),
+            changes: AtomicU64::new(0),
             state: spin::Mutex::new(State {
                 local: None,
                 phase,
@@ -149,13 +152,39 @@ impl Socket {
         })
     }
 
+    /// Counts a change and wakes everyone waiting on the socket.
+    fn touched(&self, st: &mut State) {
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        wake_all(&mut st.waiters);
+    }
+
+    /// A count that grows at every change of the socket or of its connection's pipes.
+    pub fn changes(&self) -> u64 {
+        let own = self.changes.load(Ordering::Relaxed);
+        match &self.state.lock().phase {
+            Phase::Connected(link) => [&link.rx, &link.tx]
+                .into_iter()
+                .flatten()
+                .fold(own, |sum, end| sum.wrapping_add(end.pipe.changes())),
+            _ => own,
+        }
+    }
+
+    /// The peer has shut down its writing side or closed (EPOLLRDHUP).
+    pub fn peer_done_writing(&self) -> bool {
+        match &self.state.lock().phase {
+            Phase::Connected(link) => link.rx.as_ref().is_none_or(|e| e.pipe.ready().2),
+            _ => false,
+        }
+    }
+
     /// close(2) of its last descriptor: the socket is gone for everyone else (a waiting
     /// `connect` gets ECONNREFUSED, queued connections end, the names are free again).
     fn close(&self) {
         let mut st = self.state.lock();
         let local = st.local.take();
         let old = core::mem::replace(&mut st.phase, Phase::Closed);
-        wake_all(&mut st.waiters);
+        self.touched(&mut st);
         drop(st);
         self.release_names(local.as_ref());
         // (Outside every lock: queued connections' sockets drop here.)
@@ -346,7 +375,7 @@ impl Socket {
                 };
                 if let Some(conn) = queue.pop_front() {
                     // Room in the queue: a connect waiting for it may go on.
-                    wake_all(&mut st.waiters);
+                    self.touched(&mut st);
                     return Ok(conn);
                 }
                 if flow.nonblock {
@@ -458,9 +487,9 @@ impl Socket {
                     );
                     server_end.state.lock().local = Some(server_address);
                     queue.push_back(server_end);
-                    wake_all(&mut theirs.waiters);
+                    listener.touched(&mut theirs);
                     mine.phase = Phase::Connected(client_link);
-                    wake_all(&mut mine.waiters);
+                    self.touched(&mut mine);
                     return Ok(());
                 }
                 if flow.nonblock {
@@ -603,7 +632,7 @@ impl Socket {
         if how != SHUT_RD {
             link.tx = None;
         }
-        wake_all(&mut st.waiters);
+        self.touched(&mut st);
         Ok(())
     }
 

@@ -31,6 +31,7 @@ impl StatInfo {
     pub const PROC_DEV: u64 = 0x11;
     pub const PIPE_DEV: u64 = 0x12;
     pub const SOCKET_DEV: u64 = 0x13;
+    pub const ANON_DEV: u64 = 0x14;
 
     pub fn from_vfs(s: VfsStat) -> StatInfo {
         StatInfo {
@@ -100,6 +101,12 @@ impl StatInfo {
     pub fn socket(ino: u64) -> StatInfo {
         let boot = crate::time::realtime_ns() - crate::time::uptime_ns();
         StatInfo::synthetic(ino, 0o140777, 1, 0, boot, Self::SOCKET_DEV)
+    }
+
+    /// An anonymous inode (epoll, eventfd): no file type bits, as Linux.
+    pub fn anon(ino: u64) -> StatInfo {
+        let boot = crate::time::realtime_ns() - crate::time::uptime_ns();
+        StatInfo::synthetic(ino, 0o600, 1, 0, boot, Self::ANON_DEV)
     }
 
     /// `struct stat` of x86-64.

@@ -1471,9 +1471,8 @@ const POLLIN: i16 = 0x1;
 const POLLPRI: i16 = 0x2;
 const POLLOUT: i16 = 0x4;
 const POLLHUP: i16 = 0x10;
+const POLLERR: u32 = 0x8;
 const POLLNVAL: i16 = 0x20;
-const POLLRDNORM: i16 = 0x40;
-const POLLWRNORM: i16 = 0x100;
 
 /// Checks every pollfd once; returns how many have events.
 /// One look at every descriptor of a pollfd array (revents filled in); how many are
@@ -1492,22 +1491,9 @@ fn poll_once(c: &Caller, fds: &mut [u8]) -> Result<u64, Errno> {
                     if file.readiness_needs_ring0() {
                         c.thread()?;
                     }
-                    let (r, w) = file.ready();
-                    if r {
-                        revents |= events & (POLLIN | POLLRDNORM);
-                    }
-                    if w {
-                        revents |= events & (POLLOUT | POLLWRNORM);
-                    }
-                    let _ = POLLPRI;
-                    if r && matches!(file.kind, FileKind::HostStream(Device::HostStdin))
-                        && file.available() == 0
-                    {
-                        revents |= POLLHUP; // end of input
-                    }
-                    if file.hung_up() {
-                        revents |= POLLHUP;
-                    }
+                    // POLLHUP and POLLERR are reported whether asked or not.
+                    let asked = events as u16 as u32 | POLLHUP as u32 | POLLERR;
+                    revents = (file.poll_mask() & asked) as i16;
                 }
             }
         }

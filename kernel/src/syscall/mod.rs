@@ -7,6 +7,7 @@
 //! and forwards the others to ring 0 through the privilege gate.
 
 mod caller;
+mod events;
 mod fs;
 mod futex;
 mod info;
@@ -158,6 +159,21 @@ const CALLS: &[(u32, Call)] = &[
     (nr::FADVISE64, Gate(fs::sys_fadvise64)),
     (nr::PIPE, Gate(fs::sys_pipe)),
     (nr::PIPE2, Gate(fs::sys_pipe2)),
+    // event loops
+    (nr::EPOLL_CREATE, Gate(events::sys_epoll_create)),
+    (nr::EPOLL_CREATE1, Gate(events::sys_epoll_create1)),
+    (nr::EPOLL_CTL, Gate(events::sys_epoll_ctl)),
+    (nr::EPOLL_WAIT, Gate(events::sys_epoll_wait)),
+    (
+        nr::EPOLL_PWAIT,
+        Split(events::sys_epoll_pwait_unmasked, events::sys_epoll_pwait),
+    ),
+    (
+        nr::EPOLL_PWAIT2,
+        Split(events::sys_epoll_pwait2_unmasked, events::sys_epoll_pwait2),
+    ),
+    (nr::EVENTFD, Gate(events::sys_eventfd)),
+    (nr::EVENTFD2, Gate(events::sys_eventfd2)),
     // sockets
     (nr::SOCKET, Gate(net::sys_socket)),
     (nr::SOCKETPAIR, Gate(net::sys_socketpair)),
