@@ -256,6 +256,7 @@ fn siglongjmp_out_of_a_sigsegv_handler() {
         &[
             "ok: round 1: back in main from the SIGSEGV handler, SIGSEGV unblocked",
             "ok: round 2: back in main from the SIGSEGV handler, SIGSEGV unblocked",
+            "ok: a failed rt_sigreturn raised SIGSEGV and the handler caught it",
         ],
     );
 }

@@ -186,16 +186,21 @@ pub fn sys_tkill(_: &Caller, a: Args) -> SysResult {
     Ok(0)
 }
 
+/// rt_sigreturn(2). A frame that cannot be read or restored forces SIGSEGV, as Linux:
+/// a handler runs if there is one (on the current stack), else the process dies.
 pub fn sys_rt_sigreturn(p: &mut Thread, _a: Args) -> SysResult {
     match signal::sigreturn(p) {
         Ok(rax) => Ok(rax),
         Err(_) => {
-            proc::kill_by_signal(
-                p.pid,
+            const SI_KERNEL: i32 = 0x80;
+            signal::force_fault_signal(
+                p,
                 signal::SIGSEGV,
+                SI_KERNEL,
+                0,
                 "rt_sigreturn with an unreadable or invalid frame",
             );
-            signal::group_exit(p, proc::ExitStatus::Signaled(signal::SIGSEGV));
+            // (A handler starts with rax 0, as Linux sets it.)
             Ok(0)
         }
     }
