@@ -6,6 +6,8 @@
  *  - a client blocked on a full backlog when the listener closes: ECONNREFUSED, not a hang;
  *  - sockets until the descriptor limit (EMFILE), then every one closed;
  *  - a writer blocked on a peer that never reads, killed by SIGKILL: reaped;
+ *  - descriptors sent without end (SCM_RIGHTS) to a peer that never reads: ETOOMANYREFS
+ *    once 1024 are in flight; a socket sent through itself, then closed;
  * and the listener, a connection and the names still work afterwards. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
@@ -213,6 +215,34 @@ int main(int argc, char **argv) {
     close(stuck[0]);
     close(stuck[1]);
     OK("a writer blocked on a full socket is killed and reaped");
+
+    /* 7. Descriptors in flight are bounded. */
+    int fp[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, fp) == 0, "socketpair");
+    /* (250 per message: musl's sendmsg takes at most 1024 bytes of control data.) */
+    int copies[250];
+    for (int i = 0; i < 250; i++) copies[i] = fp[0];
+    char control[CMSG_SPACE(sizeof copies)];
+    int sent = 0;
+    for (; sent < 100; sent++) {
+        memset(control, 0, sizeof control);
+        struct iovec one = {"x", 1};
+        struct msghdr m = {.msg_iov = &one, .msg_iovlen = 1, .msg_control = control,
+                           .msg_controllen = sizeof control};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof copies);
+        memcpy(CMSG_DATA(cm), copies, sizeof copies);
+        if (sendmsg(fp[0], &m, MSG_DONTWAIT) < 0) {
+            CHECK(errno == ETOOMANYREFS, "sendmsg %d", sent);
+            break;
+        }
+    }
+    CHECK(sent == 4, "%d messages of 250 descriptors before ETOOMANYREFS", sent);
+    close(fp[0]);
+    close(fp[1]);
+    OK("descriptors in flight stop at 1024 (ETOOMANYREFS); a socket sent through itself closed");
 
     /* Everything still works: a fresh connection on the first listener, ports. */
     int c = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -386,6 +386,124 @@ static void dual_stack(void) {
     OK("dual stack: an IPv6 listener on :: takes IPv4 clients as ::ffff:127.0.0.1");
 }
 
+/* sendmsg with "data" and SCM_RIGHTS for `fds`. */
+static ssize_t send_fds(int sock, const char *data, const int *fds, int n) {
+    char control[CMSG_SPACE(8 * sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {(void *)data, strlen(data)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+    }
+    return sendmsg(sock, &msg, 0);
+}
+
+/* recvmsg into `buf` with room for `room` descriptors; the descriptors received go to
+ * `fds` (their count to *n), the message flags to *flags. */
+static ssize_t recv_fds(int sock, char *buf, size_t len, int room, int *fds, int *n, int *flags,
+                        int recv_flags) {
+    char control[CMSG_SPACE(8 * sizeof(int))];
+    struct iovec iov = {buf, len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = CMSG_SPACE(room * sizeof(int))};
+    ssize_t r = recvmsg(sock, &msg, recv_flags);
+    *n = 0;
+    *flags = msg.msg_flags;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); r >= 0 && cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            memcpy(fds + *n, CMSG_DATA(cm), count * sizeof(int));
+            *n += count;
+        }
+    }
+    return r;
+}
+
+static void fd_passing(void) {
+    int sv[2], p[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && pipe(p) == 0, "setup");
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/isounik-fdpass-%d", getpid());
+    int f = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECK(f >= 0 && write(f, "file contents", 13) == 13, "file");
+    unlink(path);
+    int pass[2] = {p[1], f};
+    CHECK(send_fds(sv[0], "ab", pass, 2) == 2, "sendmsg with two descriptors");
+    CHECK(send_fds(sv[0], "cd", &p[1], 1) == 2, "a second message with one");
+    close(p[1]);
+    close(f);
+    char buf[16];
+    int got[8], n, flags;
+    CHECK(recv_fds(sv[1], buf, sizeof buf, 8, got, &n, &flags, MSG_CMSG_CLOEXEC) == 2 &&
+              memcmp(buf, "ab", 2) == 0 && n == 2 && !(flags & MSG_CTRUNC),
+          "the first message alone, with its two descriptors (n %d, flags %#x)", n, flags);
+    CHECK(fcntl(got[0], F_GETFD) == FD_CLOEXEC, "MSG_CMSG_CLOEXEC");
+    CHECK(write(got[0], "via a passed pipe", 17) == 17, "write through the passed pipe end");
+    char back[32];
+    CHECK(read(p[0], back, sizeof back) == 17 && memcmp(back, "via a passed pipe", 17) == 0,
+          "the pipe got it");
+    CHECK(pread(got[1], back, 13, 0) == 13 && memcmp(back, "file contents", 13) == 0,
+          "the passed file reads the unlinked file");
+    close(got[0]);
+    close(got[1]);
+    /* Room for none: the descriptor is dropped and MSG_CTRUNC says so. */
+    CHECK(recv_fds(sv[1], buf, sizeof buf, 0, got, &n, &flags, 0) == 2 && n == 0 &&
+              (flags & MSG_CTRUNC),
+          "MSG_CTRUNC (n %d, flags %#x)", n, flags);
+    /* Every write end is closed now (the dropped one too): EOF. */
+    CHECK(read(p[0], back, sizeof back) == 0, "the truncated descriptor was closed");
+    close(p[0]);
+    OK("SCM_RIGHTS: descriptors pass with their message, MSG_CMSG_CLOEXEC, MSG_CTRUNC");
+
+    /* To another process, and a plain read drops what it passes over. */
+    pid_t child = fork();
+    if (child == 0) {
+        int fds[8], k, fl;
+        char b[8];
+        CHECK(recv_fds(sv[1], b, sizeof b, 8, fds, &k, &fl, 0) == 1 && k == 1, "child recvmsg");
+        CHECK(write(fds[0], "child", 5) == 5, "child writes");
+        _exit(0);
+    }
+    int q[2];
+    CHECK(pipe(q) == 0, "pipe");
+    CHECK(send_fds(sv[0], "x", &q[1], 1) == 1, "send to the child");
+    int status;
+    CHECK(waitpid(child, &status, 0) == child && status == 0, "child status %#x", status);
+    CHECK(read(q[0], back, 5) == 5 && memcmp(back, "child", 5) == 0, "the child used it");
+    CHECK(send_fds(sv[0], "y", &q[1], 1) == 1, "send again");
+    close(q[1]);
+    CHECK(read(sv[1], buf, 1) == 1, "read() instead of recvmsg");
+    CHECK(read(q[0], back, 5) == 0, "read() dropped the descriptor");
+    close(q[0]);
+    OK("SCM_RIGHTS to a forked child; read() drops what it passes over");
+
+    /* SO_PASSCRED. */
+    int one = 1;
+    CHECK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "SO_PASSCRED");
+    CHECK(write(sv[0], "z", 1) == 1, "write");
+    char control[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec iov = {buf, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = sizeof control};
+    CHECK(recvmsg(sv[1], &msg, 0) == 1, "recvmsg");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    CHECK(cm && cm->cmsg_type == SCM_CREDENTIALS, "credentials");
+    struct ucred cred;
+    memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+    CHECK(cred.pid == getpid(), "pid %d", cred.pid);
+
+    EXPECT_ERRNO(send_fds(sv[0], "e", (int[]){999}, 1), EBADF);
+    close(sv[0]);
+    close(sv[1]);
+    OK("SO_PASSCRED gives the peer's credentials; a bad descriptor is EBADF");
+}
+
 static void misuse(void) {
     int pipefd[2];
     CHECK(pipe(pipefd) == 0, "pipe");
@@ -465,6 +583,7 @@ int main(void) {
     tcp(AF_INET);
     tcp(AF_INET6);
     dual_stack();
+    fd_passing();
     misuse();
     interrupted_accept();
     printf("sockets ok\n");

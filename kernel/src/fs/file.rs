@@ -149,7 +149,7 @@ impl OpenFile {
     ) -> Option<Result<usize, Errno>> {
         if let FileKind::Socket(socket) = &self.kind {
             let flow = socket.recv_flow(self.is_nonblocking() || no_wait, 0);
-            return Some(socket.recv_to_user(c, addr, len, flow, false));
+            return Some(socket.recv_to_user(c, addr, len, flow, false, &mut Vec::new()));
         }
         if let FileKind::EventFd(counter) = &self.kind {
             return Some(self.eventfd_read(c, counter, addr, len));
@@ -173,7 +173,7 @@ impl OpenFile {
     ) -> Option<Result<usize, Errno>> {
         if let FileKind::Socket(socket) = &self.kind {
             let flow = socket.send_flow(self.is_nonblocking(), 0);
-            return Some(socket.send_from_user(c, addr, len, flow));
+            return Some(socket.send_from_user(c, addr, len, flow, &mut None));
         }
         if let FileKind::EventFd(counter) = &self.kind {
             return Some(self.eventfd_write(c, counter, addr, len));

@@ -3,6 +3,7 @@
 //! fail with EPIPE (and SIGPIPE) when no reader is left. Writes of at most PIPE_BUF bytes
 //! are atomic.
 
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,10 @@ use crate::syscall::Caller;
 
 pub const PIPE_BUF: usize = 4096;
 pub const DEFAULT_CAPACITY: usize = 64 * 1024;
+/// The most files one direction of a connection holds in flight (Linux bounds them by
+/// RLIMIT_NOFILE per user: ETOOMANYREFS), so that messages carrying files cannot pin
+/// unbounded memory.
+pub const MAX_FILES_IN_FLIGHT: usize = 1024;
 
 static NEXT_PIPE_INO: AtomicU64 = AtomicU64::new(1000);
 
@@ -59,9 +64,25 @@ pub struct Pipe {
     changes: AtomicU64,
 }
 
+/// Open files sent along with bytes (SCM_RIGHTS over an AF_UNIX stream socket).
+pub type Attachment = Vec<Arc<super::OpenFile>>;
+
+/// Files that travel with the message of `len` bytes starting at stream offset `at`.
+struct Marker {
+    at: u64,
+    len: u64,
+    files: Attachment,
+}
+
 struct PipeState {
     /// The bytes waiting (grown as needed, up to `capacity`).
     ring: ByteRing,
+    /// Bytes ever written and taken (stream offsets of the markers).
+    written: u64,
+    consumed: u64,
+    /// Attachments waiting, in stream order, and how many files they hold.
+    markers: VecDeque<Marker>,
+    files_in_flight: usize,
     capacity: usize,
     readers: u32,
     writers: u32,
@@ -73,6 +94,10 @@ impl Pipe {
         Arc::new(Pipe {
             state: spin::Mutex::new(PipeState {
                 ring: ByteRing::new(),
+                written: 0,
+                consumed: 0,
+                markers: VecDeque::new(),
+                files_in_flight: 0,
                 capacity: DEFAULT_CAPACITY,
                 readers: 0,
                 writers: 0,
@@ -156,10 +181,18 @@ impl Pipe {
 
     /// Reads into kernel memory.
     pub fn read(&self, c: &Caller, out: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        self.read_with(c, out.len(), Flow::waiting(nonblock), |from, bytes| {
-            out[from..from + bytes.len()].copy_from_slice(bytes);
-            Ok(())
-        })
+        // Attachments read past are dropped (their files closed), as Linux's read does.
+        let mut passed = Vec::new();
+        self.read_with(
+            c,
+            out.len(),
+            Flow::waiting(nonblock),
+            &mut passed,
+            |from, bytes| {
+                out[from..from + bytes.len()].copy_from_slice(bytes);
+                Ok(())
+            },
+        )
     }
 
     /// Reads into the caller's memory at `addr`, straight from the ring (no kernel buffer).
@@ -170,7 +203,22 @@ impl Pipe {
         len: usize,
         flow: Flow,
     ) -> Result<usize, Errno> {
-        self.read_with(c, len, flow, |from, bytes| {
+        let mut passed = Vec::new();
+        self.read_to_user_attached(c, addr, len, flow, &mut passed)
+    }
+
+    /// `read_to_user` that also hands over the attachment of a message it reads into
+    /// (`attached`, dropped by the caller outside the pipe's lock). A read stops at the end
+    /// of such a message, as Linux's does.
+    pub fn read_to_user_attached(
+        &self,
+        c: &Caller,
+        addr: u64,
+        len: usize,
+        flow: Flow,
+        attached: &mut Vec<Attachment>,
+    ) -> Result<usize, Errno> {
+        self.read_with(c, len, flow, attached, |from, bytes| {
             c.write(addr + from as u64, bytes)
         })
     }
@@ -185,6 +233,7 @@ impl Pipe {
         c: &Caller,
         max: usize,
         flow: Flow,
+        attached: &mut Vec<Attachment>,
         mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if max == 0 {
@@ -194,6 +243,17 @@ impl Pipe {
             {
                 let mut s = self.state.lock();
                 if !s.ring.is_empty() {
+                    // A message with files in reach: read to its end at most.
+                    let start = s.consumed;
+                    let carrying = s
+                        .markers
+                        .front()
+                        .filter(|m| m.at < start + max as u64)
+                        .map(|m| (m.at, m.len));
+                    let max = match carrying {
+                        Some((at, len)) => max.min((at + len - start) as usize),
+                        None => max,
+                    };
                     let (a, b) = s.ring.filled();
                     let first = a.len().min(max);
                     let second = b.len().min(max - first);
@@ -212,8 +272,21 @@ impl Pipe {
                         }
                     }
                     if taken > 0 {
-                        if !flow.peek {
+                        let reached = carrying.is_some_and(|(at, _)| at < start + taken as u64);
+                        if flow.peek {
+                            if reached {
+                                let files = s.markers.front().map(|m| m.files.clone());
+                                attached.extend(files);
+                            }
+                        } else {
+                            if reached {
+                                if let Some(m) = s.markers.pop_front() {
+                                    s.files_in_flight -= m.files.len();
+                                    attached.push(m.files);
+                                }
+                            }
                             s.ring.consume(taken);
+                            s.consumed += taken as u64;
                             self.wake_all(&mut s);
                         }
                         return Ok(taken);
@@ -239,10 +312,16 @@ impl Pipe {
 
     /// Writes from kernel memory.
     pub fn write(&self, c: &Caller, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        self.write_with(c, data.len(), Flow::waiting(nonblock), |from, room| {
-            room.copy_from_slice(&data[from..from + room.len()]);
-            Ok(())
-        })
+        self.write_with(
+            c,
+            data.len(),
+            Flow::waiting(nonblock),
+            &mut None,
+            |from, room| {
+                room.copy_from_slice(&data[from..from + room.len()]);
+                Ok(())
+            },
+        )
     }
 
     /// Writes from the caller's memory at `addr`, straight into the ring.
@@ -253,7 +332,22 @@ impl Pipe {
         len: usize,
         flow: Flow,
     ) -> Result<usize, Errno> {
-        self.write_with(c, len, flow, |from, room| c.read(addr + from as u64, room))
+        self.write_from_user_attached(c, addr, len, flow, &mut None)
+    }
+
+    /// `write_from_user` with files that travel with these bytes (taken from `attach`
+    /// when the first byte goes in; left there, for the caller to drop, if none does).
+    pub fn write_from_user_attached(
+        &self,
+        c: &Caller,
+        addr: u64,
+        len: usize,
+        flow: Flow,
+        attach: &mut Option<Attachment>,
+    ) -> Result<usize, Errno> {
+        self.write_with(c, len, flow, attach, |from, room| {
+            c.read(addr + from as u64, room)
+        })
     }
 
     /// Writes `len` bytes that `source` (offset in the writer's buffer, room) supplies,
@@ -263,6 +357,7 @@ impl Pipe {
         c: &Caller,
         len: usize,
         flow: Flow,
+        attach: &mut Option<Attachment>,
         mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if len == 0 {
@@ -282,6 +377,12 @@ impl Pipe {
                     } else {
                         Err(Errno::EPIPE)
                     };
+                }
+                if attach
+                    .as_ref()
+                    .is_some_and(|f| s.files_in_flight + f.len() > MAX_FILES_IN_FLIGHT)
+                {
+                    return Err(Errno::ETOOMANYREFS);
                 }
                 let space = s.capacity.saturating_sub(s.ring.len());
                 let left = len - done;
@@ -320,7 +421,19 @@ impl Pipe {
                     if failure.is_some() && left <= PIPE_BUF {
                         put = 0;
                     }
+                    if put > 0 {
+                        if let Some(files) = attach.take() {
+                            let at = s.written;
+                            s.files_in_flight += files.len();
+                            s.markers.push_back(Marker {
+                                at,
+                                len: len as u64,
+                                files,
+                            });
+                        }
+                    }
                     s.ring.commit(put);
+                    s.written += put as u64;
                     done += put;
                     if put > 0 {
                         self.wake_all(&mut s);

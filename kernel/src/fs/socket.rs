@@ -20,7 +20,7 @@ use isounik_linux::structs::{SocketAddress, Ucred};
 use isounik_net::{Binding, PortError, PortTable};
 use isounik_vfs::InodeId;
 
-use super::pipe::{Flow, Pipe, PipeEnd};
+use super::pipe::{Attachment, Flow, Pipe, PipeEnd};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -53,6 +53,8 @@ struct State {
 struct Options {
     reuse_addr: bool,
     v6only: bool,
+    /// SO_PASSCRED: recvmsg gives the peer's credentials (SCM_CREDENTIALS).
+    pass_cred: bool,
     keepalive: bool,
     nodelay: bool,
     /// SO_RCVTIMEO and SO_SNDTIMEO in nanoseconds (0: none).
@@ -167,6 +169,18 @@ impl Socket {
                 .flatten()
                 .fold(own, |sum, end| sum.wrapping_add(end.pipe.changes())),
             _ => own,
+        }
+    }
+
+    /// The credentials recvmsg reports (SCM_CREDENTIALS) when SO_PASSCRED is on: the peer's
+    /// at connect time (its process for all its messages; Linux has each message's own).
+    pub fn passed_credentials(&self) -> Option<Ucred> {
+        let st = self.state.lock();
+        match &st.phase {
+            Phase::Connected(link) if st.options.pass_cred && self.family == AF_UNIX => {
+                Some(link.peer_cred)
+            }
+            _ => None,
         }
     }
 
@@ -548,7 +562,8 @@ impl Socket {
     }
 
     /// Receives into user memory at `addr`; with MSG_WAITALL, until `len` bytes, the end,
-    /// a signal or an error.
+    /// a signal, an error or a message carrying files. Files sent with the bytes read
+    /// arrive in `attached` (for recvmsg to install; dropped, hence closed, otherwise).
     pub fn recv_to_user(
         &self,
         c: &Caller,
@@ -556,19 +571,20 @@ impl Socket {
         len: usize,
         flow: Flow,
         wait_all: bool,
+        attached: &mut Vec<Attachment>,
     ) -> Result<usize, Errno> {
         let Some(pipe) = self.rx()? else {
             return Ok(0);
         };
         let mut done = 0;
         loop {
-            match pipe.read_to_user(c, addr + done as u64, len - done, flow) {
+            match pipe.read_to_user_attached(c, addr + done as u64, len - done, flow, attached) {
                 Ok(0) => return Ok(done),
                 Ok(n) => done += n,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => return Ok(done),
             }
-            if !wait_all || flow.peek || done == len {
+            if !wait_all || flow.peek || done == len || !attached.is_empty() {
                 return Ok(done);
             }
         }
@@ -583,15 +599,18 @@ impl Socket {
     }
 
     /// Sends from user memory at `addr`.
+    /// Sends from user memory at `addr`, with files (`attach`, AF_UNIX's SCM_RIGHTS) that
+    /// travel with the first byte.
     pub fn send_from_user(
         &self,
         c: &Caller,
         addr: u64,
         len: usize,
         flow: Flow,
+        attach: &mut Option<Attachment>,
     ) -> Result<usize, Errno> {
         match self.tx() {
-            Ok(pipe) => pipe.write_from_user(c, addr, len, flow),
+            Ok(pipe) => pipe.write_from_user_attached(c, addr, len, flow, attach),
             Err(e) => Err(self.send_failed(c, e, flow)),
         }
     }
@@ -713,6 +732,7 @@ impl Socket {
             (SOL_SOCKET, SO_ACCEPTCONN) => int(matches!(st.phase, Phase::Listening { .. }) as i32),
             (SOL_SOCKET, SO_REUSEADDR) => int(o.reuse_addr as i32),
             (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
+            (SOL_SOCKET, SO_PASSCRED) => int(o.pass_cred as i32),
             (SOL_SOCKET, SO_RCVBUF) => int(buffer(true)),
             (SOL_SOCKET, SO_SNDBUF) => int(buffer(false)),
             (SOL_SOCKET, SO_RCVTIMEO_OLD) => Ok(timeval_bytes(o.recv_timeout)),
@@ -765,8 +785,9 @@ impl Socket {
                     }
                 }
             }
+            (SOL_SOCKET, SO_PASSCRED) => st.options.pass_cred = int()? != 0,
             // Loopback has no segments to delay and no peer to probe: nothing to do.
-            (SOL_SOCKET, SO_LINGER | SO_REUSEPORT | SO_PASSCRED) => {
+            (SOL_SOCKET, SO_LINGER | SO_REUSEPORT) => {
                 int()?;
             }
             (IPPROTO_TCP, TCP_NODELAY) if self.family != AF_UNIX => {

@@ -6,12 +6,15 @@ use alloc::vec::Vec;
 
 use isounik_linux::errno::Errno;
 use isounik_linux::socket::*;
-use isounik_linux::structs::{AddressUse, Msghdr, SocketAddress};
+use isounik_linux::structs::{
+    cmsg_bytes, cmsg_space, parse_cmsgs, AddressUse, Msghdr, SocketAddress, CMSG_HDR,
+};
 use isounik_vfs::{FileType, InodeId};
 
 use super::fs::{install_pair, read_iovecs, transfer_each};
 use super::{Args, Caller, SysResult};
 use crate::fs::file::{O_NONBLOCK, O_RDWR};
+use crate::fs::pipe::Attachment;
 use crate::fs::socket::{self, Socket, SocketFile};
 use crate::fs::{self as vfs, with_vfs, FileKind, Node, OpenFile};
 
@@ -237,7 +240,7 @@ pub fn sys_sendto(c: &Caller, a: Args) -> SysResult {
     check_send_address(&s, a.ptr(4), a.uint(5))?;
     let flow = s.send_flow(file.is_nonblocking(), flags);
     let len = a.usize(2).min(0x7fff_f000);
-    Ok(s.send_from_user(c, a.ptr(1), len, flow)? as u64)
+    Ok(s.send_from_user(c, a.ptr(1), len, flow, &mut None)? as u64)
 }
 
 pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
@@ -246,7 +249,8 @@ pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
     check_flags(flags)?;
     let flow = s.recv_flow(file.is_nonblocking(), flags);
     let len = a.usize(2).min(0x7fff_f000);
-    let n = s.recv_to_user(c, a.ptr(1), len, flow, flags & MSG_WAITALL != 0)?;
+    let wait_all = flags & MSG_WAITALL != 0;
+    let n = s.recv_to_user(c, a.ptr(1), len, flow, wait_all, &mut Vec::new())?;
     // A stream socket has no per-message source: the length given back is 0.
     if a.ptr(4) != 0 {
         address_room(c, a.ptr(5))?;
@@ -272,15 +276,112 @@ pub fn sys_sendmsg(c: &Caller, a: Args) -> SysResult {
     check_flags(flags)?;
     let msg = msghdr_arg(c, a.ptr(1))?;
     check_send_address(&s, msg.msg_name, msg.msg_namelen)?;
-    if msg.msg_controllen != 0 {
-        // Passing descriptors or credentials (SCM_RIGHTS, SCM_CREDENTIALS): not yet.
-        return Err(Errno::EOPNOTSUPP);
-    }
+    let mut attach = control_to_send(c, &s, &msg)?;
     let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
     let flow = s.send_flow(file.is_nonblocking(), flags);
     transfer_each(iov, |base, len, _| {
-        s.send_from_user(c, base, len, flow).map(|n| n as u64)
+        s.send_from_user(c, base, len, flow, &mut attach)
+            .map(|n| n as u64)
     })
+}
+
+/// The most control data a sendmsg may pass (Linux's optmem_max is 20 KiB to 128 KiB).
+const MAX_CONTROL: u64 = 128 * 1024;
+/// The most descriptors one SCM_RIGHTS message carries (Linux's SCM_MAX_FD).
+const SCM_MAX_FD: usize = 253;
+
+/// The files a sendmsg's control data passes (SCM_RIGHTS, AF_UNIX only); SCM_CREDENTIALS
+/// is checked (it must name the sender) but carries nothing more (receivers with
+/// SO_PASSCRED get the peer's credentials).
+fn control_to_send(c: &Caller, s: &Socket, msg: &Msghdr) -> Result<Option<Attachment>, Errno> {
+    if msg.msg_controllen == 0 {
+        return Ok(None);
+    }
+    if msg.msg_controllen > MAX_CONTROL {
+        return Err(Errno::ENOBUFS);
+    }
+    let mut control = alloc::vec![0u8; msg.msg_controllen as usize];
+    c.read(msg.msg_control, &mut control)?;
+    let mut files: Vec<Arc<OpenFile>> = Vec::new();
+    for (level, kind, data) in parse_cmsgs(&control)? {
+        if level != SOL_SOCKET {
+            continue; // another protocol's (Linux ignores those it does not know)
+        }
+        if s.family != AF_UNIX {
+            return Err(Errno::EINVAL);
+        }
+        match kind {
+            SCM_RIGHTS => {
+                if data.len() % 4 != 0 || files.len() + data.len() / 4 > SCM_MAX_FD {
+                    return Err(Errno::EINVAL);
+                }
+                for fd in data.chunks_exact(4) {
+                    let fd = i32::from_le_bytes(fd.try_into().expect("4"));
+                    let file = c
+                        .files
+                        .lock()
+                        .get(usize::try_from(fd).map_err(|_| Errno::EBADF)?)?;
+                    files.push(file);
+                }
+            }
+            SCM_CREDENTIALS => {
+                if data.len() != 12 {
+                    return Err(Errno::EINVAL);
+                }
+                let pid = i32::from_le_bytes(data[..4].try_into().expect("4"));
+                if pid != c.pid as i32 {
+                    return Err(Errno::EPERM);
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    Ok((!files.is_empty()).then_some(files))
+}
+
+/// The control data a recvmsg gives back in `room` bytes: the peer's credentials with
+/// SO_PASSCRED, then the files that arrived as new descriptors. What does not fit is
+/// dropped (files closed) and sets MSG_CTRUNC, as Linux. Returns (bytes, flags).
+fn control_received(
+    c: &Caller,
+    s: &Socket,
+    room: usize,
+    attached: Vec<Attachment>,
+    cloexec: bool,
+) -> (Vec<u8>, u32) {
+    let mut out = Vec::new();
+    let mut flags = 0;
+    if let Some(cred) = s.passed_credentials() {
+        let cm = cmsg_bytes(SOL_SOCKET, SCM_CREDENTIALS, &cred.to_bytes());
+        if cm.len() <= room {
+            out.extend_from_slice(&cm);
+        } else {
+            flags |= MSG_CTRUNC;
+        }
+    }
+    let files: Vec<Arc<OpenFile>> = attached.into_iter().flatten().collect();
+    if files.is_empty() {
+        return (out, flags);
+    }
+    let left = room.saturating_sub(out.len());
+    let fit = left.saturating_sub(CMSG_HDR) / 4;
+    let limit = c.nofile_limit();
+    let mut fds = Vec::new();
+    for file in files.iter().take(fit) {
+        match c.files.lock().insert_from(0, file.clone(), cloexec, limit) {
+            Ok(fd) => fds.extend_from_slice(&(fd as i32).to_le_bytes()),
+            Err(_) => break,
+        }
+    }
+    if fds.len() / 4 < files.len() {
+        flags |= MSG_CTRUNC;
+    }
+    if !fds.is_empty() {
+        let mut cm = cmsg_bytes(SOL_SOCKET, SCM_RIGHTS, &fds);
+        cm.truncate(cmsg_space(fds.len()).min(left));
+        out.extend_from_slice(&cm);
+    }
+    (out, flags)
 }
 
 pub fn sys_recvmsg(c: &Caller, a: Args) -> SysResult {
@@ -293,22 +394,33 @@ pub fn sys_recvmsg(c: &Caller, a: Args) -> SysResult {
     let flow = s.recv_flow(file.is_nonblocking(), flags);
     let wait_all = flags & MSG_WAITALL != 0;
     let peek = flags & MSG_PEEK != 0;
+    let mut attached = Vec::new();
     let n = transfer_each(iov, |base, len, total| {
-        if total > 0 && peek {
-            // A peek shows the same first bytes again: one buffer's worth is what it is.
+        if total > 0 && (peek || !attached.is_empty()) {
+            // A peek shows the same first bytes again, and a message with files ends
+            // the read: what came so far is the answer.
             return Err(Errno::EAGAIN);
         }
         let mut step = flow;
         // After some bytes, only what is already there (as readv), unless MSG_WAITALL.
         step.nonblock |= total > 0 && !wait_all;
-        s.recv_to_user(c, base, len, step, wait_all)
+        s.recv_to_user(c, base, len, step, wait_all, &mut attached)
             .map(|n| n as u64)
     })?;
-    // No source address (stream), no control data, no flags.
+    let room = if msg.msg_control == 0 {
+        0
+    } else {
+        msg.msg_controllen.min(MAX_CONTROL) as usize
+    };
+    let cloexec = flags & MSG_CMSG_CLOEXEC != 0;
+    let (control, control_flags) = control_received(c, &s, room, attached, cloexec);
+    c.write(msg.msg_control, &control)?;
+    // No source address (stream).
     let mut out = msg;
     out.msg_namelen = 0;
-    out.msg_controllen = 0;
-    out.msg_flags = 0;
+    out.msg_controllen = control.len() as u64;
+    // (Linux echoes MSG_CMSG_CLOEXEC there.)
+    out.msg_flags = control_flags | (flags & MSG_CMSG_CLOEXEC);
     c.write(msg_addr, &out.to_bytes())?;
     Ok(n)
 }

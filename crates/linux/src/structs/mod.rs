@@ -23,7 +23,9 @@ pub use io::{
 };
 pub use sigframe::{FpxSwBytes, FrameLayout, RtSigframe, SigContext, UContext};
 pub use signal::{Sigaction, Siginfo, Sigset, Stack};
-pub use sockaddr::{AddressUse, Msghdr, SocketAddress, Ucred};
+pub use sockaddr::{
+    cmsg_bytes, cmsg_space, parse_cmsgs, AddressUse, Cmsg, Msghdr, SocketAddress, Ucred, CMSG_HDR,
+};
 pub use stat::{Stat, Statx, StatxTimestamp};
 pub use system::{Rlimit, Rusage, Sysinfo, Utsname};
 pub use time::{Itimerspec, Itimerval, Timespec, Timeval, Timezone, Tms};

@@ -252,6 +252,49 @@ impl Ucred {
     }
 }
 
+/// `sizeof(struct cmsghdr)`: `cmsg_len` (size_t), `cmsg_level`, `cmsg_type` (int).
+pub const CMSG_HDR: usize = 16;
+
+/// `CMSG_SPACE(len)`: a control message's header, data and padding to 8 bytes.
+pub fn cmsg_space(len: usize) -> usize {
+    CMSG_HDR + len.div_ceil(8) * 8
+}
+
+/// One control message of `sendmsg`: (level, type, data).
+pub type Cmsg<'a> = (u32, u32, &'a [u8]);
+
+/// The control messages in a `msg_control` buffer, as Linux walks them (`CMSG_NXTHDR`):
+/// a `cmsg_len` shorter than the header or past the buffer is EINVAL; a tail shorter than
+/// a header ends the walk.
+pub fn parse_cmsgs(control: &[u8]) -> Result<Vec<Cmsg<'_>>, Errno> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while control.len() - at >= CMSG_HDR {
+        let len = get_u64(control, at);
+        if len < CMSG_HDR as u64 || len > (control.len() - at) as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let len = len as usize;
+        out.push((
+            get_u32(control, at + 8),
+            get_u32(control, at + 12),
+            &control[at + CMSG_HDR..at + len],
+        ));
+        at += cmsg_space(len - CMSG_HDR).min(control.len() - at);
+    }
+    Ok(out)
+}
+
+/// A control message for `recvmsg`, padded to `CMSG_SPACE`.
+pub fn cmsg_bytes(level: u32, kind: u32, data: &[u8]) -> Vec<u8> {
+    let mut b = alloc::vec![0u8; cmsg_space(data.len())];
+    put_u64(&mut b, 0, (CMSG_HDR + data.len()) as u64);
+    put_u32(&mut b, 8, level);
+    put_u32(&mut b, 12, kind);
+    b[CMSG_HDR..CMSG_HDR + data.len()].copy_from_slice(data);
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +415,29 @@ mod tests {
         ));
         assert_eq!(v4_of_mapped(&ip), Some([127, 0, 0, 1]));
         assert_eq!(v4_of_mapped(&[0; 16]), None);
+    }
+
+    #[test]
+    fn control_messages_round_trip_and_bad_lengths_fail() {
+        let mut control = cmsg_bytes(1, 1, &[3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0]);
+        assert_eq!(control.len(), 32);
+        control.extend(cmsg_bytes(1, 2, &[9; 12]));
+        let parsed = parse_cmsgs(&control).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].0, 1);
+        assert_eq!(parsed[0].1, 1);
+        assert_eq!(parsed[0].2.len(), 12);
+        assert_eq!(parsed[1].1, 2);
+        // A short tail ends the walk; a length past the buffer or below the header fails.
+        control.extend([0u8; 8]);
+        assert_eq!(parse_cmsgs(&control).unwrap().len(), 2);
+        let mut bad = cmsg_bytes(1, 1, &[0; 4]);
+        bad[0] = 200;
+        assert_eq!(parse_cmsgs(&bad), Err(Errno::EINVAL));
+        bad[0] = 8;
+        assert_eq!(parse_cmsgs(&bad), Err(Errno::EINVAL));
+        assert_eq!(cmsg_space(0), 16);
+        assert_eq!(cmsg_space(4), 24);
     }
 
     #[test]
