@@ -1,5 +1,5 @@
-/* epoll and eventfd: level- and edge-triggered and one-shot interests on pipes, sockets and
- * eventfds, wake-ups from another process, nesting, interests ending with their files,
+/* epoll, eventfd and timerfd: level- and edge-triggered and one-shot interests on pipes,
+ * sockets, eventfds and timerfds, wake-ups from another process, nesting, interests ending with their files,
  * fairness with a small maxevents, timeouts, signals, and the errors of misuse. */
 #include "check.h"
 
@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -221,6 +223,67 @@ static void wakeups(void) {
     OK("a timeout of 100 ms");
 }
 
+static void timerfds(void) {
+    int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    CHECK(t >= 0, "timerfd_create");
+    uint64_t n;
+    EXPECT_ERRNO(read(t, &n, 8), EAGAIN);
+    /* One-shot, 50 ms, waited for with epoll. */
+    int ep = epoll_create1(0);
+    CHECK(ep_add(ep, t, EPOLLIN, 5) == 0, "add timerfd");
+    struct itimerspec its = {.it_value = {0, 50000000}};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK(timerfd_settime(t, 0, &its, NULL) == 0, "settime");
+    struct itimerspec cur;
+    CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_value.tv_sec == 0 &&
+              cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 50000000,
+          "gettime %ld", cur.it_value.tv_nsec);
+    struct epoll_event ev;
+    CHECK(wait1(ep, &ev, 2000) == 1 && ev.data.u64 == 5, "the timer woke epoll_wait");
+    long waited = ms_since(&t0);
+    CHECK(waited >= 45 && waited < 1500, "after %ld ms", waited);
+    CHECK(read(t, &n, 8) == 8 && n == 1, "one expiration (%lu)", (unsigned long)n);
+    CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0,
+          "disarmed after a one-shot");
+    /* Periodic, 10 ms, with poll. */
+    its = (struct itimerspec){.it_value = {0, 10000000}, .it_interval = {0, 10000000}};
+    CHECK(timerfd_settime(t, 0, &its, NULL) == 0, "periodic");
+    usleep(60000);
+    struct pollfd pfd = {.fd = t, .events = POLLIN};
+    CHECK(poll(&pfd, 1, 0) == 1, "readable");
+    CHECK(read(t, &n, 8) == 8 && n >= 3, "several expirations (%lu)", (unsigned long)n);
+    CHECK(poll(&pfd, 1, 1000) == 1, "poll woken by the next expiry");
+    its = (struct itimerspec){0};
+    struct itimerspec old;
+    CHECK(timerfd_settime(t, 0, &its, &old) == 0 && old.it_interval.tv_nsec == 10000000,
+          "disarm returns the old setting");
+    close(t);
+    close(ep);
+    /* Absolute wall-clock time in the past: expired at once; a blocking read. */
+    int r = timerfd_create(CLOCK_REALTIME, 0);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    its = (struct itimerspec){.it_value = {now.tv_sec - 10, 0}};
+    CHECK(timerfd_settime(r, TFD_TIMER_ABSTIME, &its, NULL) == 0, "absolute");
+    CHECK(read(r, &n, 8) == 8 && n == 1, "expired at once");
+    its = (struct itimerspec){.it_value = {0, 30000000}};
+    CHECK(timerfd_settime(r, 0, &its, NULL) == 0, "30 ms");
+    CHECK(read(r, &n, 8) == 8 && n == 1, "a blocking read waits for it");
+    EXPECT_ERRNO(read(r, &n, 4), EINVAL);
+    its.it_value.tv_nsec = 1000000000;
+    EXPECT_ERRNO(timerfd_settime(r, 0, &its, NULL), EINVAL);
+    close(r);
+    EXPECT_ERRNO(timerfd_create(12345, 0), EINVAL);
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    its.it_value.tv_nsec = 1;
+    EXPECT_ERRNO(timerfd_settime(p[0], 0, &its, NULL), EINVAL);
+    close(p[0]);
+    close(p[1]);
+    OK("timerfd: one-shot and periodic timers wake epoll, poll and read; absolute times");
+}
+
 static volatile sig_atomic_t got;
 static void on_signal(int sig) { got = sig; }
 
@@ -259,6 +322,7 @@ int main(void) {
     level_edge_oneshot();
     hangups_and_sockets();
     wakeups();
+    timerfds();
     signals();
     printf("epoll ok\n");
     return 0;

@@ -364,6 +364,7 @@ const EPOLL: &[&str] = &[
     "ok: EPOLLERR, EPOLLRDHUP, EPOLLHUP, and a listener's connections",
     "ok: woken by an eventfd written in another process; nesting and ELOOP; turns",
     "ok: a timeout of 100 ms",
+    "ok: timerfd: one-shot and periodic timers wake epoll, poll and read; absolute times",
     "ok: epoll_wait is interrupted even with SA_RESTART; epoll_pwait swaps the mask",
 ];
 

@@ -267,6 +267,18 @@ impl Epoll {
         needs_ticks
     }
 
+    /// The earliest time a watched file must be looked at again (a timerfd's expiry).
+    pub fn deadline(&self) -> Option<u64> {
+        let files: Vec<Arc<OpenFile>> = {
+            let st = self.state.lock();
+            st.interests
+                .iter()
+                .filter_map(|i| i.file.upgrade())
+                .collect()
+        };
+        files.iter().filter_map(|f| f.deadline()).min()
+    }
+
     /// Blocks until an event may be ready or `deadline`; EINTR on a signal (epoll_wait is
     /// never restarted, as Linux).
     pub fn wait(&self, c: &Caller, max: usize, deadline: Option<u64>) -> Result<Vec<Event>, Errno> {
@@ -287,10 +299,10 @@ impl Epoll {
                 crate::drivers::uart::add_waiter(c.thread()?.tid);
             }
             let tick = needs_ticks.then(|| now + 10_000_000);
-            let wake_at = match (deadline, tick) {
-                (Some(d), Some(t)) => Some(d.min(t)),
-                (d, t) => d.or(t),
-            };
+            let wake_at = [deadline, tick, self.deadline()]
+                .into_iter()
+                .flatten()
+                .min();
             sched::block(wake_at);
         }
     }
@@ -398,5 +410,146 @@ impl EventFd {
         if !st.waiters.contains(&tid) {
             st.waiters.push(tid);
         }
+    }
+}
+
+/// A timerfd: expirations of a one-shot or periodic timer, counted until a read takes them.
+/// Deadlines are kept on the monotonic uptime clock; a CLOCK_REALTIME timer set with an
+/// absolute time is converted when it is set.
+pub struct TimerFd {
+    pub ino: u64,
+    pub realtime: bool,
+    state: spin::Mutex<TimerState>,
+    changes: AtomicU64,
+}
+
+struct TimerState {
+    /// The next expiry (uptime ns), if armed.
+    next: Option<u64>,
+    /// The period (0: one-shot).
+    interval: u64,
+    /// Expirations not read yet.
+    expired: u64,
+    waiters: Vec<Tid>,
+}
+
+impl TimerFd {
+    pub fn new(realtime: bool) -> Arc<TimerFd> {
+        Arc::new(TimerFd {
+            ino: next_ino(),
+            realtime,
+            state: spin::Mutex::new(TimerState {
+                next: None,
+                interval: 0,
+                expired: 0,
+                waiters: Vec::new(),
+            }),
+            changes: AtomicU64::new(0),
+        })
+    }
+
+    /// Counts the expirations up to now.
+    fn advance(&self, st: &mut TimerState, now: u64) {
+        let Some(next) = st.next else {
+            return;
+        };
+        if now < next {
+            return;
+        }
+        // A periodic timer counts every period that ended; a one-shot one disarms.
+        let passed = match (now - next).checked_div(st.interval) {
+            Some(periods) => {
+                let n = 1 + periods;
+                st.next = Some(next.saturating_add(n.saturating_mul(st.interval)));
+                n
+            }
+            None => {
+                st.next = None;
+                1
+            }
+        };
+        st.expired = st.expired.saturating_add(passed);
+        self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// timerfd_settime: arms (`value` > 0: the first expiry `value` ns from now, or at
+    /// uptime `value` when `absolute`) or disarms (`value` == 0). Returns the old setting
+    /// as (ns to the next expiry, interval).
+    pub fn set(&self, value: u64, interval: u64, absolute: bool) -> (u64, u64) {
+        let now = crate::time::uptime_ns();
+        let mut st = self.state.lock();
+        self.advance(&mut st, now);
+        let old = (st.next.map_or(0, |n| n.saturating_sub(now)), st.interval);
+        st.expired = 0;
+        st.interval = interval;
+        st.next = match (value, absolute) {
+            (0, _) => None,
+            (v, true) => Some(v),
+            (v, false) => Some(now.saturating_add(v)),
+        };
+        // An absolute time already past expires at once.
+        self.advance(&mut st, now);
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        for tid in st.waiters.drain(..) {
+            sched::wake(tid);
+        }
+        old
+    }
+
+    /// timerfd_gettime: (ns to the next expiry, interval).
+    pub fn get(&self) -> (u64, u64) {
+        let now = crate::time::uptime_ns();
+        let mut st = self.state.lock();
+        self.advance(&mut st, now);
+        (st.next.map_or(0, |n| n.saturating_sub(now)), st.interval)
+    }
+
+    /// The 8-byte read: the expirations so far, waiting for the first.
+    pub fn read(&self, c: &Caller, flow: Flow) -> Result<u64, Errno> {
+        loop {
+            let deadline = {
+                let mut st = self.state.lock();
+                self.advance(&mut st, crate::time::uptime_ns());
+                if st.expired > 0 {
+                    let n = st.expired;
+                    st.expired = 0;
+                    self.changes.fetch_add(1, Ordering::Relaxed);
+                    return Ok(n);
+                }
+                if flow.nonblock {
+                    return Err(Errno::EAGAIN);
+                }
+                st.waiters.push(c.tid);
+                st.next
+            };
+            if c.signal_pending() {
+                return Err(c.interrupted());
+            }
+            sched::block(deadline);
+        }
+    }
+
+    pub fn readable(&self) -> bool {
+        let mut st = self.state.lock();
+        self.advance(&mut st, crate::time::uptime_ns());
+        st.expired > 0
+    }
+
+    /// When a waiter must look again (poll and epoll bound their sleep by it).
+    pub fn deadline(&self) -> Option<u64> {
+        self.state.lock().next
+    }
+
+    pub fn add_waiter(&self, tid: Tid) {
+        let mut st = self.state.lock();
+        if !st.waiters.contains(&tid) {
+            st.waiters.push(tid);
+        }
+    }
+
+    pub fn changes(&self) -> u64 {
+        let mut st = self.state.lock();
+        self.advance(&mut st, crate::time::uptime_ns());
+        self.changes.load(Ordering::Relaxed)
     }
 }

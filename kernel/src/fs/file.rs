@@ -9,7 +9,7 @@ use isounik_linux::errno::Errno;
 use isounik_vfs::{InodeId, WriteSource};
 
 use super::dev::Device;
-use super::epoll::{Epoll, EventFd};
+use super::epoll::{Epoll, EventFd, TimerFd};
 use super::pipe::{Flow, PipeEnd};
 use super::socket::{Socket, SocketFile};
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
@@ -48,6 +48,8 @@ pub enum FileKind {
     Epoll(Arc<Epoll>),
     /// An eventfd counter.
     EventFd(Arc<EventFd>),
+    /// A timerfd.
+    TimerFd(Arc<TimerFd>),
 }
 
 pub struct OpenFile {
@@ -108,6 +110,7 @@ impl OpenFile {
             FileKind::Socket(s) => alloc::format!("socket:[{}]", s.ino).into_bytes(),
             FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
             FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
+            FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
             _ => self.path.clone(),
         }
     }
@@ -122,7 +125,8 @@ impl OpenFile {
             | FileKind::Pipe(_)
             | FileKind::Socket(_)
             | FileKind::Epoll(_)
-            | FileKind::EventFd(_) => None,
+            | FileKind::EventFd(_)
+            | FileKind::TimerFd(_) => None,
         }
     }
 
@@ -154,6 +158,9 @@ impl OpenFile {
         if let FileKind::EventFd(counter) = &self.kind {
             return Some(self.eventfd_read(c, counter, addr, len));
         }
+        if let FileKind::TimerFd(timer) = &self.kind {
+            return Some(self.timerfd_read(c, timer, addr, len));
+        }
         if let FileKind::Epoll(_) = &self.kind {
             return Some(Err(Errno::EINVAL));
         }
@@ -178,7 +185,7 @@ impl OpenFile {
         if let FileKind::EventFd(counter) = &self.kind {
             return Some(self.eventfd_write(c, counter, addr, len));
         }
-        if let FileKind::Epoll(_) = &self.kind {
+        if let FileKind::Epoll(_) | FileKind::TimerFd(_) = &self.kind {
             return Some(Err(Errno::EINVAL));
         }
         let checked = self.pipe_for_transfer(true)?;
@@ -200,6 +207,23 @@ impl OpenFile {
         }
         c.check_range(addr, 8)?;
         let value = counter.read(c, Flow::waiting(self.is_nonblocking()))?;
+        c.write(addr, &value.to_le_bytes())?;
+        Ok(8)
+    }
+
+    /// read(2) of a timerfd: the 8-byte count of expirations into user memory.
+    fn timerfd_read(
+        &self,
+        c: &Caller,
+        timer: &TimerFd,
+        addr: u64,
+        len: usize,
+    ) -> Result<usize, Errno> {
+        if len < 8 {
+            return Err(Errno::EINVAL);
+        }
+        c.check_range(addr, 8)?;
+        let value = timer.read(c, Flow::waiting(self.is_nonblocking()))?;
         c.write(addr, &value.to_le_bytes())?;
         Ok(8)
     }
@@ -300,7 +324,11 @@ impl OpenFile {
     pub fn is_in_memory(&self) -> bool {
         matches!(
             self.kind,
-            FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_)
+            FileKind::Pipe(_)
+                | FileKind::Socket(_)
+                | FileKind::Epoll(_)
+                | FileKind::EventFd(_)
+                | FileKind::TimerFd(_)
         ) || self.is_data()
             || self.device().is_some_and(|d| d.is_memory())
     }
@@ -514,7 +542,7 @@ impl OpenFile {
                 Caller::run_for(t, |c| socket.recv(c, buf, nonblock))
             }
             // (Reads of these into user memory are `stream_read_to_user`'s.)
-            FileKind::Epoll(_) | FileKind::EventFd(_) => Err(Errno::EINVAL),
+            FileKind::Epoll(_) | FileKind::EventFd(_) | FileKind::TimerFd(_) => Err(Errno::EINVAL),
             FileKind::Directory(_) | FileKind::ProcDir(_) => Err(Errno::EISDIR),
             // (Regular and /proc files were `read_data`'s above.)
             FileKind::PathOnly(_) | FileKind::Regular(_) | FileKind::ProcFile(..) => {
@@ -541,7 +569,11 @@ impl OpenFile {
         if at.is_some()
             && matches!(
                 self.kind,
-                FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_)
+                FileKind::Pipe(_)
+                    | FileKind::Socket(_)
+                    | FileKind::Epoll(_)
+                    | FileKind::EventFd(_)
+                    | FileKind::TimerFd(_)
             )
         {
             return Err(Errno::ESPIPE);
@@ -572,7 +604,7 @@ impl OpenFile {
             | FileKind::ProcFile(..)
             | FileKind::Pipe(_)
             | FileKind::Socket(_) => Err(Errno::EBADF),
-            FileKind::Epoll(_) | FileKind::EventFd(_) => Err(Errno::EINVAL),
+            FileKind::Epoll(_) | FileKind::EventFd(_) | FileKind::TimerFd(_) => Err(Errno::EINVAL),
         }
     }
 
@@ -605,9 +637,11 @@ impl OpenFile {
                 };
             }
             FileKind::PathOnly(_) => return Err(Errno::EBADF),
-            FileKind::Pipe(_) | FileKind::Socket(_) | FileKind::Epoll(_) | FileKind::EventFd(_) => {
-                return Err(Errno::ESPIPE)
-            }
+            FileKind::Pipe(_)
+            | FileKind::Socket(_)
+            | FileKind::Epoll(_)
+            | FileKind::EventFd(_)
+            | FileKind::TimerFd(_) => return Err(Errno::ESPIPE),
         };
         let mut st = self.state.lock();
         let base: i128 = match whence {
@@ -644,6 +678,7 @@ impl OpenFile {
             FileKind::Socket(s) => Ok(StatInfo::socket(s.ino)),
             FileKind::Epoll(e) => Ok(StatInfo::anon(e.ino)),
             FileKind::EventFd(e) => Ok(StatInfo::anon(e.ino)),
+            FileKind::TimerFd(t) => Ok(StatInfo::anon(t.ino)),
             _ => super::stat_node(c, &self.node().ok_or(Errno::EBADF)?),
         }
     }
@@ -674,6 +709,7 @@ impl OpenFile {
             FileKind::Socket(s) => return s.ready(),
             FileKind::Epoll(e) => return (e.any_ready(), false),
             FileKind::EventFd(e) => return e.ready(),
+            FileKind::TimerFd(t) => return (t.readable(), false),
             _ => {}
         }
         match self.device() {
@@ -702,6 +738,10 @@ impl OpenFile {
             }
             FileKind::EventFd(e) => {
                 e.add_waiter(tid);
+                true
+            }
+            FileKind::TimerFd(t) => {
+                t.add_waiter(tid);
                 true
             }
             FileKind::Epoll(e) => {
@@ -757,7 +797,18 @@ impl OpenFile {
             FileKind::Socket(s) => s.changes(),
             FileKind::Epoll(e) => e.changes(),
             FileKind::EventFd(e) => e.changes(),
+            FileKind::TimerFd(t) => t.changes(),
             _ => 0,
+        }
+    }
+
+    /// When a waiter on the file must look at it again though nothing wakes it (a
+    /// timerfd's next expiry): poll and epoll bound their sleep by it.
+    pub fn deadline(&self) -> Option<u64> {
+        match &self.kind {
+            FileKind::TimerFd(t) => t.deadline(),
+            FileKind::Epoll(e) => e.deadline(),
+            _ => None,
         }
     }
 

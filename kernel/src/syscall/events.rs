@@ -1,4 +1,4 @@
-//! epoll and eventfd (`fs::epoll`). All of them need only a `Caller` (the MPK gate runs
+//! epoll, eventfd and timerfd (`fs::epoll`). All of them need only a `Caller` (the MPK gate runs
 //! them in ring 3) except a wait that swaps the signal mask, which ring 0 does, as ppoll.
 
 use alloc::sync::Arc;
@@ -6,12 +6,14 @@ use alloc::vec::Vec;
 
 use isounik_linux::errno::Errno;
 use isounik_linux::poll::{EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, EPOLL_CLOEXEC};
-use isounik_linux::structs::EpollEvent;
+use isounik_linux::structs::{EpollEvent, Itimerspec, Timespec};
 
 use super::caller::RING0_NEEDED;
 use super::{Args, Caller, SysResult};
-use crate::fs::epoll::{Epoll, EventFd};
+use crate::fs::epoll::{Epoll, EventFd, TimerFd};
 use crate::fs::file::{O_NONBLOCK, O_RDWR};
+
+const O_CLOEXEC: u32 = 0o2000000;
 use crate::fs::{FileKind, OpenFile};
 use crate::proc::Thread;
 
@@ -181,4 +183,80 @@ pub fn sys_eventfd(c: &Caller, a: Args) -> SysResult {
 
 pub fn sys_eventfd2(c: &Caller, a: Args) -> SysResult {
     do_eventfd(c, a.uint(0), a.uint(1))
+}
+
+const TFD_TIMER_ABSTIME: u32 = 1;
+const TFD_TIMER_CANCEL_ON_SET: u32 = 2;
+
+pub fn sys_timerfd_create(c: &Caller, a: Args) -> SysResult {
+    use isounik_linux::time::*;
+    let realtime = match a.uint(0) {
+        CLOCK_REALTIME | CLOCK_REALTIME_ALARM => true,
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    let flags = a.uint(1);
+    if flags & !(O_NONBLOCK | O_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    install(
+        c,
+        FileKind::TimerFd(TimerFd::new(realtime)),
+        flags & O_NONBLOCK,
+        flags & O_CLOEXEC != 0,
+    )
+}
+
+fn timerfd_arg(c: &Caller, a: Args) -> Result<Arc<TimerFd>, Errno> {
+    let file = c.files.lock().get(a.fd(0)?)?;
+    match &file.kind {
+        FileKind::TimerFd(t) => Ok(t.clone()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn itimerspec_bytes(next_ns: u64, interval_ns: u64) -> [u8; Itimerspec::SIZE] {
+    Itimerspec {
+        it_interval: Timespec::from_nanos(interval_ns),
+        it_value: Timespec::from_nanos(next_ns),
+    }
+    .to_bytes()
+}
+
+pub fn sys_timerfd_settime(c: &Caller, a: Args) -> SysResult {
+    let timer = timerfd_arg(c, a)?;
+    let flags = a.uint(1);
+    if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; Itimerspec::SIZE];
+    c.read(a.ptr(2), &mut b)?;
+    let spec = Itimerspec::from_bytes(&b).ok_or(Errno::EFAULT)?;
+    let value = spec.it_value.as_nanos().ok_or(Errno::EINVAL)?;
+    let interval = spec.it_interval.as_nanos().ok_or(Errno::EINVAL)?;
+    let absolute = flags & TFD_TIMER_ABSTIME != 0;
+    // Deadlines are uptime: an absolute wall-clock time becomes one (a time already past
+    // expires at once; 1 ns, since 0 disarms).
+    let value = if absolute && timer.realtime && value != 0 {
+        let now_real = crate::time::realtime_ns();
+        let now = crate::time::uptime_ns();
+        (value.saturating_sub(now_real) + now).max(1)
+    } else {
+        value
+    };
+    if a.ptr(3) != 0 {
+        c.check_range(a.ptr(3), Itimerspec::SIZE)?;
+    }
+    let (old_next, old_interval) = timer.set(value, interval, absolute);
+    if a.ptr(3) != 0 {
+        c.write(a.ptr(3), &itimerspec_bytes(old_next, old_interval))?;
+    }
+    Ok(0)
+}
+
+pub fn sys_timerfd_gettime(c: &Caller, a: Args) -> SysResult {
+    let timer = timerfd_arg(c, a)?;
+    let (next, interval) = timer.get();
+    c.write(a.ptr(1), &itimerspec_bytes(next, interval))?;
+    Ok(0)
 }

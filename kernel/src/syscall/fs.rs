@@ -1510,6 +1510,8 @@ fn poll_once(c: &Caller, fds: &mut [u8]) -> Result<u64, Errno> {
 /// only) wakes its waiter on input and is looked at again at each tick.
 fn wait_for_readiness(c: &Caller, fds: &[u8], deadline: Option<u64>) -> Result<(), Errno> {
     let mut polled = false;
+    // A timerfd wakes nobody when it expires: the sleep ends at its expiry.
+    let mut expiry: Option<u64> = None;
     for entry in fds.chunks_exact(8) {
         let fd = i32::from_le_bytes(entry[0..4].try_into().expect("4"));
         let Ok(file) = c.files.lock().get(fd.max(0) as usize) else {
@@ -1519,12 +1521,10 @@ fn wait_for_readiness(c: &Caller, fds: &[u8], deadline: Option<u64>) -> Result<(
             crate::drivers::uart::add_waiter(c.thread()?.tid);
             polled = true;
         }
+        expiry = [expiry, file.deadline()].into_iter().flatten().min();
     }
     let tick = polled.then(|| crate::time::uptime_ns() + 10_000_000);
-    let wake_at = match (deadline, tick) {
-        (Some(d), Some(t)) => Some(d.min(t)),
-        (d, t) => d.or(t),
-    };
+    let wake_at = [deadline, tick, expiry].into_iter().flatten().min();
     crate::sched::block(wake_at);
     Ok(())
 }

@@ -174,6 +174,9 @@ const CALLS: &[(u32, Call)] = &[
     ),
     (nr::EVENTFD, Gate(events::sys_eventfd)),
     (nr::EVENTFD2, Gate(events::sys_eventfd2)),
+    (nr::TIMERFD_CREATE, Gate(events::sys_timerfd_create)),
+    (nr::TIMERFD_SETTIME, Gate(events::sys_timerfd_settime)),
+    (nr::TIMERFD_GETTIME, Gate(events::sys_timerfd_gettime)),
     // sockets
     (nr::SOCKET, Gate(net::sys_socket)),
     (nr::SOCKETPAIR, Gate(net::sys_socketpair)),
