@@ -8,6 +8,8 @@
  *  - a writer blocked on a peer that never reads, killed by SIGKILL: reaped;
  *  - descriptors sent without end (SCM_RIGHTS) to a peer that never reads: ETOOMANYREFS
  *    once 1024 are in flight; a socket sent through itself, then closed;
+ *  - datagram floods: an AF_UNIX receiver that never reads stops its senders after 512
+ *    messages (EAGAIN); a UDP receiver keeps at most its buffer and drops the rest;
  * and the listener, a connection and the names still work afterwards. */
 #define ISOUNIK_HOSTILE
 #include "check.h"
@@ -243,6 +245,38 @@ int main(int argc, char **argv) {
     close(fp[0]);
     close(fp[1]);
     OK("descriptors in flight stop at 1024 (ETOOMANYREFS); a socket sent through itself closed");
+
+    /* 8. Datagram floods. */
+    int dp[2];
+    CHECK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, dp) == 0, "socketpair dgram");
+    int queued = 0;
+    while (send(dp[0], "m", 1, 0) == 1) queued++;
+    CHECK(errno == EAGAIN && queued == 512, "%d datagrams queued before EAGAIN", queued);
+    close(dp[0]);
+    close(dp[1]);
+    int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t at_len = sizeof at;
+    CHECK(bind(rx, (struct sockaddr *)&at, sizeof at) == 0 &&
+              getsockname(rx, (struct sockaddr *)&at, &at_len) == 0,
+          "udp receiver");
+    int tx = socket(AF_INET, SOCK_DGRAM, 0);
+    static char payload[1000];
+    for (int i = 0; i < 5000; i++)
+        CHECK(sendto(tx, payload, sizeof payload, 0, (struct sockaddr *)&at, sizeof at) == 1000,
+              "udp send %d", i);
+    long got_bytes = 0;
+    int got_msgs = 0;
+    ssize_t r;
+    while ((r = recv(rx, big, sizeof big, 0)) > 0) {
+        got_bytes += r;
+        got_msgs++;
+    }
+    CHECK(got_msgs > 0 && got_bytes <= 212992, "%d datagrams, %ld bytes kept", got_msgs, got_bytes);
+    close(rx);
+    close(tx);
+    OK("datagram floods: 512 queued then EAGAIN (AF_UNIX); UDP kept %d of 5000, dropped the rest",
+       got_msgs);
 
     /* Everything still works: a fresh connection on the first listener, ports. */
     int c = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -504,6 +504,123 @@ static void fd_passing(void) {
     OK("SO_PASSCRED gives the peer's credentials; a bad descriptor is EBADF");
 }
 
+static void datagrams(void) {
+    /* A pair: boundaries, truncation, peeking, another process. */
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair(SOCK_DGRAM)");
+    int type = 0;
+    socklen_t tlen = sizeof type;
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_DGRAM, "SO_TYPE");
+    CHECK(send(sv[0], "one", 3, 0) == 3 && send(sv[0], "two!", 4, 0) == 4, "send");
+    char buf[64];
+    CHECK(recv(sv[1], buf, sizeof buf, MSG_PEEK) == 3, "peek the first");
+    CHECK(recv(sv[1], buf, sizeof buf, 0) == 3 && memcmp(buf, "one", 3) == 0, "first whole");
+    CHECK(recv(sv[1], buf, sizeof buf, 0) == 4 && memcmp(buf, "two!", 4) == 0, "second whole");
+    CHECK(send(sv[0], "abcdef", 6, 0) == 6, "send");
+    struct iovec iov = {buf, 3};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    CHECK(recvmsg(sv[1], &msg, 0) == 3 && (msg.msg_flags & MSG_TRUNC), "cut short: MSG_TRUNC");
+    CHECK(send(sv[0], "abcdef", 6, 0) == 6, "send");
+    CHECK(recv(sv[1], buf, 2, MSG_TRUNC) == 6, "MSG_TRUNC gives the whole length");
+    EXPECT_ERRNO(recv(sv[1], buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+    EXPECT_ERRNO(listen(sv[0], 1), EOPNOTSUPP);
+    pid_t child = fork();
+    if (child == 0) {
+        char b[16];
+        ssize_t n = recv(sv[1], b, sizeof b, 0);
+        _exit(n == 5 && send(sv[1], "back", 4, 0) == 4 ? 0 : 1);
+    }
+    CHECK(send(sv[0], "hello", 5, 0) == 5, "to the child");
+    CHECK(recv(sv[0], buf, sizeof buf, 0) == 4 && memcmp(buf, "back", 4) == 0, "from the child");
+    int status;
+    CHECK(waitpid(child, &status, 0) == child && status == 0, "child");
+    /* Files in a datagram. */
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    CHECK(send_fds(sv[0], "f", &p[1], 1) == 1, "send a descriptor");
+    close(p[1]);
+    int got[8], n, flags;
+    CHECK(recv_fds(sv[1], buf, sizeof buf, 8, got, &n, &flags, 0) == 1 && n == 1, "got it");
+    CHECK(write(got[0], "!", 1) == 1 && read(p[0], buf, 1) == 1, "it works");
+    close(got[0]);
+    close(p[0]);
+    close(sv[0]);
+    close(sv[1]);
+    OK("AF_UNIX datagram pairs: boundaries, MSG_TRUNC, MSG_PEEK, another process, SCM_RIGHTS");
+
+    /* A bound server, unnamed and named clients, replies to the sender's address. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/isounik-dgram-%d", getpid());
+    unlink(path);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, path);
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
+    int server = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(bind(server, (struct sockaddr *)&addr, len) == 0, "bind");
+    int anon = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(sendto(anon, "hi", 2, 0, (struct sockaddr *)&addr, len) == 2, "sendto a path");
+    struct sockaddr_un from;
+    socklen_t from_len = sizeof from;
+    CHECK(recvfrom(server, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len) == 2 &&
+              from_len == 0,
+          "an unnamed sender has no address (%u)", from_len);
+    int named = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(bind(named, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX},
+               sizeof(sa_family_t)) == 0,
+          "autobind");
+    CHECK(connect(named, (struct sockaddr *)&addr, len) == 0, "connect a datagram socket");
+    struct sockaddr_un peer;
+    socklen_t peer_len = sizeof peer;
+    CHECK(getpeername(named, (struct sockaddr *)&peer, &peer_len) == 0 && peer_len == len,
+          "getpeername");
+    CHECK(send(named, "ping", 4, 0) == 4, "send to the connected address");
+    from_len = sizeof from;
+    CHECK(recvfrom(server, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len) == 4 &&
+              from_len == offsetof(struct sockaddr_un, sun_path) + 6,
+          "the sender's abstract name (%u)", from_len);
+    CHECK(sendto(server, "pong", 4, 0, (struct sockaddr *)&from, from_len) == 4, "reply");
+    CHECK(recv(named, buf, sizeof buf, 0) == 4 && memcmp(buf, "pong", 4) == 0, "the reply");
+    int stream = socket(AF_UNIX, SOCK_STREAM, 0);
+    EXPECT_ERRNO(connect(stream, (struct sockaddr *)&addr, len), EPROTOTYPE);
+    close(stream);
+    close(server);
+    EXPECT_ERRNO(send(named, "x", 1, 0), ECONNREFUSED);
+    EXPECT_ERRNO(send(anon, "x", 1, 0), ENOTCONN);
+    close(named);
+    close(anon);
+    unlink(path);
+    OK("AF_UNIX datagrams: sendto a path, sender addresses, connect, replies, ECONNREFUSED");
+
+    /* UDP on loopback. */
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in at = {.sin_family = AF_INET};
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(u, (struct sockaddr *)&at, sizeof at) == 0, "bind udp");
+    socklen_t at_len = sizeof at;
+    CHECK(getsockname(u, (struct sockaddr *)&at, &at_len) == 0 && at.sin_port != 0, "port");
+    int client = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    CHECK(sendto(client, "udp!", 4, 0, (struct sockaddr *)&at, sizeof at) == 4, "sendto");
+    struct sockaddr_in cl, src;
+    socklen_t cl_len = sizeof cl, src_len = sizeof src;
+    CHECK(getsockname(client, (struct sockaddr *)&cl, &cl_len) == 0 && cl.sin_port != 0,
+          "the sender got a port");
+    struct pollfd pfd = {.fd = u, .events = POLLIN};
+    CHECK(poll(&pfd, 1, 1000) == 1, "readable");
+    CHECK(recvfrom(u, buf, sizeof buf, 0, (struct sockaddr *)&src, &src_len) == 4 &&
+              src.sin_port == cl.sin_port && src.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+          "the sender's address");
+    CHECK(sendto(u, "back", 4, 0, (struct sockaddr *)&src, src_len) == 4, "reply");
+    CHECK(recv(client, buf, sizeof buf, 0) == 4, "the reply");
+    CHECK(connect(client, (struct sockaddr *)&at, sizeof at) == 0, "connect udp");
+    CHECK(send(client, "a", 1, 0) == 1 && send(client, "bc", 2, 0) == 2, "send");
+    CHECK(recv(u, buf, sizeof buf, 0) == 1 && recv(u, buf, sizeof buf, 0) == 2, "boundaries");
+    static char big[70000];
+    EXPECT_ERRNO(send(client, big, sizeof big, 0), EMSGSIZE);
+    close(u);
+    close(client);
+    OK("UDP over loopback: ports, sender addresses, replies, connect, boundaries, EMSGSIZE");
+}
+
 static void misuse(void) {
     int pipefd[2];
     CHECK(pipe(pipefd) == 0, "pipe");
@@ -584,6 +701,7 @@ int main(void) {
     tcp(AF_INET6);
     dual_stack();
     fd_passing();
+    datagrams();
     misuse();
     interrupted_accept();
     printf("sockets ok\n");

@@ -339,6 +339,9 @@ const SOCKETS: &[&str] = &[
     "ok: SCM_RIGHTS: descriptors pass with their message, MSG_CMSG_CLOEXEC, MSG_CTRUNC",
     "ok: SCM_RIGHTS to a forked child; read() drops what it passes over",
     "ok: SO_PASSCRED gives the peer's credentials; a bad descriptor is EBADF",
+    "ok: AF_UNIX datagram pairs: boundaries, MSG_TRUNC, MSG_PEEK, another process, SCM_RIGHTS",
+    "ok: AF_UNIX datagrams: sendto a path, sender addresses, connect, replies, ECONNREFUSED",
+    "ok: UDP over loopback: ports, sender addresses, replies, connect, boundaries, EMSGSIZE",
     "ok: misuse: ENOTSOCK, EAFNOSUPPORT, ENOTCONN, EPIPE, EINVAL, EFAULT, ENOPROTOOPT",
     "ok: accept with a bad length pointer: EFAULT, the listener goes on",
     "ok: a blocked accept is interrupted by a signal",
@@ -376,4 +379,32 @@ fn epoll_and_eventfd_musl() {
 #[test]
 fn epoll_and_eventfd_glibc() {
     passes("epoll", Libc::Glibc, &[], EPOLL);
+}
+
+/// busybox syslogd listens on the AF_UNIX datagram socket /dev/log; logger (glibc's
+/// syslog(3) in Debian's busybox) sends to it. Guest only: on the host, /dev/log is the
+/// host's own logger.
+#[test]
+fn syslogd_collects_what_logger_sends_over_a_datagram_socket() {
+    let script = "syslogd -n -O /tmp/messages & s=$!; \
+                  n=0; until [ -S /dev/log ] || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+                  logger -t demo 'hello syslog'; logger -p user.err -t demo 'second line'; \
+                  n=0; until grep -q second /tmp/messages 2>/dev/null || [ $n -ge 100 ]; do sleep 0.1; n=$((n+1)); done; \
+                  kill $s; cut -d' ' -f4- /tmp/messages";
+    let args: Vec<OsString> = ["/bin/busybox", "sh", "-c", script]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    let ran = guest(&args);
+    assert_eq!(ran.code(), Some(0), "{}", ran.describe());
+    for line in [
+        "isounik user.notice demo: hello syslog",
+        "isounik user.err demo: second line",
+    ] {
+        assert!(
+            ran.stdout().lines().any(|l| l == line),
+            "syslogd's file lacks {line:?}\n{}",
+            ran.describe()
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! unpacked from the initramfs, `/dev` device nodes, `/proc`, path resolution across them,
 //! and the files that descriptors refer to.
 
+pub mod datagram;
 mod dev;
 pub mod epoll;
 pub mod file;

@@ -20,6 +20,7 @@ use isounik_linux::structs::{SocketAddress, Ucred};
 use isounik_net::{Binding, PortError, PortTable};
 use isounik_vfs::InodeId;
 
+use super::datagram::{Datagram, Inbox};
 use super::pipe::{Attachment, Flow, Pipe, PipeEnd};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
@@ -31,6 +32,10 @@ const DEFAULT_BUFFER: i32 = 212_992;
 
 pub struct Socket {
     pub family: u32,
+    /// SOCK_STREAM or SOCK_DGRAM.
+    pub kind: u32,
+    /// A datagram socket's receive queue.
+    inbox: Option<Inbox>,
     /// The inode number `fstat` and /proc/self/fd show; also the socket's id in the tables.
     pub ino: u64,
     state: spin::Mutex<State>,
@@ -46,6 +51,8 @@ struct State {
     waiters: Vec<Tid>,
     /// The process that made it (SO_PEERCRED of its peer).
     owner: Ucred,
+    /// Where a datagram socket's sends go without an address (connect, socketpair).
+    dgram_peer: Option<DgramPeer>,
     options: Options,
 }
 
@@ -73,6 +80,14 @@ enum Phase {
     Closed,
 }
 
+/// A datagram socket's default destination.
+enum DgramPeer {
+    /// A socket found at connect (AF_UNIX) or made with it (socketpair).
+    Socket(Weak<Socket>, SocketAddress),
+    /// An address looked up at each send (UDP: nobody needs to be there yet).
+    Address(SocketAddress),
+}
+
 /// One end of a connection.
 struct Link {
     /// Bytes from the peer (`None` after SHUT_RD).
@@ -86,6 +101,7 @@ struct Link {
 /// The names sockets are bound to.
 struct Names {
     ports: PortTable<u64>,
+    udp_ports: PortTable<u64>,
     /// Sockets by inode number, for the port table's answers.
     inet: BTreeMap<u64, Weak<Socket>>,
     unix_paths: BTreeMap<InodeId, Weak<Socket>>,
@@ -93,8 +109,20 @@ struct Names {
     next_autobind: u32,
 }
 
+impl Names {
+    /// The port table of TCP or UDP.
+    fn ports_for(&mut self, kind: u32) -> &mut PortTable<u64> {
+        if kind == SOCK_DGRAM {
+            &mut self.udp_ports
+        } else {
+            &mut self.ports
+        }
+    }
+}
+
 static NAMES: spin::Mutex<Names> = spin::Mutex::new(Names {
     ports: PortTable::new(),
+    udp_ports: PortTable::new(),
     inet: BTreeMap::new(),
     unix_paths: BTreeMap::new(),
     unix_abstract: BTreeMap::new(),
@@ -108,14 +136,15 @@ pub fn check_kind(family: u32, ty: u32, protocol: u32) -> Result<(), Errno> {
         _ => return Err(Errno::EAFNOSUPPORT),
     }
     match ty {
-        SOCK_STREAM => {}
-        // Datagrams and raw sockets need message queues (and a network for IP): not yet.
-        SOCK_DGRAM | SOCK_SEQPACKET | SOCK_RAW => return Err(Errno::EPROTONOSUPPORT),
+        SOCK_STREAM | SOCK_DGRAM => {}
+        // Sequenced packets and raw sockets: not yet.
+        SOCK_SEQPACKET | SOCK_RAW => return Err(Errno::EPROTONOSUPPORT),
         _ => return Err(Errno::EINVAL),
     }
-    let protocol_ok = match family {
-        AF_UNIX => protocol == 0,
-        _ => protocol == 0 || protocol == IPPROTO_TCP,
+    let protocol_ok = match (family, ty) {
+        (AF_UNIX, _) => protocol == 0,
+        (_, SOCK_STREAM) => protocol == 0 || protocol == IPPROTO_TCP,
+        _ => protocol == 0 || protocol == IPPROTO_UDP,
     };
     if protocol_ok {
         Ok(())
@@ -140,8 +169,14 @@ fn wake_all(waiters: &mut Vec<Tid>) {
 
 impl Socket {
     fn with_phase(family: u32, phase: Phase, owner: Ucred) -> Arc<Socket> {
+        Self::of_kind(family, SOCK_STREAM, phase, owner)
+    }
+
+    fn of_kind(family: u32, kind: u32, phase: Phase, owner: Ucred) -> Arc<Socket> {
         Arc::new(Socket {
             family,
+            kind,
+            inbox: (kind == SOCK_DGRAM).then(Inbox::new),
             ino: NEXT_SOCKET_INO.fetch_add(1, Ordering::Relaxed),
             changes: AtomicU64::new(0),
             state: spin::Mutex::new(State {
@@ -149,6 +184,7 @@ impl Socket {
                 phase,
                 waiters: Vec::new(),
                 owner,
+                dgram_peer: None,
                 options: Options::default(),
             }),
         })
@@ -162,7 +198,8 @@ impl Socket {
 
     /// A count that grows at every change of the socket or of its connection's pipes.
     pub fn changes(&self) -> u64 {
-        let own = self.changes.load(Ordering::Relaxed);
+        let own =
+            self.changes.load(Ordering::Relaxed) + self.inbox.as_ref().map_or(0, |i| i.changes());
         match &self.state.lock().phase {
             Phase::Connected(link) => [&link.rx, &link.tx]
                 .into_iter()
@@ -195,6 +232,9 @@ impl Socket {
     /// close(2) of its last descriptor: the socket is gone for everyone else (a waiting
     /// `connect` gets ECONNREFUSED, queued connections end, the names are free again).
     fn close(&self) {
+        if let Some(inbox) = &self.inbox {
+            inbox.close();
+        }
         let mut st = self.state.lock();
         let local = st.local.take();
         let old = core::mem::replace(&mut st.phase, Phase::Closed);
@@ -221,19 +261,33 @@ impl Socket {
             Some(SocketAddress::UnixPath(_)) => names.unix_paths.retain(|_, w| !mine(w)),
             Some(SocketAddress::Inet { .. } | SocketAddress::Inet6 { .. }) => {
                 names.ports.release(self.ino);
+                names.udp_ports.release(self.ino);
                 names.inet.remove(&self.ino);
             }
             _ => {}
         }
     }
 
-    pub fn new(c: &Caller, family: u32) -> Arc<Socket> {
-        Self::with_phase(family, Phase::Fresh, cred_of(c))
+    pub fn new(c: &Caller, family: u32, kind: u32) -> Arc<Socket> {
+        Self::of_kind(family, kind, Phase::Fresh, cred_of(c))
     }
 
     /// Two connected AF_UNIX sockets (`socketpair`).
-    pub fn pair(c: &Caller) -> (Arc<Socket>, Arc<Socket>) {
+    pub fn pair(c: &Caller, kind: u32) -> (Arc<Socket>, Arc<Socket>) {
         let cred = cred_of(c);
+        if kind == SOCK_DGRAM {
+            let a = Self::of_kind(AF_UNIX, kind, Phase::Fresh, cred);
+            let b = Self::of_kind(AF_UNIX, kind, Phase::Fresh, cred);
+            for (me, other) in [(&a, &b), (&b, &a)] {
+                let mut st = me.state.lock();
+                st.local = Some(SocketAddress::UnixUnnamed);
+                st.dgram_peer = Some(DgramPeer::Socket(
+                    Arc::downgrade(other),
+                    SocketAddress::UnixUnnamed,
+                ));
+            }
+            return (a, b);
+        }
         let (a_link, b_link) = links(
             (SocketAddress::UnixUnnamed, cred),
             (SocketAddress::UnixUnnamed, cred),
@@ -255,8 +309,10 @@ impl Socket {
     }
 
     pub fn peer_address(&self) -> Result<SocketAddress, Errno> {
-        match &self.state.lock().phase {
-            Phase::Connected(link) => Ok(link.peer.clone()),
+        let st = self.state.lock();
+        match (&st.phase, &st.dgram_peer) {
+            (Phase::Connected(link), _) => Ok(link.peer.clone()),
+            (_, Some(DgramPeer::Socket(_, a) | DgramPeer::Address(a))) => Ok(a.clone()),
             _ => Err(Errno::ENOTCONN),
         }
     }
@@ -327,14 +383,15 @@ impl Socket {
         }
         let mut names = NAMES.lock();
         let port = names
-            .ports
+            .ports_for(self.kind)
             .bind(Binding {
                 id: self.ino,
                 ip,
                 port,
                 v6only: family == AF_INET6 && options.v6only,
                 reuse: options.reuse_addr,
-                listening: false,
+                // A UDP socket receives as soon as it is bound.
+                listening: self.kind == SOCK_DGRAM,
             })
             .map_err(port_errno)?;
         names.inet.insert(self.ino, Arc::downgrade(self));
@@ -343,6 +400,9 @@ impl Socket {
 
     /// listen(2). The caller's credentials are what its clients see (SO_PEERCRED).
     pub fn listen(self: &Arc<Self>, c: &Caller, backlog: i32) -> Result<(), Errno> {
+        if self.is_datagram() {
+            return Err(Errno::EOPNOTSUPP);
+        }
         let backlog = (backlog.max(0) as u32).min(SOMAXCONN) as usize;
         let mut st = self.state.lock();
         st.owner = cred_of(c);
@@ -381,6 +441,9 @@ impl Socket {
 
     /// accept(2): the next connection made to this listening socket.
     pub fn accept(&self, c: &Caller, flow: Flow) -> Result<Arc<Socket>, Errno> {
+        if self.is_datagram() {
+            return Err(Errno::EOPNOTSUPP);
+        }
         loop {
             {
                 let mut st = self.state.lock();
@@ -413,15 +476,23 @@ impl Socket {
         unix_inode: impl FnOnce(&[u8]) -> Result<InodeId, Errno>,
     ) -> Result<(Arc<Socket>, SocketAddress), Errno> {
         let refused = Errno::ECONNREFUSED;
+        // An AF_UNIX name of another socket type is EPROTOTYPE, as Linux.
+        let same_kind = |s: Arc<Socket>| {
+            if s.kind == self.kind {
+                Ok((s, address.clone()))
+            } else {
+                Err(Errno::EPROTOTYPE)
+            }
+        };
         match address {
             SocketAddress::UnixPath(path) => {
                 let inode = unix_inode(path)?;
                 let found = NAMES.lock().unix_paths.get(&inode).and_then(Weak::upgrade);
-                found.map(|s| (s, address.clone())).ok_or(refused)
+                found.ok_or(refused).and_then(same_kind)
             }
             SocketAddress::UnixAbstract(name) => {
                 let found = NAMES.lock().unix_abstract.get(name).and_then(Weak::upgrade);
-                found.map(|s| (s, address.clone())).ok_or(refused)
+                found.ok_or(refused).and_then(same_kind)
             }
             SocketAddress::UnixUnnamed => Err(Errno::EINVAL),
             _ => {
@@ -433,8 +504,11 @@ impl Socket {
                 if self.family == AF_INET && address_is_v6(address) {
                     return Err(Errno::EAFNOSUPPORT);
                 }
-                let names = NAMES.lock();
-                let id = names.ports.listener_for(&target, port).ok_or(refused)?;
+                let mut names = NAMES.lock();
+                let id = names
+                    .ports_for(self.kind)
+                    .listener_for(&target, port)
+                    .ok_or(refused)?;
                 let listener = names.inet.get(&id).and_then(Weak::upgrade).ok_or(refused)?;
                 // The server's end is at the address the client reached.
                 let local = SocketAddress::from_ip_port(listener.family, target, port);
@@ -520,6 +594,113 @@ impl Socket {
         }
     }
 
+    /// connect(2) of a datagram socket: its default destination (AF_UNIX: the socket bound
+    /// at `address` now; UDP: the address, looked up at each send).
+    pub fn connect_datagram(
+        self: &Arc<Self>,
+        address: SocketAddress,
+        unix_inode: impl FnOnce(&[u8]) -> Result<InodeId, Errno>,
+    ) -> Result<(), Errno> {
+        let peer = if self.family == AF_UNIX {
+            let (socket, at) = self.listener_at(&address, unix_inode)?;
+            DgramPeer::Socket(Arc::downgrade(&socket), at)
+        } else {
+            let (ip, _) = address.ip_port().ok_or(Errno::EINVAL)?;
+            if !isounik_net::is_local(&ip) {
+                return Err(Errno::ENETUNREACH);
+            }
+            if self.family == AF_INET && address_is_v6(&address) {
+                return Err(Errno::EAFNOSUPPORT);
+            }
+            self.autobind_udp()?;
+            DgramPeer::Address(address)
+        };
+        self.state.lock().dgram_peer = Some(peer);
+        Ok(())
+    }
+
+    /// A UDP socket that sends unbound gets an ephemeral port, as Linux.
+    fn autobind_udp(self: &Arc<Self>) -> Result<(), Errno> {
+        let mut st = self.state.lock();
+        if st.local.is_none() && self.family != AF_UNIX {
+            let bound = self.bind_ip(self.family, isounik_net::IN6ADDR_ANY, 0, st.options)?;
+            st.local = Some(bound);
+        }
+        Ok(())
+    }
+
+    /// Sends one datagram (`to`, or the connected destination). AF_UNIX waits while the
+    /// receiver's queue is full; UDP drops the message then, and when nobody is bound at
+    /// the destination, as a network would.
+    pub fn send_datagram(
+        self: &Arc<Self>,
+        c: &Caller,
+        to: Option<SocketAddress>,
+        data: Vec<u8>,
+        files: Option<Attachment>,
+        flow: Flow,
+        unix_inode: impl FnOnce(&[u8]) -> Result<InodeId, Errno>,
+    ) -> Result<usize, Errno> {
+        let len = data.len();
+        let limit = if self.family == AF_UNIX {
+            super::datagram::QUEUE_BYTES
+        } else {
+            65_507
+        };
+        if len > limit {
+            return Err(Errno::EMSGSIZE);
+        }
+        let destination = match to {
+            Some(address) => Some(address),
+            None => match &self.state.lock().dgram_peer {
+                Some(DgramPeer::Address(a)) => Some(a.clone()),
+                Some(DgramPeer::Socket(..)) => None,
+                None if self.family == AF_UNIX => return Err(Errno::ENOTCONN),
+                None => return Err(Errno::EDESTADDRREQ),
+            },
+        };
+        let target = match destination {
+            Some(address) => {
+                if self.family != AF_UNIX {
+                    self.autobind_udp()?;
+                }
+                match self.listener_at(&address, unix_inode) {
+                    Ok((socket, _)) => socket,
+                    Err(Errno::ECONNREFUSED) if self.family != AF_UNIX => return Ok(len),
+                    Err(e) => return Err(e),
+                }
+            }
+            None => match &self.state.lock().dgram_peer {
+                Some(DgramPeer::Socket(peer, _)) => peer.upgrade().ok_or(Errno::ECONNREFUSED)?,
+                _ => return Err(Errno::ENOTCONN),
+            },
+        };
+        let Some(inbox) = &target.inbox else {
+            return Err(Errno::EPROTOTYPE);
+        };
+        // The sender as the receiver sees it: its name, or for UDP its port at the
+        // loopback address (a wildcard bind sends from 127.0.0.1 or ::1).
+        let from = match self.local_address().ip_port() {
+            Some((ip, port)) => {
+                let ip = isounik_net::connect_target(ip);
+                SocketAddress::from_ip_port(target.family, ip, port)
+            }
+            None => self.local_address(),
+        };
+        let message = Datagram { data, from, files };
+        inbox.push(c, message, flow, self.family == AF_UNIX)?;
+        Ok(len)
+    }
+
+    /// Takes the next datagram (EINVAL for a stream socket).
+    pub fn recv_datagram(&self, c: &Caller, flow: Flow) -> Result<Datagram, Errno> {
+        self.inbox.as_ref().ok_or(Errno::EINVAL)?.pop(c, flow)
+    }
+
+    pub fn is_datagram(&self) -> bool {
+        self.inbox.is_some()
+    }
+
     /// The pipe a read takes from, or why there is none: `Ok(None)` is end of file.
     /// Without a connection: EINVAL for AF_UNIX, ENOTCONN for TCP (as Linux).
     fn rx(&self) -> Result<Option<Arc<Pipe>>, Errno> {
@@ -573,6 +754,13 @@ impl Socket {
         wait_all: bool,
         attached: &mut Vec<Attachment>,
     ) -> Result<usize, Errno> {
+        if self.is_datagram() {
+            let message = self.recv_datagram(c, flow)?;
+            let n = message.data.len().min(len);
+            c.write(addr, &message.data[..n])?;
+            attached.extend(message.files);
+            return Ok(n);
+        }
         let Some(pipe) = self.rx()? else {
             return Ok(0);
         };
@@ -592,6 +780,12 @@ impl Socket {
 
     /// Receives into libOS memory (sendfile from a socket, ring 0's reads).
     pub fn recv(&self, c: &Caller, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        if self.is_datagram() {
+            let message = self.recv_datagram(c, Flow::waiting(nonblock))?;
+            let n = message.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&message.data[..n]);
+            return Ok(n);
+        }
         match self.rx()? {
             Some(pipe) => pipe.read(c, buf, nonblock),
             None => Ok(0),
@@ -602,13 +796,18 @@ impl Socket {
     /// Sends from user memory at `addr`, with files (`attach`, AF_UNIX's SCM_RIGHTS) that
     /// travel with the first byte.
     pub fn send_from_user(
-        &self,
+        self: &Arc<Self>,
         c: &Caller,
         addr: u64,
         len: usize,
         flow: Flow,
         attach: &mut Option<Attachment>,
     ) -> Result<usize, Errno> {
+        if self.is_datagram() {
+            let mut data = alloc::vec![0u8; len.min(super::datagram::QUEUE_BYTES + 1)];
+            c.read(addr, &mut data)?;
+            return self.send_datagram(c, None, data, attach.take(), flow, |_| Err(Errno::EINVAL));
+        }
         match self.tx() {
             Ok(pipe) => pipe.write_from_user_attached(c, addr, len, flow, attach),
             Err(e) => Err(self.send_failed(c, e, flow)),
@@ -616,7 +815,11 @@ impl Socket {
     }
 
     /// Sends libOS bytes.
-    pub fn send(&self, c: &Caller, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+    pub fn send(self: &Arc<Self>, c: &Caller, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        if self.is_datagram() {
+            let flow = Flow::waiting(nonblock);
+            return self.send_datagram(c, None, data.to_vec(), None, flow, |_| Err(Errno::EINVAL));
+        }
         match self.tx() {
             Ok(pipe) => pipe.write(c, data, nonblock),
             Err(e) => Err(self.send_failed(c, e, Flow::waiting(nonblock))),
@@ -657,6 +860,9 @@ impl Socket {
 
     /// (readable, writable) for poll: a listener is readable with a connection waiting.
     pub fn ready(&self) -> (bool, bool) {
+        if let Some(inbox) = &self.inbox {
+            return (!inbox.is_empty(), true);
+        }
         let st = self.state.lock();
         match &st.phase {
             Phase::Fresh | Phase::Closed => (false, false),
@@ -686,6 +892,9 @@ impl Socket {
 
     /// Arranges for `tid` to be woken at the socket's next change.
     pub fn add_waiter(&self, tid: Tid) {
+        if let Some(inbox) = &self.inbox {
+            inbox.add_waiter(tid);
+        }
         let mut st = self.state.lock();
         if let Phase::Connected(link) = &st.phase {
             for end in [&link.rx, &link.tx].into_iter().flatten() {
@@ -699,6 +908,9 @@ impl Socket {
 
     /// Bytes waiting to be read (FIONREAD).
     pub fn available(&self) -> usize {
+        if let Some(inbox) = &self.inbox {
+            return inbox.next_len();
+        }
         match &self.state.lock().phase {
             Phase::Connected(Link { rx: Some(end), .. }) => end.pipe.available(),
             _ => 0,
@@ -721,12 +933,12 @@ impl Socket {
             }
         };
         match (level, name) {
-            (SOL_SOCKET, SO_TYPE) => int(SOCK_STREAM as i32),
+            (SOL_SOCKET, SO_TYPE) => int(self.kind as i32),
             (SOL_SOCKET, SO_DOMAIN) => int(self.family as i32),
-            (SOL_SOCKET, SO_PROTOCOL) => int(if self.family == AF_UNIX {
-                0
-            } else {
-                IPPROTO_TCP as i32
+            (SOL_SOCKET, SO_PROTOCOL) => int(match (self.family, self.kind) {
+                (AF_UNIX, _) => 0,
+                (_, SOCK_DGRAM) => IPPROTO_UDP as i32,
+                _ => IPPROTO_TCP as i32,
             }),
             (SOL_SOCKET, SO_ERROR) => int(0),
             (SOL_SOCKET, SO_ACCEPTCONN) => int(matches!(st.phase, Phase::Listening { .. }) as i32),

@@ -14,7 +14,7 @@ use isounik_vfs::{FileType, InodeId};
 use super::fs::{install_pair, read_iovecs, transfer_each};
 use super::{Args, Caller, SysResult};
 use crate::fs::file::{O_NONBLOCK, O_RDWR};
-use crate::fs::pipe::Attachment;
+use crate::fs::pipe::{Attachment, Flow};
 use crate::fs::socket::{self, Socket, SocketFile};
 use crate::fs::{self as vfs, with_vfs, FileKind, Node, OpenFile};
 
@@ -58,7 +58,7 @@ pub fn sys_socket(c: &Caller, a: Args) -> SysResult {
     let family = a.uint(0);
     let (ty, flags) = split_type(a.uint(1))?;
     socket::check_kind(family, ty, a.uint(2))?;
-    install(c, Socket::new(c, family), flags)
+    install(c, Socket::new(c, family, ty), flags)
 }
 
 pub fn sys_socketpair(c: &Caller, a: Args) -> SysResult {
@@ -72,7 +72,7 @@ pub fn sys_socketpair(c: &Caller, a: Args) -> SysResult {
         };
     }
     socket::check_kind(family, ty, a.uint(2))?;
-    let (one, other) = Socket::pair(c);
+    let (one, other) = Socket::pair(c, ty);
     install_pair(
         c,
         [open_socket(one, flags), open_socket(other, flags)],
@@ -191,6 +191,10 @@ pub fn sys_accept4(c: &Caller, a: Args) -> SysResult {
 pub fn sys_connect(c: &Caller, a: Args) -> SysResult {
     let (file, s) = socket_arg(c, a, 0)?;
     let address = address_arg(c, a.ptr(1), a.uint(2), s.family, AddressUse::Connect)?;
+    if s.is_datagram() {
+        s.connect_datagram(address, |path| find_unix_node(c, path))?;
+        return Ok(0);
+    }
     let flow = s.send_flow(file.is_nonblocking(), 0);
     s.connect(c, address, flow, |path| find_unix_node(c, path))?;
     Ok(0)
@@ -233,10 +237,45 @@ fn check_flags(flags: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The destination address of a datagram send (`None`: the connected one).
+fn datagram_destination(
+    c: &Caller,
+    s: &Socket,
+    addr: u64,
+    len: u32,
+) -> Result<Option<SocketAddress>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    address_arg(c, addr, len, s.family, AddressUse::Connect).map(Some)
+}
+
+/// A datagram's bytes gathered from the program's buffers (EMSGSIZE past what any
+/// datagram may be).
+fn gather(c: &Caller, pieces: &[(u64, usize)]) -> Result<Vec<u8>, Errno> {
+    let total: usize = pieces.iter().map(|(_, len)| *len).sum();
+    if total > crate::fs::datagram::QUEUE_BYTES {
+        return Err(Errno::EMSGSIZE);
+    }
+    let mut data = alloc::vec![0u8; total];
+    let mut at = 0;
+    for (base, len) in pieces {
+        c.read(*base, &mut data[at..at + len])?;
+        at += len;
+    }
+    Ok(data)
+}
+
 pub fn sys_sendto(c: &Caller, a: Args) -> SysResult {
     let (file, s) = socket_arg(c, a, 0)?;
     let flags = a.uint(3);
     check_flags(flags)?;
+    if s.is_datagram() {
+        let to = datagram_destination(c, &s, a.ptr(4), a.uint(5))?;
+        let data = gather(c, &[(a.ptr(1), a.usize(2))])?;
+        let flow = s.send_flow(file.is_nonblocking(), flags);
+        return Ok(s.send_datagram(c, to, data, None, flow, |p| find_unix_node(c, p))? as u64);
+    }
     check_send_address(&s, a.ptr(4), a.uint(5))?;
     let flow = s.send_flow(file.is_nonblocking(), flags);
     let len = a.usize(2).min(0x7fff_f000);
@@ -248,6 +287,11 @@ pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
     let flags = a.uint(3);
     check_flags(flags)?;
     let flow = s.recv_flow(file.is_nonblocking(), flags);
+    if s.is_datagram() {
+        let pieces = [(a.ptr(1), a.usize(2))];
+        let (n, _) = recv_datagram(c, &s, &pieces, flow, flags, a.ptr(4), a.ptr(5))?;
+        return Ok(n as u64);
+    }
     let len = a.usize(2).min(0x7fff_f000);
     let wait_all = flags & MSG_WAITALL != 0;
     let n = s.recv_to_user(c, a.ptr(1), len, flow, wait_all, &mut Vec::new())?;
@@ -257,6 +301,64 @@ pub fn sys_recvfrom(c: &Caller, a: Args) -> SysResult {
         c.write(a.ptr(5), &0u32.to_le_bytes())?;
     }
     Ok(n as u64)
+}
+
+/// Receives one datagram into the program's buffers `pieces`: (the length given back,
+/// which is the datagram's whole length with MSG_TRUNC; whether it was cut short; its
+/// sender and files).
+type Received = (usize, bool, (SocketAddress, Option<Attachment>));
+
+fn recv_datagram_parts(
+    c: &Caller,
+    s: &Socket,
+    pieces: &[(u64, usize)],
+    flow: Flow,
+    flags: u32,
+) -> Result<Received, Errno> {
+    let m = s.recv_datagram(c, flow)?;
+    let mut at = 0;
+    for (base, len) in pieces {
+        let n = (*len).min(m.data.len() - at);
+        if n == 0 {
+            break;
+        }
+        c.write(*base, &m.data[at..at + n])?;
+        at += n;
+    }
+    let truncated = at < m.data.len();
+    let n = if flags & MSG_TRUNC != 0 {
+        m.data.len()
+    } else {
+        at
+    };
+    Ok((n, truncated, (m.from, m.files)))
+}
+
+/// recvfrom of a datagram socket: the sender's address at `addr` if asked (files a
+/// message carries are closed: recvfrom has no place for them).
+fn recv_datagram(
+    c: &Caller,
+    s: &Socket,
+    pieces: &[(u64, usize)],
+    flow: Flow,
+    flags: u32,
+    addr: u64,
+    len_addr: u64,
+) -> Result<(usize, bool), Errno> {
+    if addr != 0 {
+        address_room(c, len_addr)?;
+    }
+    let (n, truncated, (from, files)) = recv_datagram_parts(c, s, pieces, flow, flags)?;
+    drop(files);
+    if from == SocketAddress::UnixUnnamed {
+        // An unnamed AF_UNIX sender has no address: length 0, as Linux.
+        if addr != 0 {
+            c.write(len_addr, &0u32.to_le_bytes())?;
+        }
+    } else {
+        give_address(c, addr, len_addr, &from)?;
+    }
+    Ok((n, truncated))
 }
 
 fn msghdr_arg(c: &Caller, addr: u64) -> Result<Msghdr, Errno> {
@@ -275,6 +377,15 @@ pub fn sys_sendmsg(c: &Caller, a: Args) -> SysResult {
     let flags = a.uint(2);
     check_flags(flags)?;
     let msg = msghdr_arg(c, a.ptr(1))?;
+    if s.is_datagram() {
+        let to = datagram_destination(c, &s, msg.msg_name, msg.msg_namelen)?;
+        let files = control_to_send(c, &s, &msg)?;
+        let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
+        let data = gather(c, &iov)?;
+        let flow = s.send_flow(file.is_nonblocking(), flags);
+        let sent = s.send_datagram(c, to, data, files, flow, |p| find_unix_node(c, p))?;
+        return Ok(sent as u64);
+    }
     check_send_address(&s, msg.msg_name, msg.msg_namelen)?;
     let mut attach = control_to_send(c, &s, &msg)?;
     let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
@@ -392,6 +503,31 @@ pub fn sys_recvmsg(c: &Caller, a: Args) -> SysResult {
     let msg = msghdr_arg(c, msg_addr)?;
     let iov = read_iovecs(c, msg.msg_iov, msg.msg_iovlen as usize)?;
     let flow = s.recv_flow(file.is_nonblocking(), flags);
+    if s.is_datagram() {
+        let (name, name_room) = (msg.msg_name, msg.msg_namelen as usize);
+        let (n, truncated, (from, files)) = recv_datagram_parts(c, &s, &iov, flow, flags)?;
+        let mut out = msg;
+        out.msg_namelen = 0;
+        if name != 0 && from != SocketAddress::UnixUnnamed {
+            let bytes = from.to_bytes();
+            c.write(name, &bytes[..bytes.len().min(name_room)])?;
+            out.msg_namelen = bytes.len() as u32;
+        }
+        let room = if msg.msg_control == 0 {
+            0
+        } else {
+            msg.msg_controllen.min(MAX_CONTROL) as usize
+        };
+        let cloexec = flags & MSG_CMSG_CLOEXEC != 0;
+        let (control, control_flags) =
+            control_received(c, &s, room, files.into_iter().collect(), cloexec);
+        c.write(msg.msg_control, &control)?;
+        out.msg_controllen = control.len() as u64;
+        out.msg_flags =
+            control_flags | (flags & MSG_CMSG_CLOEXEC) | if truncated { MSG_TRUNC } else { 0 };
+        c.write(msg_addr, &out.to_bytes())?;
+        return Ok(n as u64);
+    }
     let wait_all = flags & MSG_WAITALL != 0;
     let peek = flags & MSG_PEEK != 0;
     let mut attached = Vec::new();
