@@ -9,7 +9,8 @@ use isounik_linux::errno::Errno;
 use isounik_linux::structs::SocketAddress;
 
 use super::pipe::{Attachment, Flow};
-use crate::sched::{self, Tid};
+use super::waiters::{block_until, Waiters};
+use crate::sched::Tid;
 use crate::syscall::Caller;
 
 /// What a queue holds at most, in bytes of data (Linux's default receive buffer) and in
@@ -31,7 +32,7 @@ pub struct Inbox {
 struct InboxState {
     messages: VecDeque<Datagram>,
     bytes: usize,
-    waiters: Vec<Tid>,
+    waiters: Waiters,
     /// Its socket is closed: senders get ECONNREFUSED.
     closed: bool,
 }
@@ -42,7 +43,7 @@ impl Inbox {
             state: spin::Mutex::new(InboxState {
                 messages: VecDeque::new(),
                 bytes: 0,
-                waiters: Vec::new(),
+                waiters: Waiters::new(),
                 closed: false,
             }),
             changes: AtomicU64::new(0),
@@ -51,9 +52,7 @@ impl Inbox {
 
     fn changed(&self, st: &mut InboxState) {
         self.changes.fetch_add(1, Ordering::Relaxed);
-        for tid in st.waiters.drain(..) {
-            sched::wake(tid);
-        }
+        st.waiters.wake_all();
     }
 
     pub fn changes(&self) -> u64 {
@@ -71,74 +70,56 @@ impl Inbox {
         may_wait: bool,
     ) -> Result<(), Errno> {
         let mut message = Some(message);
-        loop {
-            {
-                let mut st = self.state.lock();
-                if st.closed {
-                    return Err(Errno::ECONNREFUSED);
-                }
-                let len = message.as_ref().map_or(0, |m| m.data.len());
-                let fits = st.messages.len() < QUEUE_MESSAGES
-                    && (st.bytes + len <= QUEUE_BYTES || st.messages.is_empty());
-                if fits {
-                    if let Some(m) = message.take() {
-                        st.bytes += m.data.len();
-                        st.messages.push_back(m);
-                    }
-                    self.changed(&mut st);
-                    return Ok(());
-                }
-                if !may_wait {
-                    // (Dropped outside the lock: its files may be sockets.)
-                    drop(st);
-                    drop(message.take());
-                    return Ok(());
-                }
-                if flow.nonblock {
-                    return Err(Errno::EAGAIN);
-                }
-                st.waiters.push(c.tid);
+        let mut dropped = None;
+        let result = block_until(c, flow, |waiter| {
+            let mut st = self.state.lock();
+            if st.closed {
+                return Some(Err(Errno::ECONNREFUSED));
             }
-            if c.signal_pending() {
-                return Err(c.interrupted());
+            let len = message.as_ref().map_or(0, |m| m.data.len());
+            let fits = st.messages.len() < QUEUE_MESSAGES
+                && (st.bytes + len <= QUEUE_BYTES || st.messages.is_empty());
+            if fits {
+                if let Some(m) = message.take() {
+                    st.bytes += m.data.len();
+                    st.messages.push_back(m);
+                }
+                self.changed(&mut st);
+                return Some(Ok(()));
             }
-            if !wait(flow.deadline) {
-                return Err(Errno::EAGAIN);
+            if !may_wait {
+                dropped = message.take();
+                return Some(Ok(()));
             }
-        }
+            st.waiters.add(waiter?);
+            None
+        });
+        // (A dropped message's files go outside the lock: they may be sockets.)
+        drop(dropped);
+        result
     }
 
     /// Takes the next message (a copy of it with MSG_PEEK, its files duplicated), waiting
     /// for one unless `flow.nonblock`.
     pub fn pop(&self, c: &Caller, flow: Flow) -> Result<Datagram, Errno> {
-        loop {
-            {
-                let mut st = self.state.lock();
-                if flow.peek {
-                    if let Some(m) = st.messages.front() {
-                        return Ok(Datagram {
-                            data: m.data.clone(),
-                            from: m.from.clone(),
-                            files: m.files.clone(),
-                        });
-                    }
-                } else if let Some(m) = st.messages.pop_front() {
-                    st.bytes -= m.data.len();
-                    self.changed(&mut st);
-                    return Ok(m);
+        block_until(c, flow, |waiter| {
+            let mut st = self.state.lock();
+            if flow.peek {
+                if let Some(m) = st.messages.front() {
+                    return Some(Ok(Datagram {
+                        data: m.data.clone(),
+                        from: m.from.clone(),
+                        files: m.files.clone(),
+                    }));
                 }
-                if flow.nonblock {
-                    return Err(Errno::EAGAIN);
-                }
-                st.waiters.push(c.tid);
+            } else if let Some(m) = st.messages.pop_front() {
+                st.bytes -= m.data.len();
+                self.changed(&mut st);
+                return Some(Ok(m));
             }
-            if c.signal_pending() {
-                return Err(c.interrupted());
-            }
-            if !wait(flow.deadline) {
-                return Err(Errno::EAGAIN);
-            }
-        }
+            st.waiters.add(waiter?);
+            None
+        })
     }
 
     /// The size of the next message (FIONREAD), 0 if none.
@@ -155,10 +136,7 @@ impl Inbox {
     }
 
     pub fn add_waiter(&self, tid: Tid) {
-        let mut st = self.state.lock();
-        if !st.waiters.contains(&tid) {
-            st.waiters.push(tid);
-        }
+        self.state.lock().waiters.add(tid);
     }
 
     /// The socket closed: later sends fail, queued messages (and their files) go.
@@ -172,13 +150,4 @@ impl Inbox {
         };
         drop(dropped);
     }
-}
-
-/// Blocks until woken or `deadline`; false when the deadline has passed.
-fn wait(deadline: Option<u64>) -> bool {
-    if deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
-        return false;
-    }
-    sched::block(deadline);
-    true
 }

@@ -21,6 +21,7 @@ use isounik_linux::poll::*;
 
 use super::file::{FileKind, OpenFile};
 use super::pipe::Flow;
+use super::waiters::{block_until, Waiters};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -61,7 +62,7 @@ struct EpollState {
     /// ready interest in turn.
     next: usize,
     /// Threads waiting on this instance (woken when an interest is added or changed).
-    waiters: Vec<Tid>,
+    waiters: Waiters,
 }
 
 /// One event for the program: (events, data).
@@ -74,7 +75,7 @@ impl Epoll {
             state: spin::Mutex::new(EpollState {
                 interests: Vec::new(),
                 next: 0,
-                waiters: Vec::new(),
+                waiters: Waiters::new(),
             }),
             changes: AtomicU64::new(0),
         })
@@ -82,9 +83,7 @@ impl Epoll {
 
     fn touched(&self, st: &mut EpollState) {
         self.changes.fetch_add(1, Ordering::Relaxed);
-        for tid in st.waiters.drain(..) {
-            sched::wake(tid);
-        }
+        st.waiters.wake_all();
     }
 
     pub fn changes(&self) -> u64 {
@@ -250,9 +249,7 @@ impl Epoll {
     pub fn wake_on_change(&self, tid: Tid) -> bool {
         let files: Vec<Arc<OpenFile>> = {
             let mut st = self.state.lock();
-            if !st.waiters.contains(&tid) {
-                st.waiters.push(tid);
-            }
+            st.waiters.add(tid);
             st.interests
                 .iter()
                 .filter_map(|i| i.file.upgrade())
@@ -319,7 +316,7 @@ pub struct EventFd {
 
 struct EventState {
     count: u64,
-    waiters: Vec<Tid>,
+    waiters: Waiters,
 }
 
 /// The largest count (u64::MAX is not a valid value).
@@ -332,7 +329,7 @@ impl EventFd {
             semaphore,
             state: spin::Mutex::new(EventState {
                 count: initial as u64,
-                waiters: Vec::new(),
+                waiters: Waiters::new(),
             }),
             changes: AtomicU64::new(0),
         })
@@ -340,9 +337,7 @@ impl EventFd {
 
     fn changed(&self, st: &mut EventState) {
         self.changes.fetch_add(1, Ordering::Relaxed);
-        for tid in st.waiters.drain(..) {
-            sched::wake(tid);
-        }
+        st.waiters.wake_all();
     }
 
     pub fn changes(&self) -> u64 {
@@ -351,25 +346,17 @@ impl EventFd {
 
     /// The 8-byte read: the count (or 1), waiting while it is 0.
     pub fn read(&self, c: &Caller, flow: Flow) -> Result<u64, Errno> {
-        loop {
-            {
-                let mut st = self.state.lock();
-                if st.count > 0 {
-                    let taken = if self.semaphore { 1 } else { st.count };
-                    st.count -= taken;
-                    self.changed(&mut st);
-                    return Ok(taken);
-                }
-                if flow.nonblock {
-                    return Err(Errno::EAGAIN);
-                }
-                st.waiters.push(c.tid);
+        block_until(c, flow, |waiter| {
+            let mut st = self.state.lock();
+            if st.count > 0 {
+                let taken = if self.semaphore { 1 } else { st.count };
+                st.count -= taken;
+                self.changed(&mut st);
+                return Some(Ok(taken));
             }
-            if c.signal_pending() {
-                return Err(c.interrupted());
-            }
-            sched::block(None);
-        }
+            st.waiters.add(waiter?);
+            None
+        })
     }
 
     /// The 8-byte write of `value`, waiting while it would overflow the count.
@@ -377,26 +364,18 @@ impl EventFd {
         if value == u64::MAX {
             return Err(Errno::EINVAL);
         }
-        loop {
-            {
-                let mut st = self.state.lock();
-                if EVENTFD_MAX - st.count >= value {
-                    st.count += value;
-                    if value > 0 {
-                        self.changed(&mut st);
-                    }
-                    return Ok(());
+        block_until(c, flow, |waiter| {
+            let mut st = self.state.lock();
+            if EVENTFD_MAX - st.count >= value {
+                st.count += value;
+                if value > 0 {
+                    self.changed(&mut st);
                 }
-                if flow.nonblock {
-                    return Err(Errno::EAGAIN);
-                }
-                st.waiters.push(c.tid);
+                return Some(Ok(()));
             }
-            if c.signal_pending() {
-                return Err(c.interrupted());
-            }
-            sched::block(None);
-        }
+            st.waiters.add(waiter?);
+            None
+        })
     }
 
     /// (readable, writable).
@@ -406,10 +385,7 @@ impl EventFd {
     }
 
     pub fn add_waiter(&self, tid: Tid) {
-        let mut st = self.state.lock();
-        if !st.waiters.contains(&tid) {
-            st.waiters.push(tid);
-        }
+        self.state.lock().waiters.add(tid);
     }
 }
 
@@ -430,7 +406,7 @@ struct TimerState {
     interval: u64,
     /// Expirations not read yet.
     expired: u64,
-    waiters: Vec<Tid>,
+    waiters: Waiters,
 }
 
 impl TimerFd {
@@ -442,7 +418,7 @@ impl TimerFd {
                 next: None,
                 interval: 0,
                 expired: 0,
-                waiters: Vec::new(),
+                waiters: Waiters::new(),
             }),
             changes: AtomicU64::new(0),
         })
@@ -490,9 +466,7 @@ impl TimerFd {
         // An absolute time already past expires at once.
         self.advance(&mut st, now);
         self.changes.fetch_add(1, Ordering::Relaxed);
-        for tid in st.waiters.drain(..) {
-            sched::wake(tid);
-        }
+        st.waiters.wake_all();
         old
     }
 
@@ -519,7 +493,7 @@ impl TimerFd {
                 if flow.nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                st.waiters.push(c.tid);
+                st.waiters.add(c.tid);
                 st.next
             };
             if c.signal_pending() {
@@ -541,10 +515,7 @@ impl TimerFd {
     }
 
     pub fn add_waiter(&self, tid: Tid) {
-        let mut st = self.state.lock();
-        if !st.waiters.contains(&tid) {
-            st.waiters.push(tid);
-        }
+        self.state.lock().waiters.add(tid);
     }
 
     pub fn changes(&self) -> u64 {

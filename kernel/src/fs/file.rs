@@ -156,10 +156,10 @@ impl OpenFile {
             return Some(socket.recv_to_user(c, addr, len, flow, false, &mut Vec::new()));
         }
         if let FileKind::EventFd(counter) = &self.kind {
-            return Some(self.eventfd_read(c, counter, addr, len));
+            return Some(self.counter_read(c, addr, len, |flow| counter.read(c, flow)));
         }
         if let FileKind::TimerFd(timer) = &self.kind {
-            return Some(self.timerfd_read(c, timer, addr, len));
+            return Some(self.counter_read(c, addr, len, |flow| timer.read(c, flow)));
         }
         if let FileKind::Epoll(_) = &self.kind {
             return Some(Err(Errno::EINVAL));
@@ -194,36 +194,20 @@ impl OpenFile {
         }))
     }
 
-    /// read(2) of an eventfd: the 8-byte count into user memory.
-    fn eventfd_read(
+    /// read(2) of an eventfd or a timerfd: the 8-byte count `take` gives (waiting as the
+    /// descriptor says), into user memory.
+    fn counter_read(
         &self,
         c: &Caller,
-        counter: &EventFd,
         addr: u64,
         len: usize,
+        take: impl FnOnce(Flow) -> Result<u64, Errno>,
     ) -> Result<usize, Errno> {
         if len < 8 {
             return Err(Errno::EINVAL);
         }
         c.check_range(addr, 8)?;
-        let value = counter.read(c, Flow::waiting(self.is_nonblocking()))?;
-        c.write(addr, &value.to_le_bytes())?;
-        Ok(8)
-    }
-
-    /// read(2) of a timerfd: the 8-byte count of expirations into user memory.
-    fn timerfd_read(
-        &self,
-        c: &Caller,
-        timer: &TimerFd,
-        addr: u64,
-        len: usize,
-    ) -> Result<usize, Errno> {
-        if len < 8 {
-            return Err(Errno::EINVAL);
-        }
-        c.check_range(addr, 8)?;
-        let value = timer.read(c, Flow::waiting(self.is_nonblocking()))?;
+        let value = take(Flow::waiting(self.is_nonblocking()))?;
         c.write(addr, &value.to_le_bytes())?;
         Ok(8)
     }

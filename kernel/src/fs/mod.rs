@@ -10,6 +10,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod socket;
 mod stat;
+pub mod waiters;
 
 use alloc::string::String;
 use alloc::sync::Arc;

@@ -22,6 +22,7 @@ use isounik_vfs::InodeId;
 
 use super::datagram::{Datagram, Inbox};
 use super::pipe::{Attachment, Flow, Pipe, PipeEnd};
+use super::waiters::{block_until, Waiters};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -48,7 +49,7 @@ struct State {
     local: Option<SocketAddress>,
     phase: Phase,
     /// Threads waiting for a connection to accept, for room in the queue, or polling.
-    waiters: Vec<Tid>,
+    waiters: Waiters,
     /// The process that made it (SO_PEERCRED of its peer).
     owner: Ucred,
     /// Where a datagram socket's sends go without an address (connect, socketpair).
@@ -161,12 +162,6 @@ fn cred_of(c: &Caller) -> Ucred {
     }
 }
 
-fn wake_all(waiters: &mut Vec<Tid>) {
-    for tid in waiters.drain(..) {
-        sched::wake(tid);
-    }
-}
-
 impl Socket {
     fn with_phase(family: u32, phase: Phase, owner: Ucred) -> Arc<Socket> {
         Self::of_kind(family, SOCK_STREAM, phase, owner)
@@ -182,7 +177,7 @@ impl Socket {
             state: spin::Mutex::new(State {
                 local: None,
                 phase,
-                waiters: Vec::new(),
+                waiters: Waiters::new(),
                 owner,
                 dgram_peer: None,
                 options: Options::default(),
@@ -193,7 +188,7 @@ impl Socket {
     /// Counts a change and wakes everyone waiting on the socket.
     fn touched(&self, st: &mut State) {
         self.changes.fetch_add(1, Ordering::Relaxed);
-        wake_all(&mut st.waiters);
+        st.waiters.wake_all();
     }
 
     /// A count that grows at every change of the socket or of its connection's pipes.
@@ -444,29 +439,19 @@ impl Socket {
         if self.is_datagram() {
             return Err(Errno::EOPNOTSUPP);
         }
-        loop {
-            {
-                let mut st = self.state.lock();
-                let Phase::Listening { queue, .. } = &mut st.phase else {
-                    return Err(Errno::EINVAL);
-                };
-                if let Some(conn) = queue.pop_front() {
-                    // Room in the queue: a connect waiting for it may go on.
-                    self.touched(&mut st);
-                    return Ok(conn);
-                }
-                if flow.nonblock {
-                    return Err(Errno::EAGAIN);
-                }
-                st.waiters.push(c.tid);
+        block_until(c, flow, |waiter| {
+            let mut st = self.state.lock();
+            let Phase::Listening { queue, .. } = &mut st.phase else {
+                return Some(Err(Errno::EINVAL));
+            };
+            if let Some(conn) = queue.pop_front() {
+                // Room in the queue: a connect waiting for it may go on.
+                self.touched(&mut st);
+                return Some(Ok(conn));
             }
-            if c.signal_pending() {
-                return Err(c.interrupted());
-            }
-            if !wait_until(flow.deadline) {
-                return Err(Errno::EAGAIN);
-            }
-        }
+            st.waiters.add(waiter?);
+            None
+        })
     }
 
     /// The listening socket at `address`.
@@ -583,7 +568,7 @@ impl Socket {
                 if flow.nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                theirs.waiters.push(c.tid);
+                theirs.waiters.add(c.tid);
             }
             if c.signal_pending() {
                 return Err(c.interrupted());
@@ -792,7 +777,6 @@ impl Socket {
         }
     }
 
-    /// Sends from user memory at `addr`.
     /// Sends from user memory at `addr`, with files (`attach`, AF_UNIX's SCM_RIGHTS) that
     /// travel with the first byte.
     pub fn send_from_user(
@@ -901,9 +885,7 @@ impl Socket {
                 end.pipe.add_waiter(tid);
             }
         }
-        if !st.waiters.contains(&tid) {
-            st.waiters.push(tid);
-        }
+        st.waiters.add(tid);
     }
 
     /// Bytes waiting to be read (FIONREAD).
@@ -1091,7 +1073,7 @@ impl Drop for Socket {
         let local = st.local.take();
         // Connections nobody accepted close with the listener (their clients see EOF).
         let old = core::mem::replace(&mut st.phase, Phase::Closed);
-        wake_all(&mut st.waiters);
+        st.waiters.wake_all();
         self.release_names(local.as_ref());
         drop(old);
     }

@@ -111,16 +111,7 @@ fn timespec_timeout(c: &Caller, addr: u64) -> Result<Option<u64>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
-    let mut b = [0u8; 16];
-    c.read(addr, &mut b)?;
-    let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
-    let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(
-        (sec as u64).saturating_mul(1_000_000_000) + nsec as u64,
-    ))
+    super::time::read_timespec(c, addr).map(Some)
 }
 
 pub fn sys_epoll_pwait2_unmasked(c: &Caller, a: Args) -> SysResult {

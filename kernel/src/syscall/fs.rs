@@ -1561,14 +1561,7 @@ pub fn sys_ppoll(p: &mut Thread, a: Args) -> SysResult {
     let ns = if a.ptr(2) == 0 {
         None
     } else {
-        let mut b = [0u8; 16];
-        p.mm().read(a.ptr(2), &mut b)?;
-        let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
-        let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(sec as u64 * 1_000_000_000 + nsec as u64)
+        Some(super::time::read_timespec(&Caller::of(p), a.ptr(2))?)
     };
     let old = p.blocked();
     if a.ptr(3) != 0 {
@@ -1792,14 +1785,7 @@ pub fn sys_pselect6(p: &mut Thread, a: Args) -> SysResult {
     let timeout = if a.ptr(4) == 0 {
         None
     } else {
-        let mut b = [0u8; 16];
-        p.mm().read(a.ptr(4), &mut b)?;
-        let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
-        let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(sec as u64 * 1_000_000_000 + nsec as u64)
+        Some(super::time::read_timespec(&Caller::of(p), a.ptr(4))?)
     };
     // The sigmask argument (a.ptr(5)) is applied for the duration of the wait.
     let old = p.blocked();

@@ -124,16 +124,7 @@ fn timeout(c: &Caller, addr: u64, absolute: bool, realtime: bool) -> Result<Opti
     if addr == 0 {
         return Ok(None);
     }
-    let mut b = [0u8; 16];
-    c.read(addr, &mut b)?;
-    let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
-    let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = (sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64);
+    let ns = super::time::read_timespec(c, addr)?;
     let now = crate::time::uptime_ns();
     Ok(Some(if absolute {
         let clock_now = if realtime {

@@ -42,7 +42,8 @@ pub fn timespec_bytes(ns: u64) -> [u8; 16] {
     b
 }
 
-fn read_timespec(c: &Caller, addr: u64) -> Result<u64, Errno> {
+/// A `struct timespec` at `addr` in nanoseconds (EINVAL unless valid, as Linux).
+pub(super) fn read_timespec(c: &Caller, addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
     c.read(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
