@@ -135,7 +135,33 @@ int main(int argc, char **argv) {
               "a shared RX mapping shows WRPKRU written through a shared RW alias")
         OK("a shared RW alias cannot put WRPKRU into a shared RX mapping");
     }
-    /* The other order: RX first, then write(2) to the file. */
+    /* The other order: RX faulted in first (clean), then WRPKRU stored through the RW
+     * alias and written with pwrite: the RX mapping keeps clean code. */
+    close(fd);
+    fd = make("/tmp/hx_alias2", page, 0, 0);
+    rw = map(fd, page, PROT_READ | PROT_WRITE, MAP_SHARED);
+    rx = map(fd, page, PROT_READ | PROT_EXEC, MAP_SHARED);
+    if (rw != MAP_FAILED && rx != MAP_FAILED) {
+        ((void (*)(void))rx)(); /* faulted in and run while clean */
+        memcpy(rw + 300, gadget, sizeof gadget);
+        w = pwrite(fd, gadget, sizeof gadget, 400);
+        sig = probe(probe_read_fn, rx + 296);
+        SOFT(sig != 0 || !contains_wrpkru(rx, page),
+              "an RX mapping faulted in first shows WRPKRU stored later through the RW alias")
+        OK("an RX mapping faulted in first keeps clean code after stores through the alias");
+        /* A mapping made now sees the WRPKRU in the file: refused, or faults. */
+        unsigned char *late = map(fd, page, PROT_READ | PROT_EXEC, MAP_SHARED);
+        int late_ok = late != MAP_FAILED && probe(probe_read_fn, late + 300) == 0 &&
+                      contains_wrpkru(late + 296, 32);
+        SOFT(!late_ok, "a new RX mapping of the changed file holds WRPKRU")
+        OK("a new RX mapping of the changed file: refused");
+        /* mprotect of the RW alias to RX: refused, or its pages come back as scanned copies. */
+        int r = mprotect(rw, page, PROT_READ | PROT_EXEC);
+        int alias_ok = r == 0 && probe(probe_read_fn, rw + 300) == 0 && contains_wrpkru(rw + 296, 32);
+        SOFT(!alias_ok, "the RW alias made RX holds WRPKRU (mprotect %d)", r)
+        OK("mprotect of the RW alias to RX: no WRPKRU executable (mprotect %s)",
+           r == 0 ? "succeeded" : strerror(errno));
+    }
     close(fd);
 
     CHECK(rdpkru() == pkru, "PKRU changed");

@@ -140,6 +140,16 @@ fn mmap_of_files_and_anonymous_memory() {
 }
 
 #[test]
+fn shared_file_mappings_reach_the_file_and_each_other_musl() {
+    passes("mmap_shared", Libc::Musl, &[]);
+}
+
+#[test]
+fn shared_file_mappings_reach_the_file_and_each_other_glibc() {
+    passes("mmap_shared", Libc::Glibc, &[]);
+}
+
+#[test]
 fn mprotect_changes_and_keeps_contents() {
     passes("mprotect", Libc::Musl, &[]);
 }

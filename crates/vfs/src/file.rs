@@ -261,6 +261,23 @@ impl<P: Platform> Vfs<P> {
         Ok(self.inode(id)?.data_version)
     }
 
+    /// The page at `index` (below the size) for a mapping that writes the file in place
+    /// (MAP_SHARED): the platform's `bytes_mut` runs on it first, so a page that must not
+    /// change where it is (the kernel: one mapped executable, or held by others without a
+    /// shared mapping) is replaced by a copy in the file before the mapping takes it.
+    pub fn page_for_write(&mut self, id: InodeId, index: u64) -> Result<P::Page, FsError> {
+        let (inode, platform) = self.inode_and_platform(id)?;
+        let size = inode.size;
+        let pages = pages_mut(inode)?;
+        match index.checked_mul(PS) {
+            Some(start) if start < size => {}
+            _ => return Err(FsError::Invalid),
+        }
+        let page = page_or_alloc(platform, pages, index).ok_or(FsError::NoSpace)?;
+        platform.bytes_mut(page).ok_or(FsError::NoSpace)?;
+        Ok(page.clone())
+    }
+
     /// The page at `index` of a regular file, for mapping it into a process: a hole inside
     /// the file gets a zero page first. A page wholly past the end -> Invalid (the kernel's
     /// SIGBUS); out of memory -> NoSpace.

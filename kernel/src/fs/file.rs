@@ -667,8 +667,8 @@ impl OpenFile {
         }
     }
 
-    /// The file for `mmap`: regular files only; shared writable mappings are not supported
-    /// yet (ENODEV), and a descriptor opened without read access gives EACCES.
+    /// The file for `mmap`: regular files only; a descriptor opened without read access
+    /// (or, for a shared writable mapping, without write access) gives EACCES.
     pub fn mappable_file(&self, shared_write: bool) -> Result<FileRef, Errno> {
         match &self.kind {
             FileKind::Regular(f) => {

@@ -445,6 +445,20 @@ impl FileRef {
     pub fn page(&self, index: u64) -> Result<Frame, Errno> {
         with_vfs(|v| v.page(self.0.id, index).map(|page| page.frame())).map_err(errno)
     }
+
+    /// The page at `index` for a MAP_SHARED mapping, which writes it in place: a page
+    /// mapped executable or held elsewhere is first replaced by a copy in the file, and
+    /// the one returned is marked shared-mapped (later file writes go into it too).
+    pub fn shared_page(&self, index: u64) -> Result<Frame, Errno> {
+        with_vfs(|v| {
+            v.page_for_write(self.0.id, index).map(|page| {
+                let frame = page.frame();
+                frame.mark_shared_mapped();
+                frame
+            })
+        })
+        .map_err(errno)
+    }
 }
 
 /// Opens the program at `path` for execution: it must be a regular file with an execute

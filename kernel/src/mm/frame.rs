@@ -14,9 +14,15 @@ use super::phys_to_virt;
 static REFCOUNTS: spin::Once<&'static [AtomicU32]> = spin::Once::new();
 
 /// A counter's top bit: the frame holds file data and is mapped in the file-data window
-/// (`LIBOS_FILE_DATA_BASE`) until its last reference goes. The rest is the count.
+/// (`LIBOS_FILE_DATA_BASE`) until its last reference goes. The low bits are the count.
 const FILE_DATA: u32 = 1 << 31;
-const COUNT: u32 = !FILE_DATA;
+/// A file page mapped executable somewhere (sticky until freed): a write to the file
+/// copies it first, so code never changes under a program (W^X).
+const EXEC_MAPPED: u32 = 1 << 30;
+/// A file page mapped by a MAP_SHARED mapping (sticky until freed): writes to the file go
+/// into it in place, so every sharer sees them; an executable mapping takes a copy.
+const SHARED_MAPPED: u32 = 1 << 29;
+const COUNT: u32 = !(FILE_DATA | EXEC_MAPPED | SHARED_MAPPED);
 
 pub(super) fn init_refcounts(counters: &'static [AtomicU32]) {
     REFCOUNTS.call_once(|| counters);
@@ -164,14 +170,34 @@ impl Frame {
         unsafe { &*(file_data_address(self.phys) as *const [u8; PAGE_SIZE as usize]) }
     }
 
-    /// Mutable bytes of a file page, copying it first if it is shared (copy-on-write); `None`
-    /// when memory is exhausted.
+    /// Mutable bytes of a file page, copying it first if others hold it (copy-on-write),
+    /// unless it is a MAP_SHARED page not mapped executable: those are written in place
+    /// (the sharers must see it); `None` when memory is exhausted.
     pub fn file_data_mut(&mut self) -> Option<&mut [u8; PAGE_SIZE as usize]> {
-        if !self.is_unique() {
+        let c = counter(self.phys).load(Ordering::Relaxed);
+        let in_place = c & SHARED_MAPPED != 0 && c & EXEC_MAPPED == 0;
+        if c & COUNT != 1 && !in_place {
             *self = Frame::new_file_data(Some(self))?;
         }
-        // SAFETY: as `file_data`; `self` is the only reference, borrowed mutably.
+        // SAFETY: as `file_data`; `self` is the only reference, or the frame is a shared
+        // mapping's page whose every holder may write it (as in Linux, concurrent writers
+        // of one file page are not serialised with each other's plain stores).
         Some(unsafe { &mut *(file_data_address(self.phys) as *mut [u8; PAGE_SIZE as usize]) })
+    }
+
+    /// Marks a file page mapped executable (see `EXEC_MAPPED`).
+    pub fn mark_exec_mapped(&self) {
+        counter(self.phys).fetch_or(EXEC_MAPPED, Ordering::Relaxed);
+    }
+
+    /// Marks a file page mapped by a MAP_SHARED mapping (see `SHARED_MAPPED`).
+    pub fn mark_shared_mapped(&self) {
+        counter(self.phys).fetch_or(SHARED_MAPPED, Ordering::Relaxed);
+    }
+
+    /// Whether a MAP_SHARED mapping holds the page (it may change at any time).
+    pub fn is_shared_mapped(&self) -> bool {
+        counter(self.phys).load(Ordering::Relaxed) & SHARED_MAPPED != 0
     }
 
     pub fn is_unique(&self) -> bool {

@@ -97,8 +97,9 @@ pub struct Vma {
     pub prot: Prot,
     pub backing: Backing,
     pub name: VmaName,
-    /// MAP_SHARED anonymous memory: its pages are populated at mmap and stay shared
-    /// (writable on both sides) across fork instead of copy-on-write.
+    /// MAP_SHARED: anonymous memory is populated at mmap and stays shared (writable on
+    /// both sides) across fork instead of copy-on-write; a file's pages are the file's own
+    /// page-cache pages, written in place (`Frame::mark_shared_mapped`).
     pub shared: bool,
 }
 
@@ -111,6 +112,8 @@ pub enum FaultError {
     Denied,
     /// Out of memory while populating the page.
     NoMemory,
+    /// A MAP_SHARED file mapping's page wholly past the end of the file (SIGBUS).
+    BeyondFile,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -487,6 +490,20 @@ impl AddressSpace {
             let mut va = vs;
             while va < ve {
                 let entry = self.entry(va);
+                if entry & flags::PRESENT != 0 && prot.exec {
+                    let frame = Frame::clone_raw(entry & flags::ADDR_MASK);
+                    if frame.is_shared_mapped() {
+                        // A page a shared mapping may change never becomes code here: it
+                        // comes back at the next fault as a scanned private copy.
+                        drop(frame);
+                        self.drop_page(va);
+                        va += PAGE_SIZE;
+                        continue;
+                    }
+                    if frame.is_file_data() {
+                        frame.mark_exec_mapped();
+                    }
+                }
                 if entry & flags::PRESENT != 0 {
                     let new = (entry & flags::ADDR_MASK) | leaf_flags(prot, false);
                     super::with(|m| self.table.set_entry(&mut Physmap, &mut m.frames, va, new))
@@ -538,18 +555,30 @@ impl AddressSpace {
         let entry = self.entry(page);
         if entry & flags::PRESENT == 0 {
             let frame = self.fill(&vma, page)?;
-            // A new anonymous page is ours alone: writable at once. File pages start shared.
-            let writable = vma.prot.write && (access == Access::Write || frame.is_unique());
-            let frame = if access == Access::Write && !frame.is_unique() {
+            let shared_file = vma.shared && matches!(vma.backing, Backing::File { .. });
+            // A new anonymous page is ours alone: writable at once. A shared mapping's file
+            // page is written in place. Other file pages start shared.
+            let writable =
+                vma.prot.write && (access == Access::Write || frame.is_unique() || shared_file);
+            let mut scan_anyway = false;
+            let frame = if vma.prot.exec && frame.is_shared_mapped() {
+                // Code never runs from a page a shared mapping may change: a private copy,
+                // always scanned (the file's scan verdict cannot vouch for it).
+                scan_anyway = true;
+                frame.duplicate().ok_or(FaultError::NoMemory)?
+            } else if access == Access::Write && !frame.is_unique() && !shared_file {
                 frame.duplicate().ok_or(FaultError::NoMemory)?
             } else {
                 frame
             };
+            if vma.prot.exec && frame.is_file_data() {
+                frame.mark_exec_mapped();
+            }
             self.install(page, frame, vma.prot, writable)?;
             // Code pages are checked as they come in too: the file may have changed since it
             // was mapped (W^X and the WRPKRU scan, ARCHITECTURE.md §4.1).
             if vma.prot.exec
-                && !code_page_known_clean(&vma, page)
+                && (scan_anyway || !code_page_known_clean(&vma, page))
                 && self.find_wrpkru(page, page + PAGE_SIZE).is_some()
             {
                 self.drop_page(page);
@@ -558,6 +587,12 @@ impl AddressSpace {
             return Ok(());
         }
         if access == Access::Write && entry & flags::WRITABLE == 0 {
+            if vma.shared && matches!(vma.backing, Backing::File { .. }) {
+                // A shared file mapping writes the file's current page (after fork or
+                // mprotect, the entry may hold a private copy made for an exec mapping).
+                let frame = self.fill(&vma, page)?;
+                return self.install(page, frame, vma.prot, true);
+            }
             // Copy-on-write (or a page made writable by mprotect).
             let shared = Frame::clone_raw(entry & flags::ADDR_MASK);
             // A former file page stays in the libOS's file-data window until its last
@@ -584,6 +619,15 @@ impl AddressSpace {
             return Frame::alloc_zeroed().ok_or(FaultError::NoMemory);
         };
         let in_vma = page - vma.start;
+        if vma.shared {
+            // The file's own page (the last one too, partial as it is), in place.
+            if in_vma >= *file_bytes {
+                return Err(FaultError::BeyondFile);
+            }
+            return file
+                .shared_page((offset + in_vma) / PAGE_SIZE)
+                .map_err(|_| FaultError::NoMemory);
+        }
         if in_vma >= *file_bytes {
             return Frame::alloc_zeroed().ok_or(FaultError::NoMemory);
         }

@@ -146,6 +146,13 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
                 Err(_) if gate::enabled() && complete_stray_gate_call(t, vector, error, cr2) => {
                     return
                 }
+                Err(FaultError::BeyondFile) => {
+                    let _ = write!(
+                        reason,
+                        "bus error at {cr2:#x}: past the end of a shared file mapping's file"
+                    );
+                    (SIGBUS, signal::BUS_ADRERR, cr2)
+                }
                 Err(e) => {
                     let _ = write!(reason, "segmentation fault at {cr2:#x} (");
                     let _ = trap::describe_page_fault(error, &mut reason);
@@ -157,6 +164,7 @@ fn handle_exception(t: &mut Thread, vector: u8, error: u64, cr2: u64) {
                             FaultError::Denied if pku => "protection key denies it",
                             FaultError::Denied => "the mapping does not allow it",
                             FaultError::NoMemory => "out of memory",
+                            FaultError::BeyondFile => "past the end of the file",
                         }
                     );
                     let code = match e {

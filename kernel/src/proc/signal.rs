@@ -17,8 +17,8 @@ use crate::arch::x86_64::{cpu, gdt};
 use crate::sched;
 
 pub use isounik_linux::signal::{
-    BUS_ADRALN, FPE_FLTINV, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR,
-    SI_KERNEL, TRAP_BRKPT,
+    BUS_ADRALN, BUS_ADRERR, FPE_FLTINV, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR,
+    SEGV_PKUERR, SI_KERNEL, TRAP_BRKPT,
 };
 
 pub const SIGKILL: u8 = 9;

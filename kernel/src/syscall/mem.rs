@@ -49,12 +49,7 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
     }
     match flags & MAP_TYPE {
         MAP_PRIVATE => {}
-        MAP_SHARED | MAP_SHARED_VALIDATE => {
-            // Shared file mappings (writes reaching the file) are not supported yet.
-            if flags & MAP_ANONYMOUS == 0 {
-                return Err(Errno::ENODEV);
-            }
-        }
+        MAP_SHARED | MAP_SHARED_VALIDATE => {}
         _ => return Err(Errno::EINVAL),
     }
     // Like Linux's heuristic overcommit: a request larger than all free memory is refused
@@ -130,7 +125,7 @@ pub fn sys_mmap(p: &mut Thread, a: Args) -> SysResult {
         name,
         shared,
     })?;
-    if shared {
+    if shared && flags & MAP_ANONYMOUS != 0 {
         // Shared anonymous memory exists from the start, so that a fork shares the very
         // same pages (not fresh zero pages faulted in on each side).
         let mut va = start;

@@ -329,3 +329,26 @@ fn read_pages_gives_the_pages_of_a_range() {
         Err(FsError::IsDirectory)
     );
 }
+
+#[test]
+fn page_for_write_copies_a_page_others_hold_then_keeps_it() {
+    let mut vfs = new_vfs();
+    let f = create(&mut vfs, "/f", b"shared");
+    // Held by someone else (a private mapping, say): the file moves to a copy first,
+    // which the writer gets; the other holder keeps the old bytes.
+    let held = vfs.page(f, 0).unwrap();
+    let w = vfs.page_for_write(f, 0).unwrap();
+    assert_eq!(vfs.platform().copies, 1);
+    assert!(!std::rc::Rc::ptr_eq(&held, &w));
+    let again = vfs.page(f, 0).unwrap();
+    assert!(
+        std::rc::Rc::ptr_eq(&w, &again),
+        "the file holds the writer's page"
+    );
+    drop((held, w, again));
+    // Held by nobody else: no copy.
+    let w = vfs.page_for_write(f, 0).unwrap();
+    assert_eq!(vfs.platform().copies, 1);
+    assert_eq!(&w.bytes[..6], b"shared");
+    assert_eq!(vfs.page_for_write(f, 1).err(), Some(FsError::Invalid));
+}
