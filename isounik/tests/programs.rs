@@ -332,3 +332,22 @@ fn rust_program_runs() {
     let ran = guest_with(&args(&program, &["fail"]), b"");
     assert_eq!(ran.code(), Some(3), "{}", ran.describe());
 }
+
+/// Rust's std networking and processes on Iso-UniK: threads serving TCP connections,
+/// UnixStream, UdpSocket, std::process with piped stdin/stdout.
+#[test]
+fn rust_std_net_threads_and_processes() {
+    let program = rust_program("rust_net");
+    native_check(&program, &[], Some(0));
+    let ran = guest(&args(&program, &[]));
+    assert_eq!(ran.code(), Some(0), "{}", ran.describe());
+    assert_eq!(
+        ran.stdout(),
+        "ok: TCP server with a thread per connection answered 4 clients\n\
+         ok: UnixStream pair\n\
+         ok: UDP datagram with its sender's address\n\
+         ok: std::process child fed 100000 bytes through a pipe\n",
+        "{}",
+        ran.describe()
+    );
+}
