@@ -40,6 +40,14 @@ pids=; for i in 1 2 3 4; do ( wget -q -O - http://127.0.0.1:8080/ | sed "s/^/cli
 wait $pids; echo "httpd forked a process per connection; stopping it"; kill $server
 '
 echo
+echo "== a server in Iso-UniK answering the host: isounik run -p HOST:GUEST (virtio-net on QEMU's user network)"
+port=$((20000 + RANDOM % 20000))
+"$isounik" run --timeout 60 -p "127.0.0.1:$port:80" --add README.md:/www/README.md /bin/busybox httpd -f -p 80 -h /www &
+guest=$!
+for _ in $(seq 1 150); do /bin/busybox wget -q -O /dev/null "http://127.0.0.1:$port/README.md" 2>/dev/null && break; sleep 0.2; done
+for i in 1 2 3; do echo "the host's wget $i got: $(/bin/busybox wget -q -O - "http://127.0.0.1:$port/README.md" | head -1)"; done
+kill "$guest" 2>/dev/null; wait "$guest" 2>/dev/null || true
+echo
 echo "== unmodified busybox applets and static programs"
 "$isounik" run /bin/busybox uname -a
 "$isounik" run --add README.md:/data/README.md /bin/busybox wc -l /data/README.md

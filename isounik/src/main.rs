@@ -125,9 +125,9 @@ struct VmArgs {
     /// Guest memory: 512M, 1G, or a number of MiB
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     mem: MemSize,
-    /// Machine model
-    #[arg(long, value_enum, default_value_t = Machine::Q35)]
-    machine: Machine,
+    /// Machine model [default: q35; microvm with --publish]
+    #[arg(long, value_enum)]
+    machine: Option<Machine>,
     /// Accelerator
     #[arg(long, value_enum, default_value_t = AccelChoice::Tcg)]
     accel: AccelChoice,
@@ -195,6 +195,12 @@ struct RunArgs {
     /// through the MPK gate, which answers simple calls in ring 3 with two PKRU writes)
     #[arg(long, value_name = "MODE", default_value = "trap", value_parser = ["trap", "gate"])]
     syscall_entry: String,
+    /// Publish a guest TCP port on the host, as `docker run -p`: connections to
+    /// HOST_IP:HOST_PORT (default 127.0.0.1) reach the program listening on GUEST_PORT,
+    /// through a virtio-net device on QEMU's user network (guest address 10.0.2.15; uses
+    /// --machine microvm). Repeatable
+    #[arg(short = 'p', long, value_name = "[HOST_IP:]HOST_PORT:GUEST_PORT")]
+    publish: Vec<qemu::PortForward>,
     /// The program: a host path, or a name looked up in the host's PATH
     #[arg(value_name = "PROGRAM")]
     program: Option<OsString>,
@@ -306,6 +312,7 @@ fn timeout(seconds: u64) -> Option<Duration> {
 /// `cmdline` is called last, just before the boot (it reads the clock).
 fn with_guest<T>(
     vm: &VmArgs,
+    publish: &[qemu::PortForward],
     cmdline: impl FnOnce() -> Result<String>,
     initrd: Option<&[u8]>,
     timeout: Option<Duration>,
@@ -319,9 +326,20 @@ fn with_guest<T>(
         (Accel::Tcg, true) => Accel::TcgIcount,
         (accel, true) => bail!("--icount needs TCG, not {accel}"),
     };
+    // The network device is virtio-mmio, which only microvm has (q35 would need PCI).
+    let machine = match (vm.machine, publish.is_empty()) {
+        (Some(Machine::Q35), false) => bail!(
+            "--publish needs --machine microvm (the network device is virtio-mmio; \
+             q35's PCI is not supported yet)"
+        ),
+        (Some(m), _) => m,
+        (None, true) => Machine::Q35,
+        (None, false) => Machine::Microvm,
+    };
     boot(&Guest {
         qemu: &qemu,
-        machine: vm.machine,
+        machine,
+        publish,
         accel,
         mem: vm.mem,
         kernel: &kernel,
@@ -413,6 +431,9 @@ fn run(args: RunArgs) -> Result<u8> {
         if args.syscall_entry == "gate" {
             tty_words.push("syscall_entry=gate".to_owned());
         }
+        if !args.publish.is_empty() {
+            tty_words.push("net=virtio-mmio".to_owned());
+        }
         if args.tty {
             tty_words.push("console=tty".to_owned());
             if let Some((rows, cols)) = terminal_size() {
@@ -437,6 +458,7 @@ fn run(args: RunArgs) -> Result<u8> {
     let initrd = prepared.as_ref().map(|p| p.archive.as_slice());
     with_guest(
         &args.vm,
+        &args.publish,
         cmdline,
         initrd,
         timeout(args.timeout),
@@ -490,6 +512,7 @@ fn run_selftest(args: SelftestArgs) -> Result<u8> {
     let cmdline = kernel_cmdline(base, &args.vm.append);
     with_guest(
         &args.vm,
+        &[],
         || Ok(cmdline),
         None,
         timeout(args.timeout),
@@ -614,7 +637,7 @@ mod tests {
             "exit=3",
         ]);
         assert_eq!(args.vm.mem.mib(), 1024);
-        assert_eq!(args.vm.machine, Machine::Microvm);
+        assert_eq!(args.vm.machine, Some(Machine::Microvm));
         assert_eq!(args.vm.accel, AccelChoice::Auto);
         assert!(args.vm.verbose);
         assert_eq!(args.timeout, 0);
@@ -697,7 +720,7 @@ mod tests {
             panic!("not selftest")
         };
         assert_eq!(args.timeout, 60);
-        assert_eq!(args.vm.machine, Machine::Q35);
+        assert_eq!(args.vm.machine, None);
         assert_eq!(args.vm.accel, AccelChoice::Tcg);
     }
 }

@@ -131,10 +131,51 @@ impl fmt::Display for MemSize {
     }
 }
 
+/// A host port forwarded to a guest port (`isounik run -p [HOST_IP:]HOST_PORT:GUEST_PORT`):
+/// QEMU's user network takes connections on the host and makes them to the guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortForward {
+    pub host_ip: String,
+    pub host_port: u16,
+    pub guest_port: u16,
+}
+
+impl FromStr for PortForward {
+    type Err = String;
+
+    /// `8080:80`, `127.0.0.1:8080:80`, `0.0.0.0:8080:80` (as `docker run -p`); the host
+    /// address defaults to 127.0.0.1, so a published port is not open to the network
+    /// unless asked.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let (host_ip, host, guest) = match parts.as_slice() {
+            [host, guest] => ("127.0.0.1", *host, *guest),
+            [ip, host, guest] => (*ip, *host, *guest),
+            _ => return Err(format!("{s:?}: expected [HOST_IP:]HOST_PORT:GUEST_PORT")),
+        };
+        let port = |p: &str| -> Result<u16, String> {
+            match p.parse::<u16>() {
+                Ok(0) | Err(_) => Err(format!("{s:?}: {p:?} is not a port (1-65535)")),
+                Ok(n) => Ok(n),
+            }
+        };
+        if host_ip.parse::<std::net::Ipv4Addr>().is_err() {
+            return Err(format!("{s:?}: {host_ip:?} is not an IPv4 address"));
+        }
+        Ok(PortForward {
+            host_ip: host_ip.to_owned(),
+            host_port: port(host)?,
+            guest_port: port(guest)?,
+        })
+    }
+}
+
 /// Everything the QEMU command line depends on.
 #[derive(Clone, Debug)]
 pub struct Invocation<'a> {
     pub machine: Machine,
+    /// Ports published to the host: a virtio-net device on QEMU's user network (microvm).
+    pub publish: &'a [PortForward],
     pub accel: Accel,
     pub mem: MemSize,
     /// The kernel ELF (booted through its PVH note).
@@ -157,7 +198,12 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |a: &dyn AsRef<OsStr>| args.push(a.as_ref().to_owned());
     push(&"-M");
-    push(&inv.machine.qemu_spec());
+    if inv.publish.is_empty() {
+        push(&inv.machine.qemu_spec());
+    } else {
+        // One I/O APIC: the virtio-mmio transports' interrupts land on its pins 16-23.
+        push(&format!("{},ioapic2=off", inv.machine.qemu_spec()));
+    }
     for a in inv.accel.qemu_args() {
         push(a);
     }
@@ -208,6 +254,22 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
         "isa-debug-exit,iobase={:#x},iosize=0x04",
         io::DEBUG_EXIT
     ));
+    if !inv.publish.is_empty() {
+        let forwards: String = inv
+            .publish
+            .iter()
+            .map(|f| {
+                format!(
+                    ",hostfwd=tcp:{}:{}-:{}",
+                    f.host_ip, f.host_port, f.guest_port
+                )
+            })
+            .collect();
+        push(&"-netdev");
+        push(&format!("user,id=net0{forwards}"));
+        push(&"-device");
+        push(&"virtio-net-device,netdev=net0");
+    }
     args
 }
 
@@ -385,7 +447,53 @@ mod tests {
             log_socket: Path::new("/tmp/x/log"),
             stdout_socket: Path::new("/tmp/x/out"),
             stderr_socket: Path::new("/tmp/x/err"),
+            publish: &[],
         }))
+    }
+
+    #[test]
+    fn port_forwards_parse_like_docker_publish() {
+        let f: PortForward = "8080:80".parse().unwrap();
+        assert_eq!(
+            (f.host_ip.as_str(), f.host_port, f.guest_port),
+            ("127.0.0.1", 8080, 80)
+        );
+        let f: PortForward = "0.0.0.0:9000:9001".parse().unwrap();
+        assert_eq!(
+            (f.host_ip.as_str(), f.host_port, f.guest_port),
+            ("0.0.0.0", 9000, 9001)
+        );
+        for bad in ["80", "a:80", "8080:0", "1:2:3:4", "host:1:2", "8080:70000"] {
+            assert!(bad.parse::<PortForward>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn published_ports_add_a_user_network_on_microvm() {
+        let publish = [
+            "18080:80".parse().unwrap(),
+            "0.0.0.0:2222:22".parse().unwrap(),
+        ];
+        let args = strings(argv(&Invocation {
+            machine: Machine::Microvm,
+            accel: Accel::Tcg,
+            mem: MemSize::from_mib(256),
+            kernel: Path::new("/k"),
+            cmdline: "",
+            initrd: None,
+            console_socket: Path::new("/c"),
+            log_socket: Path::new("/l"),
+            stdout_socket: Path::new("/o"),
+            stderr_socket: Path::new("/e"),
+            publish: &publish,
+        }));
+        assert!(args[1].ends_with(",ioapic2=off"), "{}", args[1]);
+        let n = args.iter().position(|a| a == "-netdev").unwrap();
+        assert_eq!(
+            args[n + 1],
+            "user,id=net0,hostfwd=tcp:127.0.0.1:18080-:80,hostfwd=tcp:0.0.0.0:2222-:22"
+        );
+        assert_eq!(args[n + 3], "virtio-net-device,netdev=net0");
     }
 
     #[test]
@@ -467,6 +575,7 @@ mod tests {
             log_socket: Path::new("/l"),
             stdout_socket: Path::new("/o"),
             stderr_socket: Path::new("/e"),
+            publish: &[],
         }));
         let append = args.iter().position(|a| a == "-append").unwrap();
         assert_eq!(

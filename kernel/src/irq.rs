@@ -8,6 +8,7 @@ pub fn dispatch(vector: u8) {
     match vector {
         TIMER_VECTOR => time::on_tick(),
         UART_VECTOR => drivers::uart::on_interrupt(),
+        drivers::net::NET_VECTOR => drivers::net::on_interrupt(),
         SPURIOUS_VECTOR => return, // no EOI for the spurious vector
         _ => {}
     }

@@ -37,6 +37,9 @@ pub fn main(line: &str, boot: &BootInfo) -> ! {
     if let Some(n) = cmdline::get(line, "max_procs").and_then(|n| n.parse().ok()) {
         proc::set_process_limit(n);
     }
+    if cmdline::get(line, "net") == Some("virtio-mmio") {
+        crate::drivers::net::init();
+    }
     let initrd = boot
         .modules()
         .first()

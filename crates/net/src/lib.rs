@@ -176,6 +176,20 @@ impl<Id: Copy + Eq> PortTable<Id> {
             .map(|b| b.id)
     }
 
+    /// The ports on which some listening socket takes connections to `ip` (what a network
+    /// device must accept connections for).
+    pub fn listening_ports_for(&self, ip: &[u8; 16]) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .bindings
+            .iter()
+            .filter(|b| b.listening && b.covers(ip))
+            .map(|b| b.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
     pub fn len(&self) -> usize {
         self.bindings.len()
     }
@@ -317,6 +331,21 @@ mod tests {
             t.bind(binding(99, INADDR_ANY_MAPPED, 0)),
             Err(PortError::NoPorts)
         );
+    }
+
+    #[test]
+    fn listening_ports_for_an_address() {
+        let mut t = PortTable::new();
+        t.bind(binding(1, INADDR_ANY_MAPPED, 80)).unwrap();
+        t.bind(binding(2, v4([127, 0, 0, 1]), 81)).unwrap();
+        t.bind(binding(3, IN6ADDR_ANY, 82)).unwrap();
+        t.bind(binding(4, INADDR_ANY_MAPPED, 83)).unwrap();
+        for id in [1, 2, 3] {
+            t.listen(id).unwrap();
+        }
+        // 83 is bound but not listening; 81 only on loopback.
+        assert_eq!(t.listening_ports_for(&v4([10, 0, 2, 15])), [80, 82]);
+        assert_eq!(t.listening_ports_for(&v4([127, 0, 0, 1])), [80, 81, 82]);
     }
 
     #[test]

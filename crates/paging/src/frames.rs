@@ -93,6 +93,29 @@ impl<'a> BitmapFrameAllocator<'a> {
         self.total
     }
 
+    /// `count` physically contiguous free frames (for device DMA rings), lowest first; the
+    /// address of the first. A linear scan: devices ask a few times, at boot.
+    pub fn allocate_contiguous(&mut self, count: usize) -> Option<u64> {
+        if count == 0 || count > self.free {
+            return None;
+        }
+        let is_free = |bitmap: &[u64], i: usize| bitmap[i / 64] & (1 << (i % 64)) != 0;
+        let frames = self.bitmap.len() * 64;
+        let mut run = 0;
+        for i in 0..frames {
+            run = if is_free(self.bitmap, i) { run + 1 } else { 0 };
+            if run == count {
+                let first = i + 1 - count;
+                for j in first..=i {
+                    self.bitmap[j / 64] &= !(1 << (j % 64));
+                }
+                self.free -= count;
+                return Some(self.base + first as u64 * PAGE_SIZE);
+            }
+        }
+        None
+    }
+
     /// Frees `frame`, reporting misuse instead of corrupting the bitmap.
     pub fn try_deallocate(&mut self, frame: u64) -> Result<(), FrameError> {
         let i = self.index(frame)?;
@@ -133,6 +156,36 @@ impl FrameAllocator for BitmapFrameAllocator<'_> {
         if let Err(e) = self.try_deallocate(frame) {
             panic!("frame allocator misuse: {e:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod contiguous_tests {
+    use super::*;
+
+    #[test]
+    fn contiguous_runs_skip_holes_and_are_freed_one_by_one() {
+        let mut bitmap = [0u64; 2];
+        let mut a = BitmapFrameAllocator::new(&mut bitmap, 0x10_0000);
+        a.add_free_range(0x10_0000, 0x10_0000 + 128 * PAGE_SIZE);
+        // Make a hole at frame 2: a run of 3 must start after it.
+        let f0 = a.allocate().unwrap();
+        let f1 = a.allocate().unwrap();
+        let f2 = a.allocate().unwrap();
+        a.deallocate(f0);
+        a.deallocate(f1);
+        let run = a.allocate_contiguous(3).unwrap();
+        assert_eq!(run, f2 + PAGE_SIZE);
+        assert_eq!(a.free_frames(), 128 - 4);
+        for k in 0..3 {
+            a.deallocate(run + k * PAGE_SIZE);
+        }
+        assert_eq!(a.allocate_contiguous(200), None);
+        assert_eq!(a.allocate_contiguous(0), None);
+        // A run across a word boundary.
+        let big = a.allocate_contiguous(100).unwrap();
+        assert_eq!(a.free_frames(), 128 - 1 - 100);
+        assert!(big > f2);
     }
 }
 

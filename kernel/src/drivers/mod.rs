@@ -1,4 +1,5 @@
 pub mod debugcon;
+pub mod net;
 pub mod stdio;
 pub mod tty;
 pub mod uart;

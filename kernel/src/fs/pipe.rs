@@ -162,6 +162,51 @@ impl Pipe {
         )
     }
 
+    /// Takes what is there, up to `out.len()` bytes, without waiting (the network bridge,
+    /// which has no caller to block).
+    pub fn try_read(&self, out: &mut [u8]) -> usize {
+        let mut s = self.state.lock();
+        let (a, b) = s.ring.filled();
+        let first = a.len().min(out.len());
+        let second = b.len().min(out.len() - first);
+        out[..first].copy_from_slice(&a[..first]);
+        out[first..first + second].copy_from_slice(&b[..second]);
+        let n = first + second;
+        if n > 0 {
+            s.ring.consume(n);
+            s.consumed += n as u64;
+            self.wake_all(&mut s);
+        }
+        n
+    }
+
+    /// Puts as much of `data` as fits, without waiting; 0 when full.
+    pub fn try_write(&self, data: &[u8]) -> usize {
+        let mut s = self.state.lock();
+        let room = s.capacity.saturating_sub(s.ring.len()).min(data.len());
+        let capacity = s.capacity;
+        let Some((a, b)) = s.ring.room(room, capacity) else {
+            return 0;
+        };
+        let first = a.len().min(room);
+        let second = (room - first).min(b.len());
+        a[..first].copy_from_slice(&data[..first]);
+        b[..second].copy_from_slice(&data[first..first + second]);
+        let n = first + second;
+        s.ring.commit(n);
+        s.written += n as u64;
+        if n > 0 {
+            self.wake_all(&mut s);
+        }
+        n
+    }
+
+    /// Whether the pipe is empty and every write end is closed (the end of the stream).
+    pub fn drained_and_closed(&self) -> bool {
+        let s = self.state.lock();
+        s.ring.is_empty() && s.writers == 0
+    }
+
     /// Whether every read end is closed (a write would fail with EPIPE).
     pub fn no_readers(&self) -> bool {
         self.state.lock().readers == 0

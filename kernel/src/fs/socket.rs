@@ -373,7 +373,7 @@ impl Socket {
         port: u16,
         options: Options,
     ) -> Result<SocketAddress, Errno> {
-        if !isounik_net::is_local(&ip) {
+        if !is_local(&ip) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let mut names = NAMES.lock();
@@ -431,6 +431,8 @@ impl Socket {
             backlog,
             queue: VecDeque::new(),
         };
+        // The network device starts taking connections for this port.
+        crate::drivers::net::kick();
         Ok(())
     }
 
@@ -482,7 +484,7 @@ impl Socket {
             SocketAddress::UnixUnnamed => Err(Errno::EINVAL),
             _ => {
                 let (ip, port) = address.ip_port().ok_or(Errno::EINVAL)?;
-                if !isounik_net::is_local(&ip) {
+                if !is_local(&ip) {
                     return Err(Errno::ENETUNREACH);
                 }
                 let target = isounik_net::connect_target(ip);
@@ -591,7 +593,7 @@ impl Socket {
             DgramPeer::Socket(Arc::downgrade(&socket), at)
         } else {
             let (ip, _) = address.ip_port().ok_or(Errno::EINVAL)?;
-            if !isounik_net::is_local(&ip) {
+            if !is_local(&ip) {
                 return Err(Errno::ENETUNREACH);
             }
             if self.family == AF_INET && address_is_v6(&address) {
@@ -1009,6 +1011,61 @@ impl Socket {
 
 fn address_is_v6(a: &SocketAddress) -> bool {
     matches!(a, SocketAddress::Inet6 { .. })
+}
+
+/// The ports on which this machine takes TCP connections arriving at `ip` (the network
+/// device's address), for the network bridge.
+pub fn tcp_ports_listening_at(ip: &[u8; 16]) -> Vec<u16> {
+    NAMES.lock().ports.listening_ports_for(ip)
+}
+
+/// A TCP connection that arrived from the network at `local` (this machine's address and
+/// a port) from `remote`: a connected socket queued on the listener there, and the two
+/// pipe ends the network bridge works (bytes for the program, bytes from it). Otherwise
+/// whether to try again later (`Err(true)`: the listener's queue is full, as Linux keeps
+/// such a connection waiting) or to refuse it (`Err(false)`: nobody listens there).
+pub fn incoming_connection(
+    local: ([u8; 16], u16),
+    remote: ([u8; 16], u16),
+) -> Result<(PipeEnd, PipeEnd), bool> {
+    let listener = {
+        let names = NAMES.lock();
+        let id = names.ports.listener_for(&local.0, local.1).ok_or(false)?;
+        names.inet.get(&id).and_then(Weak::upgrade).ok_or(false)?
+    };
+    let mut theirs = listener.state.lock();
+    let server_cred = theirs.owner;
+    let Phase::Listening { backlog, queue } = &mut theirs.phase else {
+        return Err(false);
+    };
+    if queue.len() > *backlog {
+        return Err(true);
+    }
+    let family = listener.family;
+    let remote_address = SocketAddress::from_ip_port(family, remote.0, remote.1);
+    let local_address = SocketAddress::from_ip_port(family, local.0, local.1);
+    let nobody = Ucred {
+        pid: 0,
+        uid: u32::MAX,
+        gid: u32::MAX,
+    };
+    let (mut network_link, server_link) = links(
+        (remote_address, nobody),
+        (local_address.clone(), server_cred),
+    );
+    let server_end = Socket::with_phase(family, Phase::Connected(server_link), server_cred);
+    server_end.state.lock().local = Some(local_address);
+    queue.push_back(server_end);
+    listener.touched(&mut theirs);
+    match (network_link.tx.take(), network_link.rx.take()) {
+        (Some(to_program), Some(from_program)) => Ok((to_program, from_program)),
+        _ => Err(false),
+    }
+}
+
+/// Whether `ip` is this machine's: loopback, unspecified, or the network device's.
+fn is_local(ip: &[u8; 16]) -> bool {
+    isounik_net::is_local(ip) || crate::drivers::net::owns(ip)
 }
 
 /// Blocks until woken or `deadline`; false when the deadline has passed.

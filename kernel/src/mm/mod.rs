@@ -525,6 +525,11 @@ pub fn grow_heap(bytes: u64) -> Option<Range<u64>> {
 }
 
 /// Switches the CPU to the kernel's own page table (no application half).
+/// The kernel page table's root (for kernel tasks).
+pub fn kernel_root() -> u64 {
+    with(|m| m.kernel.root())
+}
+
 pub fn activate_kernel_table() {
     let root = with(|m| m.kernel.root());
     // SAFETY: the kernel table maps everything the kernel uses.

@@ -109,7 +109,11 @@ pub fn fixup_for(rip: u64) -> Option<u64> {
 /// Handles a trap taken in ring 0, on an IST stack.
 extern "C" fn kernel_trap(frame: &mut TrapFrame) {
     match frame.vector {
-        v if v == TIMER_VECTOR as u64 || v == UART_VECTOR as u64 || v == SPURIOUS_VECTOR as u64 => {
+        v if v == TIMER_VECTOR as u64
+            || v == UART_VECTOR as u64
+            || v == crate::drivers::net::NET_VECTOR as u64
+            || v == SPURIOUS_VECTOR as u64 =>
+        {
             crate::irq::dispatch(v as u8)
         }
         PAGE_FAULT => {
