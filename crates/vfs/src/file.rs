@@ -266,6 +266,18 @@ impl<P: Platform> Vfs<P> {
     /// change where it is (the kernel: one mapped executable, or held by others without a
     /// shared mapping) is replaced by a copy in the file before the mapping takes it.
     pub fn page_for_write(&mut self, id: InodeId, index: u64) -> Result<P::Page, FsError> {
+        self.page_to_map(id, index, true)
+    }
+
+    /// The page at `index` of a regular file, for mapping it into a process: a hole inside
+    /// the file gets a zero page first. A page wholly past the end -> Invalid (the kernel's
+    /// SIGBUS); out of memory -> NoSpace.
+    pub fn page(&mut self, id: InodeId, index: u64) -> Result<P::Page, FsError> {
+        self.page_to_map(id, index, false)
+    }
+
+    /// `page` and `page_for_write` (which first lets the platform make it writable).
+    fn page_to_map(&mut self, id: InodeId, index: u64, writable: bool) -> Result<P::Page, FsError> {
         let (inode, platform) = self.inode_and_platform(id)?;
         let size = inode.size;
         let pages = pages_mut(inode)?;
@@ -274,23 +286,9 @@ impl<P: Platform> Vfs<P> {
             _ => return Err(FsError::Invalid),
         }
         let page = page_or_alloc(platform, pages, index).ok_or(FsError::NoSpace)?;
-        platform.bytes_mut(page).ok_or(FsError::NoSpace)?;
-        Ok(page.clone())
-    }
-
-    /// The page at `index` of a regular file, for mapping it into a process: a hole inside
-    /// the file gets a zero page first. A page wholly past the end -> Invalid (the kernel's
-    /// SIGBUS); out of memory -> NoSpace.
-    pub fn page(&mut self, id: InodeId, index: u64) -> Result<P::Page, FsError> {
-        let (inode, platform) = self.inode_and_platform(id)?;
-        let size = inode.size;
-        let pages = pages_mut(inode)?;
-        match index.checked_mul(PS) {
-            Some(start) if start < size => {}
-            _ => return Err(FsError::Invalid),
+        if writable {
+            platform.bytes_mut(page).ok_or(FsError::NoSpace)?;
         }
-        page_or_alloc(platform, pages, index)
-            .cloned()
-            .ok_or(FsError::NoSpace)
+        Ok(page.clone())
     }
 }

@@ -25,6 +25,59 @@ pub const O_NONBLOCK: u32 = 0o4000;
 pub const O_PATH: u32 = 0o10000000;
 const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | 0o40000 /* O_DIRECT */ | 0o1000000 /* O_NOATIME */ | 0o20000 /* O_ASYNC */;
 
+/// What poll and epoll need of an object whose readiness changes.
+pub trait Watchable {
+    /// Wakes `tid` at the next change.
+    fn add_waiter(&self, tid: crate::sched::Tid);
+    /// A count that grows at every change (edge-triggered epoll).
+    fn changes(&self) -> u64;
+}
+
+impl Watchable for super::pipe::Pipe {
+    fn add_waiter(&self, tid: crate::sched::Tid) {
+        super::pipe::Pipe::add_waiter(self, tid)
+    }
+    fn changes(&self) -> u64 {
+        super::pipe::Pipe::changes(self)
+    }
+}
+
+impl Watchable for Socket {
+    fn add_waiter(&self, tid: crate::sched::Tid) {
+        Socket::add_waiter(self, tid)
+    }
+    fn changes(&self) -> u64 {
+        Socket::changes(self)
+    }
+}
+
+impl Watchable for EventFd {
+    fn add_waiter(&self, tid: crate::sched::Tid) {
+        EventFd::add_waiter(self, tid)
+    }
+    fn changes(&self) -> u64 {
+        EventFd::changes(self)
+    }
+}
+
+impl Watchable for TimerFd {
+    fn add_waiter(&self, tid: crate::sched::Tid) {
+        TimerFd::add_waiter(self, tid)
+    }
+    fn changes(&self) -> u64 {
+        TimerFd::changes(self)
+    }
+}
+
+impl Watchable for Epoll {
+    fn add_waiter(&self, tid: crate::sched::Tid) {
+        self.wake_on_change(tid);
+    }
+    fn changes(&self) -> u64 {
+        Epoll::changes(self)
+    }
+}
+
 pub enum FileKind {
     /// A regular file of the root file system.
     Regular(FileRef),
@@ -708,32 +761,23 @@ impl OpenFile {
         self.device().is_some_and(|d| !d.is_memory())
     }
 
-    /// Arranges for `tid` to be woken when this file's readiness may change: a pipe wakes
-    /// it at its next read or write (true); other files do not (false).
-    pub fn wake_on_change(&self, tid: crate::sched::Tid) -> bool {
+    /// The object behind the file whose changes wake waiters (pipes, sockets, eventfds,
+    /// timerfds, epoll instances); `None` for files whose readiness never changes.
+    fn watchable(&self) -> Option<&dyn Watchable> {
         match &self.kind {
-            FileKind::Pipe(end) => {
-                end.pipe.add_waiter(tid);
-                true
-            }
-            FileKind::Socket(s) => {
-                s.add_waiter(tid);
-                true
-            }
-            FileKind::EventFd(e) => {
-                e.add_waiter(tid);
-                true
-            }
-            FileKind::TimerFd(t) => {
-                t.add_waiter(tid);
-                true
-            }
-            FileKind::Epoll(e) => {
-                e.wake_on_change(tid);
-                true
-            }
-            _ => false,
+            FileKind::Pipe(end) => Some(&*end.pipe),
+            FileKind::Socket(s) => Some(&***s),
+            FileKind::EventFd(e) => Some(&**e),
+            FileKind::TimerFd(t) => Some(&**t),
+            FileKind::Epoll(e) => Some(&**e),
+            _ => None,
         }
+    }
+
+    /// Arranges for `tid` to be woken when this file's readiness may change (true); false
+    /// for files that never wake anyone.
+    pub fn wake_on_change(&self, tid: crate::sched::Tid) -> bool {
+        self.watchable().map(|w| w.add_waiter(tid)).is_some()
     }
 
     /// The poll(2) events of the file now (POLLIN/RDNORM, POLLOUT/WRNORM, POLLHUP,
@@ -776,14 +820,7 @@ impl OpenFile {
     /// A count that grows whenever the file's readiness may change (edge-triggered epoll);
     /// constant for files that are always ready.
     pub fn changes(&self) -> u64 {
-        match &self.kind {
-            FileKind::Pipe(end) => end.pipe.changes(),
-            FileKind::Socket(s) => s.changes(),
-            FileKind::Epoll(e) => e.changes(),
-            FileKind::EventFd(e) => e.changes(),
-            FileKind::TimerFd(t) => t.changes(),
-            _ => 0,
-        }
+        self.watchable().map_or(0, |w| w.changes())
     }
 
     /// When a waiter on the file must look at it again though nothing wakes it (a
