@@ -201,6 +201,10 @@ struct RunArgs {
     /// --machine microvm). Repeatable
     #[arg(short = 'p', long, value_name = "[HOST_IP:]HOST_PORT:GUEST_PORT")]
     publish: Vec<qemu::PortForward>,
+    /// Give the guest a network device even without --publish: QEMU's user network, on
+    /// which programs connect out over TCP (the host is 10.0.2.2; uses --machine microvm)
+    #[arg(long)]
+    net: bool,
     /// The program: a host path, or a name looked up in the host's PATH
     #[arg(value_name = "PROGRAM")]
     program: Option<OsString>,
@@ -312,7 +316,7 @@ fn timeout(seconds: u64) -> Option<Duration> {
 /// `cmdline` is called last, just before the boot (it reads the clock).
 fn with_guest<T>(
     vm: &VmArgs,
-    publish: &[qemu::PortForward],
+    network: Option<&[qemu::PortForward]>,
     cmdline: impl FnOnce() -> Result<String>,
     initrd: Option<&[u8]>,
     timeout: Option<Duration>,
@@ -327,19 +331,19 @@ fn with_guest<T>(
         (accel, true) => bail!("--icount needs TCG, not {accel}"),
     };
     // The network device is virtio-mmio, which only microvm has (q35 would need PCI).
-    let machine = match (vm.machine, publish.is_empty()) {
-        (Some(Machine::Q35), false) => bail!(
-            "--publish needs --machine microvm (the network device is virtio-mmio; \
+    let machine = match (vm.machine, network.is_some()) {
+        (Some(Machine::Q35), true) => bail!(
+            "--publish and --net need --machine microvm (the network device is virtio-mmio; \
              q35's PCI is not supported yet)"
         ),
         (Some(m), _) => m,
-        (None, true) => Machine::Q35,
-        (None, false) => Machine::Microvm,
+        (None, false) => Machine::Q35,
+        (None, true) => Machine::Microvm,
     };
     boot(&Guest {
         qemu: &qemu,
         machine,
-        publish,
+        network,
         accel,
         mem: vm.mem,
         kernel: &kernel,
@@ -431,7 +435,7 @@ fn run(args: RunArgs) -> Result<u8> {
         if args.syscall_entry == "gate" {
             tty_words.push("syscall_entry=gate".to_owned());
         }
-        if !args.publish.is_empty() {
+        if args.net || !args.publish.is_empty() {
             tty_words.push("net=virtio-mmio".to_owned());
         }
         if args.tty {
@@ -456,9 +460,10 @@ fn run(args: RunArgs) -> Result<u8> {
         None
     };
     let initrd = prepared.as_ref().map(|p| p.archive.as_slice());
+    let network = (args.net || !args.publish.is_empty()).then_some(args.publish.as_slice());
     with_guest(
         &args.vm,
-        &args.publish,
+        network,
         cmdline,
         initrd,
         timeout(args.timeout),
@@ -512,7 +517,7 @@ fn run_selftest(args: SelftestArgs) -> Result<u8> {
     let cmdline = kernel_cmdline(base, &args.vm.append);
     with_guest(
         &args.vm,
-        &[],
+        None,
         || Ok(cmdline),
         None,
         timeout(args.timeout),

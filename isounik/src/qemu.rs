@@ -174,8 +174,9 @@ impl FromStr for PortForward {
 #[derive(Clone, Debug)]
 pub struct Invocation<'a> {
     pub machine: Machine,
-    /// Ports published to the host: a virtio-net device on QEMU's user network (microvm).
-    pub publish: &'a [PortForward],
+    /// A virtio-net device on QEMU's user network (microvm), with the ports published to
+    /// the host; `None`: no network.
+    pub network: Option<&'a [PortForward]>,
     pub accel: Accel,
     pub mem: MemSize,
     /// The kernel ELF (booted through its PVH note).
@@ -198,7 +199,7 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |a: &dyn AsRef<OsStr>| args.push(a.as_ref().to_owned());
     push(&"-M");
-    if inv.publish.is_empty() {
+    if inv.network.is_none() {
         push(&inv.machine.qemu_spec());
     } else {
         // One I/O APIC: the virtio-mmio transports' interrupts land on its pins 16-23.
@@ -254,9 +255,8 @@ pub fn argv(inv: &Invocation<'_>) -> Vec<OsString> {
         "isa-debug-exit,iobase={:#x},iosize=0x04",
         io::DEBUG_EXIT
     ));
-    if !inv.publish.is_empty() {
-        let forwards: String = inv
-            .publish
+    if let Some(publish) = inv.network {
+        let forwards: String = publish
             .iter()
             .map(|f| {
                 format!(
@@ -447,7 +447,7 @@ mod tests {
             log_socket: Path::new("/tmp/x/log"),
             stdout_socket: Path::new("/tmp/x/out"),
             stderr_socket: Path::new("/tmp/x/err"),
-            publish: &[],
+            network: None,
         }))
     }
 
@@ -485,7 +485,7 @@ mod tests {
             log_socket: Path::new("/l"),
             stdout_socket: Path::new("/o"),
             stderr_socket: Path::new("/e"),
-            publish: &publish,
+            network: Some(&publish),
         }));
         assert!(args[1].ends_with(",ioapic2=off"), "{}", args[1]);
         let n = args.iter().position(|a| a == "-netdev").unwrap();
@@ -575,7 +575,7 @@ mod tests {
             log_socket: Path::new("/l"),
             stdout_socket: Path::new("/o"),
             stderr_socket: Path::new("/e"),
-            publish: &[],
+            network: None,
         }));
         let append = args.iter().position(|a| a == "-append").unwrap();
         assert_eq!(

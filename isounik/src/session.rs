@@ -51,8 +51,8 @@ pub struct Guest<'a> {
     /// Print the QEMU command line, QEMU's stderr and the kernel log live on stderr.
     pub verbose: bool,
     pub input: Input,
-    /// Ports published to the host (a network device on QEMU's user network).
-    pub publish: &'a [qemu::PortForward],
+    /// A network device on QEMU's user network, with the ports published to the host.
+    pub network: Option<&'a [qemu::PortForward]>,
 }
 
 /// How QEMU ended.
@@ -378,7 +378,7 @@ pub fn boot(guest: &Guest<'_>, on_record: &mut dyn FnMut(&Record<'_>) -> bool) -
         log_socket: &paths[1],
         stdout_socket: &paths[2],
         stderr_socket: &paths[3],
-        publish: guest.publish,
+        network: guest.network,
     });
     if guest.verbose {
         eprintln!("isounik: {}", qemu::display_command(guest.qemu, &args));

@@ -113,3 +113,74 @@ fn published_port_serves_the_host_trap_entry() {
 fn published_port_serves_the_host_gate_entry() {
     serves_the_host("gate");
 }
+
+/// `--net`: a program in the guest connects out to a server on the host (10.0.2.2 on QEMU's
+/// user network), and a port nobody serves is refused.
+fn connects_out(entry: &str) {
+    let server = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().unwrap().port();
+    let body: Vec<u8> = (0..300_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let served = body.clone();
+    std::thread::spawn(move || {
+        for stream in server.incoming().take(1) {
+            let mut s = stream.expect("accept");
+            let mut request = [0u8; 1024];
+            let _ = s.read(&mut request);
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                served.len()
+            );
+            let _ = s.write_all(&served);
+        }
+    });
+    let refused = free_port();
+    let ran = common::isounik(&[
+        "run",
+        "--net",
+        "--timeout",
+        "120",
+        "--syscall-entry",
+        entry,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        &format!(
+            "wget -q -O /tmp/got http://10.0.2.2:{port}/ && wc -c < /tmp/got && md5sum < /tmp/got; \
+             wget -q -O - http://10.0.2.2:{refused}/; echo \"refused: $?\""
+        ),
+    ]);
+    let md5 = {
+        let out = Command::new("md5sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin.take().unwrap().write_all(&body)?;
+                c.wait_with_output()
+            })
+            .expect("md5sum");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        ran.stdout(),
+        format!("{}\n{md5}refused: 1\n", body.len()),
+        "{}",
+        ran.describe()
+    );
+    assert!(
+        ran.stderr().contains("Connection refused"),
+        "{}",
+        ran.describe()
+    );
+}
+
+#[test]
+fn connects_out_to_the_host_trap_entry() {
+    connects_out("trap");
+}
+
+#[test]
+fn connects_out_to_the_host_gate_entry() {
+    connects_out("gate");
+}

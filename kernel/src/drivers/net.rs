@@ -13,10 +13,13 @@
 //! only: programs serve the host (`isounik run -p HOST:GUEST`); connections out to the
 //! network are not made yet (ENETUNREACH).
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+
+use isounik_linux::errno::Errno;
 
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
@@ -244,7 +247,15 @@ struct Bridged {
     /// Bytes from the program, for the network.
     from_program: PipeEnd,
     closing: bool,
+    /// A connection out that the program's `connect` waits for: its outcome and the
+    /// waiting thread.
+    connecting: Option<(Arc<AtomicU8>, Tid)>,
 }
+
+/// The outcome of a connection out (`Bridged::connecting`).
+pub const CONNECTING: u8 = 0;
+pub const CONNECTED: u8 = 1;
+pub const REFUSED: u8 = 2;
 
 struct Net {
     device: NetDevice,
@@ -373,6 +384,54 @@ pub fn on_interrupt() {
     sched::wake(NET_TID);
 }
 
+/// Whether a connection to `ip` (IPv6 form) goes out through the device: an IPv4 address
+/// that is not this machine's, while the device is up.
+pub fn reaches(ip: &[u8; 16]) -> bool {
+    UP.load(Ordering::Relaxed)
+        && !isounik_net::is_local(ip)
+        && isounik_linux::structs::sockaddr::v4_of_mapped(ip).is_some()
+}
+
+/// Our address, for a socket that connects out.
+pub fn address() -> [u8; 16] {
+    own_address()
+}
+
+/// Starts a TCP connection out to `remote` from our `local_port`, whose bytes go through
+/// the given pipe ends; the task reports the outcome in the returned flag and wakes
+/// `waiter`. Runs in the connecting thread (either ring: it touches the stack's state,
+/// never the device).
+pub fn connect(
+    remote: ([u8; 4], u16),
+    local_port: u16,
+    to_program: PipeEnd,
+    from_program: PipeEnd,
+    waiter: Tid,
+) -> Result<Arc<AtomicU8>, Errno> {
+    let mut guard = NET.lock();
+    let net = guard.as_mut().ok_or(Errno::ENETUNREACH)?;
+    let mut socket = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
+        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
+    );
+    let to = (IpAddress::Ipv4(Ipv4Address::from(remote.0)), remote.1);
+    socket
+        .connect(net.iface.context(), to, local_port)
+        .map_err(|_| Errno::EADDRNOTAVAIL)?;
+    let handle = net.sockets.add(socket);
+    let outcome = Arc::new(AtomicU8::new(CONNECTING));
+    net.bridged.push(Bridged {
+        handle,
+        to_program: Some(to_program),
+        from_program,
+        closing: false,
+        connecting: Some((outcome.clone(), waiter)),
+    });
+    drop(guard);
+    sched::wake(NET_TID);
+    Ok(outcome)
+}
+
 /// Something changed that the task must look at (a program started listening).
 pub fn kick() {
     if UP.load(Ordering::Relaxed) {
@@ -460,6 +519,7 @@ impl Net {
                         to_program: Some(to_program),
                         from_program,
                         closing: false,
+                        connecting: None,
                     });
                 }
                 Err(_) => {
@@ -499,6 +559,20 @@ impl Net {
         while i < self.bridged.len() {
             let b = &mut self.bridged[i];
             let socket = self.sockets.get_mut::<tcp::Socket>(b.handle);
+            // A connection out: tell the waiting `connect` how it went.
+            if let Some((outcome, waiter)) = &b.connecting {
+                let result = match socket.state() {
+                    tcp::State::SynSent => None,
+                    tcp::State::Established | tcp::State::CloseWait => Some(CONNECTED),
+                    _ => Some(REFUSED),
+                };
+                if let Some(r) = result {
+                    outcome.store(r, Ordering::Release);
+                    sched::wake(*waiter);
+                    b.connecting = None;
+                    moved = true;
+                }
+            }
             // Network -> program.
             if let Some(pipe) = &b.to_program {
                 while socket.can_recv() {
@@ -513,7 +587,8 @@ impl Net {
                     }
                     moved = true;
                 }
-                if !socket.may_recv() && socket.recv_queue() == 0 {
+                // (A connection still in its handshake cannot receive yet either.)
+                if b.connecting.is_none() && !socket.may_recv() && socket.recv_queue() == 0 {
                     // The peer finished sending: the program reads the end.
                     b.to_program = None;
                     moved = true;

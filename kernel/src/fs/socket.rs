@@ -519,6 +519,11 @@ impl Socket {
             Phase::Listening { .. } => return Err(Errno::EINVAL),
             Phase::Closed => return Err(Errno::EBADF),
         }
+        if let Some((ip, port)) = address.ip_port() {
+            if crate::drivers::net::reaches(&ip) {
+                return self.connect_out(c, ip, port, flow);
+            }
+        }
         let (listener, server_address) = self.listener_at(&address, unix_inode)?;
         if listener.family != self.family && (self.family == AF_UNIX || listener.family == AF_UNIX)
         {
@@ -686,6 +691,78 @@ impl Socket {
 
     pub fn is_datagram(&self) -> bool {
         self.inbox.is_some()
+    }
+
+    /// connect(2) to an address out on the network: the connection's pipes now (the
+    /// network task works their far ends), then the wait for the handshake (EINPROGRESS
+    /// if non-blocking, as Linux); ECONNREFUSED leaves the socket unconnected.
+    fn connect_out(
+        self: &Arc<Self>,
+        c: &Caller,
+        ip: [u8; 16],
+        port: u16,
+        flow: Flow,
+    ) -> Result<(), Errno> {
+        let remote_v4 =
+            isounik_linux::structs::sockaddr::v4_of_mapped(&ip).ok_or(Errno::ENETUNREACH)?;
+        let local = {
+            let mut st = self.state.lock();
+            if !matches!(st.phase, Phase::Fresh) {
+                return Err(Errno::EISCONN);
+            }
+            if st.local.is_none() {
+                let own = crate::drivers::net::address();
+                st.local = Some(self.bind_ip(self.family, own, 0, st.options)?);
+            }
+            st.local.clone().unwrap_or(SocketAddress::UnixUnnamed)
+        };
+        let local_port = local.ip_port().map_or(0, |(_, p)| p);
+        let remote = SocketAddress::from_ip_port(self.family, ip, port);
+        let nobody = Ucred {
+            pid: 0,
+            uid: u32::MAX,
+            gid: u32::MAX,
+        };
+        let (client_link, mut network_link) = links((local, cred_of(c)), (remote, nobody));
+        let (Some(to_program), Some(from_program)) =
+            (network_link.tx.take(), network_link.rx.take())
+        else {
+            return Err(Errno::ENOMEM);
+        };
+        let outcome = crate::drivers::net::connect(
+            (remote_v4, port),
+            local_port,
+            to_program,
+            from_program,
+            c.tid,
+        )?;
+        {
+            let mut st = self.state.lock();
+            st.phase = Phase::Connected(client_link);
+            self.touched(&mut st);
+        }
+        if flow.nonblock {
+            return Err(Errno::EINPROGRESS);
+        }
+        loop {
+            match outcome.load(Ordering::Acquire) {
+                crate::drivers::net::CONNECTED => return Ok(()),
+                crate::drivers::net::REFUSED => {
+                    let mut st = self.state.lock();
+                    st.phase = Phase::Fresh;
+                    self.touched(&mut st);
+                    return Err(Errno::ECONNREFUSED);
+                }
+                _ => {}
+            }
+            if c.signal_pending() {
+                // The handshake goes on, as Linux's.
+                return Err(Errno::EINTR);
+            }
+            if !wait_until(flow.deadline) {
+                return Err(Errno::ETIMEDOUT);
+            }
+        }
     }
 
     /// The pipe a read takes from, or why there is none: `Ok(None)` is end of file.
