@@ -558,3 +558,11 @@ fn hostile_signal_storm() {
 fn hostile_sockets() {
     program_ok("hostile_sockets", &[hex(kernel().bss + 0x100)]);
 }
+
+#[test]
+fn hostile_network() {
+    let name = "hostile_network";
+    for o in attack_with(&[name], &run_line(name, &[]), &["--net"]) {
+        o.expect_program_ok(name).expect_line("attack-status 0");
+    }
+}

@@ -64,6 +64,10 @@ const BUFFER: usize = 4096;
 const LISTEN_SLOTS: usize = 16;
 /// TCP socket buffers in the stack (the pipes behind a connection hold more).
 const TCP_BUFFER: usize = 16 * 1024;
+/// The most TCP sockets the stack holds (each has 2 x TCP_BUFFER of libOS heap): programs
+/// listening on many ports or connecting out without end get fewer listeners, then
+/// ENOBUFS, instead of exhausting the libOS's memory.
+const MAX_STACK_SOCKETS: usize = 256;
 /// The longest the task sleeps without an interrupt.
 const FALLBACK_POLL_NS: u64 = 100_000_000;
 
@@ -410,6 +414,9 @@ pub fn connect(
 ) -> Result<Arc<AtomicU8>, Errno> {
     let mut guard = NET.lock();
     let net = guard.as_mut().ok_or(Errno::ENETUNREACH)?;
+    if net.socket_count() >= MAX_STACK_SOCKETS {
+        return Err(Errno::ENOBUFS);
+    }
     let mut socket = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
@@ -450,6 +457,10 @@ extern "C" fn net_task(_: usize) -> ! {
 }
 
 impl Net {
+    fn socket_count(&self) -> usize {
+        self.listening.len() + self.bridged.len()
+    }
+
     /// One round: the stack, the listeners, the bridges; how long the stack may sleep
     /// (ns), `None` for "until something happens".
     fn run_once(&mut self) -> Option<u64> {
@@ -538,6 +549,9 @@ impl Net {
                 })
                 .count();
             for _ in have..LISTEN_SLOTS {
+                if self.socket_count() >= MAX_STACK_SOCKETS {
+                    break;
+                }
                 let mut socket = tcp::Socket::new(
                     tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
                     tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
