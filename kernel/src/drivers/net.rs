@@ -32,6 +32,7 @@ use virtio_drivers::transport::{DeviceType, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
 
 use crate::fs::pipe::PipeEnd;
+use crate::fs::waiters::Watchable;
 use crate::mm;
 use crate::sched::{self, Tid};
 

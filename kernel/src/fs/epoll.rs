@@ -21,7 +21,7 @@ use isounik_linux::poll::*;
 
 use super::file::{FileKind, OpenFile};
 use super::pipe::Flow;
-use super::waiters::{block_until, Waiters};
+use super::waiters::{block_until, Waiters, Watchable};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -84,10 +84,6 @@ impl Epoll {
     fn touched(&self, st: &mut EpollState) {
         self.changes.fetch_add(1, Ordering::Relaxed);
         st.waiters.wake_all();
-    }
-
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Relaxed)
     }
 
     /// epoll_ctl(2). `file` is what `fd` names.
@@ -340,10 +336,6 @@ impl EventFd {
         st.waiters.wake_all();
     }
 
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Relaxed)
-    }
-
     /// The 8-byte read: the count (or 1), waiting while it is 0.
     pub fn read(&self, c: &Caller, flow: Flow) -> Result<u64, Errno> {
         block_until(c, flow, |waiter| {
@@ -382,10 +374,6 @@ impl EventFd {
     pub fn ready(&self) -> (bool, bool) {
         let st = self.state.lock();
         (st.count > 0, st.count < EVENTFD_MAX)
-    }
-
-    pub fn add_waiter(&self, tid: Tid) {
-        self.state.lock().waiters.add(tid);
     }
 }
 
@@ -513,12 +501,35 @@ impl TimerFd {
     pub fn deadline(&self) -> Option<u64> {
         self.state.lock().next
     }
+}
 
-    pub fn add_waiter(&self, tid: Tid) {
+impl Watchable for Epoll {
+    fn add_waiter(&self, tid: Tid) {
+        self.wake_on_change(tid);
+    }
+
+    fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+}
+
+impl Watchable for EventFd {
+    fn add_waiter(&self, tid: Tid) {
         self.state.lock().waiters.add(tid);
     }
 
-    pub fn changes(&self) -> u64 {
+    fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+}
+
+impl Watchable for TimerFd {
+    fn add_waiter(&self, tid: Tid) {
+        self.state.lock().waiters.add(tid);
+    }
+
+    /// (Expirations due by now count as changes too.)
+    fn changes(&self) -> u64 {
         let mut st = self.state.lock();
         self.advance(&mut st, crate::time::uptime_ns());
         self.changes.load(Ordering::Relaxed)

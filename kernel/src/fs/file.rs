@@ -12,6 +12,7 @@ use super::dev::Device;
 use super::epoll::{Epoll, EventFd, TimerFd};
 use super::pipe::{Flow, PipeEnd};
 use super::socket::{Socket, SocketFile};
+use super::waiters::Watchable;
 use super::{procfs::ProcNode, with_vfs, FileRef, Node, StatInfo};
 use crate::proc::Thread;
 use crate::syscall::Caller;
@@ -24,59 +25,6 @@ pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
 pub const O_PATH: u32 = 0o10000000;
 const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | 0o40000 /* O_DIRECT */ | 0o1000000 /* O_NOATIME */ | 0o20000 /* O_ASYNC */;
-
-/// What poll and epoll need of an object whose readiness changes.
-pub trait Watchable {
-    /// Wakes `tid` at the next change.
-    fn add_waiter(&self, tid: crate::sched::Tid);
-    /// A count that grows at every change (edge-triggered epoll).
-    fn changes(&self) -> u64;
-}
-
-impl Watchable for super::pipe::Pipe {
-    fn add_waiter(&self, tid: crate::sched::Tid) {
-        super::pipe::Pipe::add_waiter(self, tid)
-    }
-    fn changes(&self) -> u64 {
-        super::pipe::Pipe::changes(self)
-    }
-}
-
-impl Watchable for Socket {
-    fn add_waiter(&self, tid: crate::sched::Tid) {
-        Socket::add_waiter(self, tid)
-    }
-    fn changes(&self) -> u64 {
-        Socket::changes(self)
-    }
-}
-
-impl Watchable for EventFd {
-    fn add_waiter(&self, tid: crate::sched::Tid) {
-        EventFd::add_waiter(self, tid)
-    }
-    fn changes(&self) -> u64 {
-        EventFd::changes(self)
-    }
-}
-
-impl Watchable for TimerFd {
-    fn add_waiter(&self, tid: crate::sched::Tid) {
-        TimerFd::add_waiter(self, tid)
-    }
-    fn changes(&self) -> u64 {
-        TimerFd::changes(self)
-    }
-}
-
-impl Watchable for Epoll {
-    fn add_waiter(&self, tid: crate::sched::Tid) {
-        self.wake_on_change(tid);
-    }
-    fn changes(&self) -> u64 {
-        Epoll::changes(self)
-    }
-}
 
 pub enum FileKind {
     /// A regular file of the root file system.
@@ -359,15 +307,8 @@ impl OpenFile {
     /// Whether reads and writes of the file need no device: a pipe, a socket, a memory
     /// device, a regular or /proc file (the MPK gate serves those in ring 3).
     pub fn is_in_memory(&self) -> bool {
-        matches!(
-            self.kind,
-            FileKind::Pipe(_)
-                | FileKind::Socket(_)
-                | FileKind::Epoll(_)
-                | FileKind::EventFd(_)
-                | FileKind::TimerFd(_)
-        ) || self.is_data()
-            || self.device().is_some_and(|d| d.is_memory())
+        // (The objects that wake waiters are all libOS memory.)
+        self.watchable().is_some() || self.is_data() || self.device().is_some_and(|d| d.is_memory())
     }
 
     /// The bytes behind a regular or /proc file; `None` for any other file.
@@ -603,16 +544,8 @@ impl OpenFile {
 
     /// Writes at the file offset (or at `at` for pwrite).
     pub fn write(&self, t: &mut Thread, data: &[u8], at: Option<u64>) -> Result<usize, Errno> {
-        if at.is_some()
-            && matches!(
-                self.kind,
-                FileKind::Pipe(_)
-                    | FileKind::Socket(_)
-                    | FileKind::Epoll(_)
-                    | FileKind::EventFd(_)
-                    | FileKind::TimerFd(_)
-            )
-        {
+        // Pipes, sockets and the event objects have no file offset.
+        if at.is_some() && self.watchable().is_some() {
             return Err(Errno::ESPIPE);
         }
         let in_memory = match at {

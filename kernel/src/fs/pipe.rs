@@ -11,6 +11,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use isounik_linux::errno::Errno;
 use isounik_vfs::ByteRing;
 
+use super::waiters::Watchable;
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -115,10 +116,6 @@ impl Pipe {
         }
     }
 
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Relaxed)
-    }
-
     pub fn open_end(&self, write: bool) {
         let mut s = self.state.lock();
         if write {
@@ -210,14 +207,6 @@ impl Pipe {
     /// Whether every read end is closed (a write would fail with EPIPE).
     pub fn no_readers(&self) -> bool {
         self.state.lock().readers == 0
-    }
-
-    /// Wakes `tid` at the pipe's next change (poll and select wait this way).
-    pub fn add_waiter(&self, tid: Tid) {
-        let mut s = self.state.lock();
-        if !s.waiters.contains(&tid) {
-            s.waiters.push(tid);
-        }
     }
 
     pub fn available(&self) -> usize {
@@ -515,6 +504,20 @@ impl Pipe {
                 };
             }
         }
+    }
+}
+
+impl Watchable for Pipe {
+    /// Wakes `tid` at the pipe's next change (poll and select wait this way).
+    fn add_waiter(&self, tid: Tid) {
+        let mut s = self.state.lock();
+        if !s.waiters.contains(&tid) {
+            s.waiters.push(tid);
+        }
+    }
+
+    fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 }
 

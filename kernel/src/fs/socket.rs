@@ -22,7 +22,7 @@ use isounik_vfs::InodeId;
 
 use super::datagram::{Datagram, Inbox};
 use super::pipe::{Attachment, Flow, Pipe, PipeEnd};
-use super::waiters::{block_until, Waiters};
+use super::waiters::{block_until, Waiters, Watchable};
 use crate::sched::{self, Tid};
 use crate::syscall::Caller;
 
@@ -189,19 +189,6 @@ impl Socket {
     fn touched(&self, st: &mut State) {
         self.changes.fetch_add(1, Ordering::Relaxed);
         st.waiters.wake_all();
-    }
-
-    /// A count that grows at every change of the socket or of its connection's pipes.
-    pub fn changes(&self) -> u64 {
-        let own =
-            self.changes.load(Ordering::Relaxed) + self.inbox.as_ref().map_or(0, |i| i.changes());
-        match &self.state.lock().phase {
-            Phase::Connected(link) => [&link.rx, &link.tx]
-                .into_iter()
-                .flatten()
-                .fold(own, |sum, end| sum.wrapping_add(end.pipe.changes())),
-            _ => own,
-        }
     }
 
     /// The credentials recvmsg reports (SCM_CREDENTIALS) when SO_PASSCRED is on: the peer's
@@ -953,20 +940,6 @@ impl Socket {
         in_done && out_done
     }
 
-    /// Arranges for `tid` to be woken at the socket's next change.
-    pub fn add_waiter(&self, tid: Tid) {
-        if let Some(inbox) = &self.inbox {
-            inbox.add_waiter(tid);
-        }
-        let mut st = self.state.lock();
-        if let Phase::Connected(link) = &st.phase {
-            for end in [&link.rx, &link.tx].into_iter().flatten() {
-                end.pipe.add_waiter(tid);
-            }
-        }
-        st.waiters.add(tid);
-    }
-
     /// Bytes waiting to be read (FIONREAD).
     pub fn available(&self) -> usize {
         if let Some(inbox) = &self.inbox {
@@ -1228,6 +1201,35 @@ impl core::ops::Deref for SocketFile {
 impl Drop for SocketFile {
     fn drop(&mut self) {
         self.0.close();
+    }
+}
+
+impl Watchable for Socket {
+    /// Wakes `tid` at the socket's next change (or of its connection's pipes).
+    fn add_waiter(&self, tid: Tid) {
+        if let Some(inbox) = &self.inbox {
+            inbox.add_waiter(tid);
+        }
+        let mut st = self.state.lock();
+        if let Phase::Connected(link) = &st.phase {
+            for end in [&link.rx, &link.tx].into_iter().flatten() {
+                end.pipe.add_waiter(tid);
+            }
+        }
+        st.waiters.add(tid);
+    }
+
+    /// A count that grows at every change of the socket or of its connection's pipes.
+    fn changes(&self) -> u64 {
+        let own =
+            self.changes.load(Ordering::Relaxed) + self.inbox.as_ref().map_or(0, |i| i.changes());
+        match &self.state.lock().phase {
+            Phase::Connected(link) => [&link.rx, &link.tx]
+                .into_iter()
+                .flatten()
+                .fold(own, |sum, end| sum.wrapping_add(end.pipe.changes())),
+            _ => own,
+        }
     }
 }
 

@@ -32,6 +32,15 @@ impl Waiters {
     }
 }
 
+/// What poll and epoll need of an object whose readiness changes (pipes, sockets,
+/// eventfds, timerfds, epoll instances).
+pub trait Watchable {
+    /// Wakes `tid` at the object's next change.
+    fn add_waiter(&self, tid: Tid);
+    /// A count that grows at every change (edge-triggered epoll).
+    fn changes(&self) -> u64;
+}
+
 /// Calls `attempt` until it answers, blocking in between: `attempt(waiter)` tries under
 /// its object's lock and either answers (`Some`), or registers `waiter` (when there is
 /// one: not for a non-blocking call) and says to wait (`None`). EAGAIN for a non-blocking
