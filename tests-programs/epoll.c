@@ -240,9 +240,9 @@ static void timerfds(void) {
               cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 50000000,
           "gettime %ld", cur.it_value.tv_nsec);
     struct epoll_event ev;
-    CHECK(wait1(ep, &ev, 2000) == 1 && ev.data.u64 == 5, "the timer woke epoll_wait");
+    CHECK(wait1(ep, &ev, 10000) == 1 && ev.data.u64 == 5, "the timer woke epoll_wait");
     long waited = ms_since(&t0);
-    CHECK(waited >= 45 && waited < 1500, "after %ld ms", waited);
+    CHECK(waited >= 45 && waited < 8000, "after %ld ms", waited);
     CHECK(read(t, &n, 8) == 8 && n == 1, "one expiration (%lu)", (unsigned long)n);
     CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0,
           "disarmed after a one-shot");

@@ -37,7 +37,9 @@ int main(void) {
                   listen(listeners[i], 64) == 0,
               "listener %d", i);
     }
-    usleep(300000); /* the network task sets up its listeners */
+    /* The network task sets up its listeners when it next runs: wait until the stack is
+     * full (at most 10 s). */
+    for (int tries = 0; tries < 100 && connect_out() != ENOBUFS; tries++) usleep(100000);
     int refused = 0, started = 0;
     for (int i = 0; i < 300; i++) {
         int e = connect_out();
