@@ -418,10 +418,7 @@ pub fn connect(
     if net.socket_count() >= MAX_STACK_SOCKETS {
         return Err(Errno::ENOBUFS);
     }
-    let mut socket = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
-        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
-    );
+    let mut socket = new_tcp_socket();
     let to = (IpAddress::Ipv4(Ipv4Address::from(remote.0)), remote.1);
     socket
         .connect(net.iface.context(), to, local_port)
@@ -438,6 +435,14 @@ pub fn connect(
     drop(guard);
     sched::wake(NET_TID);
     Ok(outcome)
+}
+
+/// A TCP socket of the stack with its buffers (TCP_BUFFER each way, libOS heap).
+fn new_tcp_socket() -> tcp::Socket<'static> {
+    tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
+        tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
+    )
 }
 
 /// Something changed that the task must look at (a program started listening).
@@ -553,10 +558,7 @@ impl Net {
                 if self.socket_count() >= MAX_STACK_SOCKETS {
                     break;
                 }
-                let mut socket = tcp::Socket::new(
-                    tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
-                    tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
-                );
+                let mut socket = new_tcp_socket();
                 if socket.listen(port).is_err() {
                     break;
                 }

@@ -47,7 +47,7 @@ impl Flow {
     }
 
     /// Blocks the caller until woken or the deadline; false if the deadline has passed.
-    fn wait(&self) -> bool {
+    pub fn wait(&self) -> bool {
         if let Some(d) = self.deadline {
             if crate::time::uptime_ns() >= d {
                 return false;

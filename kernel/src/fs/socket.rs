@@ -23,7 +23,7 @@ use isounik_vfs::InodeId;
 use super::datagram::{Datagram, Inbox};
 use super::pipe::{Attachment, Flow, Pipe, PipeEnd};
 use super::waiters::{block_until, Waiters, Watchable};
-use crate::sched::{self, Tid};
+use crate::sched::Tid;
 use crate::syscall::Caller;
 
 static NEXT_SOCKET_INO: AtomicU64 = AtomicU64::new(1 << 32);
@@ -153,6 +153,14 @@ pub fn check_kind(family: u32, ty: u32, protocol: u32) -> Result<(), Errno> {
         Err(Errno::EPROTONOSUPPORT)
     }
 }
+
+/// The credentials of a peer that is no process here (a network peer), and what
+/// SO_PEERCRED gives without a peer: pid 0, uid and gid -1, as Linux.
+const NOBODY: Ucred = Ucred {
+    pid: 0,
+    uid: u32::MAX,
+    gid: u32::MAX,
+};
 
 fn cred_of(c: &Caller) -> Ucred {
     Ucred {
@@ -567,7 +575,7 @@ impl Socket {
             if c.signal_pending() {
                 return Err(c.interrupted());
             }
-            if !wait_until(flow.deadline) {
+            if !flow.wait() {
                 return Err(Errno::ETIMEDOUT);
             }
         }
@@ -705,12 +713,7 @@ impl Socket {
         };
         let local_port = local.ip_port().map_or(0, |(_, p)| p);
         let remote = SocketAddress::from_ip_port(self.family, ip, port);
-        let nobody = Ucred {
-            pid: 0,
-            uid: u32::MAX,
-            gid: u32::MAX,
-        };
-        let (client_link, mut network_link) = links((local, cred_of(c)), (remote, nobody));
+        let (client_link, mut network_link) = links((local, cred_of(c)), (remote, NOBODY));
         let (Some(to_program), Some(from_program)) =
             (network_link.tx.take(), network_link.rx.take())
         else {
@@ -746,7 +749,7 @@ impl Socket {
                 // The handshake goes on, as Linux's.
                 return Err(Errno::EINTR);
             }
-            if !wait_until(flow.deadline) {
+            if !flow.wait() {
                 return Err(Errno::ETIMEDOUT);
             }
         }
@@ -854,7 +857,11 @@ impl Socket {
         attach: &mut Option<Attachment>,
     ) -> Result<usize, Errno> {
         if self.is_datagram() {
-            let mut data = alloc::vec![0u8; len.min(super::datagram::QUEUE_BYTES + 1)];
+            // (Larger than any datagram: refused before anything is copied.)
+            if len > super::datagram::QUEUE_BYTES {
+                return Err(Errno::EMSGSIZE);
+            }
+            let mut data = alloc::vec![0u8; len];
             c.read(addr, &mut data)?;
             return self.send_datagram(c, None, data, attach.take(), flow, |_| Err(Errno::EINVAL));
         }
@@ -987,13 +994,7 @@ impl Socket {
                 Phase::Connected(link) if self.family == AF_UNIX => {
                     Ok(link.peer_cred.to_bytes().to_vec())
                 }
-                _ if self.family == AF_UNIX => Ok(Ucred {
-                    pid: 0,
-                    uid: u32::MAX,
-                    gid: u32::MAX,
-                }
-                .to_bytes()
-                .to_vec()),
+                _ if self.family == AF_UNIX => Ok(NOBODY.to_bytes().to_vec()),
                 _ => Err(Errno::ENOPROTOOPT),
             },
             (IPPROTO_TCP, TCP_NODELAY) if self.family != AF_UNIX => int(o.nodelay as i32),
@@ -1094,13 +1095,8 @@ pub fn incoming_connection(
     let family = listener.family;
     let remote_address = SocketAddress::from_ip_port(family, remote.0, remote.1);
     let local_address = SocketAddress::from_ip_port(family, local.0, local.1);
-    let nobody = Ucred {
-        pid: 0,
-        uid: u32::MAX,
-        gid: u32::MAX,
-    };
     let (mut network_link, server_link) = links(
-        (remote_address, nobody),
+        (remote_address, NOBODY),
         (local_address.clone(), server_cred),
     );
     let server_end = Socket::with_phase(family, Phase::Connected(server_link), server_cred);
@@ -1116,15 +1112,6 @@ pub fn incoming_connection(
 /// Whether `ip` is this machine's: loopback, unspecified, or the network device's.
 fn is_local(ip: &[u8; 16]) -> bool {
     isounik_net::is_local(ip) || crate::drivers::net::owns(ip)
-}
-
-/// Blocks until woken or `deadline`; false when the deadline has passed.
-fn wait_until(deadline: Option<u64>) -> bool {
-    if deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
-        return false;
-    }
-    sched::block(deadline);
-    true
 }
 
 /// `struct timeval` of a timeout in nanoseconds.

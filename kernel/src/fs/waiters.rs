@@ -62,9 +62,8 @@ pub fn block_until<T>(
         if c.signal_pending() {
             return Err(c.interrupted());
         }
-        if flow.deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
+        if !flow.wait() {
             return Err(Errno::EAGAIN);
         }
-        sched::block(flow.deadline);
     }
 }
